@@ -1,0 +1,65 @@
+# vmlaunch: GNU make and BSD make alike (no conditionals, no GNU functions).
+
+PROG=		vmlaunch
+PREFIX?=	/usr/local
+BINDIR?=	$(PREFIX)/bin
+MANDIR?=	$(PREFIX)/man
+DESTDIR?=
+
+CC?=		cc
+YACC?=		yacc
+CFLAGS?=	-O2 -g
+WARNFLAGS=	-Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+		-Wpointer-arith -Wshadow -Wno-unused-parameter
+
+# The platform differs in libraries and one osdep file; the shell picks.
+OS!=		uname -s | tr 'A-Z' 'a-z'
+OSCFLAGS!=	if [ "`uname -s`" = Linux ]; then \
+		    pkg-config --cflags libevent libbsd-overlay; fi
+OSLIBS!=	if [ "`uname -s`" = Linux ]; then \
+		    pkg-config --libs libevent libbsd-overlay; \
+		    else echo -levent -lutil; fi
+
+SRCS=		vmlaunch.c parse.c printconf.c supervisor.c control.c \
+		client.c proxy.c vmctl.c address.c autostart.c job.c buf.c \
+		log.c osdep-$(OS).c
+OBJS=		vmlaunch.o parse.o printconf.o supervisor.o control.o \
+		client.o proxy.o vmctl.o address.o autostart.o job.o buf.o \
+		log.o osdep-$(OS).o
+
+ALLCFLAGS=	$(CFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE
+
+all: $(PROG)
+
+$(PROG): $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $(PROG) $(OBJS) $(OSLIBS)
+
+.SUFFIXES: .c .o
+.c.o:
+	$(CC) $(ALLCFLAGS) -c $< -o $@
+
+parse.c: parse.y
+	$(YACC) -o parse.c parse.y
+
+$(OBJS): vmlaunch.h compat/compat.h
+
+# Sanitizers: a separate build of the same sources, then the same tests.
+sanitize: clean
+	$(MAKE) CFLAGS="-O1 -g -fno-omit-frame-pointer \
+	    -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined"
+
+test: $(PROG)
+	sh regress/run.sh
+
+install: $(PROG)
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
+	install -m 644 vmlaunch.1 $(DESTDIR)$(MANDIR)/man1/vmlaunch.1
+	install -m 644 vmlaunch.conf.5 $(DESTDIR)$(MANDIR)/man5/vmlaunch.conf.5
+
+clean:
+	rm -f $(PROG) $(OBJS) parse.c y.tab.h
+
+.PHONY: all test sanitize install clean

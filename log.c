@@ -1,0 +1,166 @@
+/*
+ * Copyright (c) 2026 The vmlaunch authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Logging for the supervisor: stderr in the foreground (-d), syslog
+ * otherwise.  -v raises the verbosity so log_debug is shown.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "vmlaunch.h"
+
+static int	 log_debugging;	/* log to stderr */
+static int	 log_verbose;
+static const char *log_procname = "vmlaunch";
+
+void
+log_init(int to_stderr, int facility)
+{
+	log_debugging = to_stderr;
+	if (!log_debugging)
+		openlog("vmlaunch", LOG_PID | LOG_NDELAY, facility);
+	tzset();
+}
+
+void
+log_procinit(const char *name)
+{
+	if (name != NULL)
+		log_procname = name;
+}
+
+void
+log_setverbose(int v)
+{
+	log_verbose = v;
+}
+
+int
+log_getverbose(void)
+{
+	return (log_verbose);
+}
+
+void
+vlog(int pri, const char *fmt, va_list ap)
+{
+	char	 msg[2048];
+	int	 saved_errno = errno;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_debugging) {
+		fprintf(stderr, "%s: %s\n", log_procname, msg);
+		fflush(stderr);
+	} else
+		syslog(pri, "%s", msg);
+	errno = saved_errno;
+}
+
+void
+logit(int pri, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *emsg, ...)
+{
+	char	 msg[2048];
+	va_list	 ap;
+	int	 saved_errno = errno;
+
+	va_start(ap, emsg);
+	vsnprintf(msg, sizeof(msg), emsg, ap);
+	va_end(ap);
+	logit(LOG_ERR, "%s: %s", msg, strerror(saved_errno));
+	errno = saved_errno;
+}
+
+void
+log_warnx(const char *emsg, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, emsg);
+	vlog(LOG_ERR, emsg, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *emsg, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, emsg);
+	vlog(LOG_INFO, emsg, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *emsg, ...)
+{
+	va_list	 ap;
+
+	if (log_verbose) {
+		va_start(ap, emsg);
+		vlog(LOG_DEBUG, emsg, ap);
+		va_end(ap);
+	}
+}
+
+static __dead void
+vfatalc(int code, const char *emsg, va_list ap)
+{
+	char	 msg[2048];
+
+	vsnprintf(msg, sizeof(msg), emsg, ap);
+	if (code)
+		logit(LOG_CRIT, "fatal: %s: %s", msg, strerror(code));
+	else
+		logit(LOG_CRIT, "fatal: %s", msg);
+	exit(1);
+}
+
+void
+fatal(const char *emsg, ...)
+{
+	va_list	 ap;
+	int	 code = errno;
+
+	va_start(ap, emsg);
+	vfatalc(code, emsg, ap);
+	va_end(ap);
+}
+
+void
+fatalx(const char *emsg, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, emsg);
+	vfatalc(0, emsg, ap);
+	va_end(ap);
+}

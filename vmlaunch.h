@@ -1,0 +1,387 @@
+/*
+ * Copyright (c) 2026 The vmlaunch authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The one internal header: the config objects that parse.y builds, the
+ * control protocol spoken between client and supervisor, and the
+ * prototypes of every file, grouped by file.
+ */
+
+#ifndef VMLAUNCH_H
+#define VMLAUNCH_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "compat/compat.h"
+
+#define VMLAUNCH_VERSION	"0.1"
+
+#define VMLAUNCH_CONF_USER	".vmlaunch.conf"	/* in $HOME */
+#define VMLAUNCH_CONF		"/etc/vmlaunch.conf"
+#define VMLAUNCH_DIR		".vmlaunch"		/* in $HOME */
+#define VMLAUNCH_SOCKET		"control"
+#define VMLAUNCH_STATE		"state"
+#define VMLAUNCH_LOCK		"lock"
+
+#define VMCTL_PATH		"/usr/sbin/vmctl"
+#define SSH_PATH		"/usr/bin/ssh"
+
+/* Built-in policy defaults, in seconds; documented in vmlaunch.conf.5. */
+#define DEFAULT_IDLE_TIMEOUT	(10 * 60)
+#define DEFAULT_BOOT_WAIT	(3 * 60)
+#define DEFAULT_STOP_WAIT	60
+#define DEFAULT_VMCTL_TIMEOUT	30
+#define DEFAULT_LOCAL_PREFIX	"100.64.0.0/10"
+#define DEFAULT_RESTART_MAX	5
+
+#define DURATION_NEVER		(-1)	/* idle timeout never */
+#define POLICY_UNSET		(-2)	/* not given at this level */
+
+#define VM_NAME_MAX		64	/* vmd: names are shorter than this */
+#define HOST_NAME_MAX_LEN	255
+#define STRING_MAX		1024	/* longest quoted string in a config */
+
+#ifndef nitems
+#define nitems(_a)	(sizeof((_a)) / sizeof((_a)[0]))
+#endif
+
+enum addr_rule {
+	ADDR_UNSET = 0,
+	ADDR_TAP,		/* tap interface address + 1 */
+	ADDR_LOCAL,		/* computed from the vm id and the prefix */
+	ADDR_FIXED		/* an address or host name */
+};
+
+/*
+ * One level of policy: global or per vm.  Durations are seconds, with
+ * POLICY_UNSET for "not given here"; port and address use 0 and
+ * ADDR_UNSET the same way.
+ */
+struct policy {
+	long long		 idle_timeout;	/* or DURATION_NEVER */
+	long long		 boot_wait;
+	long long		 stop_wait;
+	int			 port;		/* 0: the port ssh asked for */
+	enum addr_rule		 addr;
+	int			 addr_if;	/* interface index, tap/local */
+	struct in_addr		 addr_prefix;	/* local: network */
+	int			 addr_prefixlen;/* local: prefix length */
+	char			*addr_host;	/* fixed: address or host name */
+
+	/* Line numbers where each was set, to report "specified twice". */
+	int			 idle_line;
+	int			 boot_line;
+	int			 stop_line;
+	int			 port_line;
+	int			 addr_line;
+};
+
+struct alias {
+	TAILQ_ENTRY(alias)	 entry;
+	char			*name;
+};
+TAILQ_HEAD(aliaslist, alias);
+
+/* autostart "command" [restart [N]] */
+struct autostart {
+	TAILQ_ENTRY(autostart)	 entry;
+	char			*command;
+	int			 restart;	/* restart when it exits */
+	int			 restart_max;	/* at most this many times */
+};
+TAILQ_HEAD(autostartlist, autostart);
+
+struct vmconf {
+	TAILQ_ENTRY(vmconf)	 entry;
+	char			*name;
+	struct aliaslist	 aliases;
+	struct autostartlist	 autostarts;
+	struct policy		 own;		/* as written in the block */
+	struct policy		 pol;		/* effective: own, global, default */
+	char			*file;		/* where the block starts */
+	int			 line;
+};
+TAILQ_HEAD(vmconflist, vmconf);
+
+struct domain {
+	TAILQ_ENTRY(domain)	 entry;
+	char			*name;
+};
+TAILQ_HEAD(domainlist, domain);
+
+struct config {
+	char			*file;		/* the top-level file */
+	char			*vmctl;		/* command line, split on blanks */
+	char			*ssh;
+	char			*socket;	/* NULL: ~/.vmlaunch/control */
+	long long		 vmctl_timeout;	/* seconds */
+	struct domainlist	 domains;
+	struct policy		 global;	/* as written, globally */
+	struct vmconflist	 vms;
+};
+
+/*
+ * Control protocol.  Every message is a header followed by exactly len
+ * bytes of payload; a payload is a sequence of fields packed with the
+ * buf_* functions below.  Anything that does not decode drops the peer.
+ */
+#define CTL_VERSION		1
+#define CTL_MSG_MAX		(64 * 1024)
+
+struct ctl_hdr {
+	uint32_t		 type;
+	uint32_t		 len;
+};
+
+enum ctl_type {
+	CTL_CONNECT = 1,	/* client: host, port, display; a session */
+	CTL_STATUS,		/* client: list the VMs */
+	CTL_PROGRESS,		/* supervisor: what is happening while booting */
+	CTL_READY,		/* supervisor: connected guest socket attached */
+	CTL_ERROR,		/* supervisor: one line, the session failed */
+	CTL_STATUS_VM,		/* supervisor: one row of the status table */
+	CTL_STATUS_END,		/* supervisor: end of the table */
+	CTL_TYPE_MAX
+};
+
+#define CTL_FLAG_VERBOSE	0x0001
+
+struct ctl_connect {
+	uint32_t		 version;
+	uint16_t		 port;		/* the port ssh asked for */
+	uint16_t		 flags;
+	char			 host[HOST_NAME_MAX_LEN + 1];
+	char			 display[256];	/* DISPLAY, may be empty */
+	char			 xauthority[1024];/* XAUTHORITY, may be empty */
+};
+
+enum ctl_phase {
+	PHASE_STATUS = 0,	/* asking vmctl what state the VM is in */
+	PHASE_STARTING,		/* vmctl start running */
+	PHASE_BOOTING,		/* waiting for the guest's banner */
+	PHASE_STOPPING,		/* waiting for a stop to finish first */
+	PHASE_CONNECTING	/* the guest is ready, connecting */
+};
+
+struct ctl_progress {
+	uint32_t		 phase;
+	uint32_t		 elapsed_ms;
+	uint32_t		 deadline_ms;	/* 0: none */
+	char			 text[256];
+};
+
+struct ctl_ready {
+	char			 address[128];	/* "100.64.1.3:22", for -v */
+};
+
+struct ctl_error {
+	char			 message[512];
+};
+
+#define STATUS_APPS_MAX		16
+
+struct ctl_status_app {
+	char			 command[256];
+	char			 state[32];	/* running, restarting, ... */
+	uint32_t		 restarts;
+	int32_t			 pid;
+};
+
+struct ctl_status_vm {
+	char			 name[VM_NAME_MAX];
+	char			 vmd_state[16];	/* as vmctl reports it */
+	char			 state[16];	/* as vmlaunch sees it */
+	char			 address[128];
+	uint32_t		 sessions;
+	uint32_t		 started;	/* started by vmlaunch */
+	uint32_t		 configured;	/* 0: removed, still managed */
+	int64_t			 idle_left;	/* seconds, -1 none */
+	uint32_t		 napps;
+	struct ctl_status_app	 apps[STATUS_APPS_MAX];
+};
+
+/* A growable byte buffer with bounds-checked readers for payloads. */
+struct buf {
+	uint8_t			*data;
+	size_t			 len;		/* bytes in use */
+	size_t			 size;		/* bytes allocated */
+	size_t			 off;		/* read position */
+	int			 error;		/* a read ran past the end */
+};
+
+/* VM state as vmctl reports it. */
+enum vmd_state {
+	VMD_ABSENT = 0,		/* no row with this name */
+	VMD_RUNNING,
+	VMD_STOPPED,
+	VMD_STOPPING,
+	VMD_PAUSED,
+	VMD_WAITING,
+	VMD_UNKNOWN
+};
+
+struct vmd_row {
+	enum vmd_state		 state;
+	int			 has_id;
+	unsigned int		 id;
+	char			 name[VM_NAME_MAX];
+};
+
+/* log.c */
+void		 log_init(int, int);
+void		 log_procinit(const char *);
+void		 log_setverbose(int);
+int		 log_getverbose(void);
+void		 log_warn(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+void		 log_warnx(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+void		 log_info(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+void		 log_debug(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+void		 logit(int, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+void		 vlog(int, const char *, va_list)
+		    __attribute__((__format__ (printf, 2, 0)));
+__dead void	 fatal(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+__dead void	 fatalx(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+
+/* parse.y */
+struct config	*parse_config(const char *);
+void		 config_free(struct config *);
+struct vmconf	*config_find_vm(struct config *, const char *);
+struct vmconf	*config_lookup_host(struct config *, const char *);
+int		 config_vm_name_valid(const char *);
+int		 config_host_valid(const char *);
+char		*config_socket_path(struct config *);
+char		*config_dir_path(struct config *);
+
+/* printconf.c */
+void		 print_config(FILE *, struct config *);
+void		 print_vm(FILE *, struct config *, struct vmconf *);
+const char	*print_duration(long long, char *, size_t);
+
+/* buf.c */
+void		 buf_init(struct buf *);
+void		 buf_free(struct buf *);
+void		 buf_reset(struct buf *);
+void		 buf_set(struct buf *, const void *, size_t);
+void		 buf_put(struct buf *, const void *, size_t);
+void		 buf_put_u16(struct buf *, uint16_t);
+void		 buf_put_u32(struct buf *, uint32_t);
+void		 buf_put_u64(struct buf *, uint64_t);
+void		 buf_put_str(struct buf *, const char *);
+uint16_t	 buf_get_u16(struct buf *);
+uint32_t	 buf_get_u32(struct buf *);
+uint64_t	 buf_get_u64(struct buf *);
+void		 buf_get_str(struct buf *, char *, size_t);
+int		 buf_done(struct buf *);
+
+/* control.c: the protocol, shared by both roles */
+void		 ctl_pack_connect(struct buf *, const struct ctl_connect *);
+int		 ctl_unpack_connect(const void *, size_t, struct ctl_connect *);
+void		 ctl_pack_progress(struct buf *, const struct ctl_progress *);
+int		 ctl_unpack_progress(const void *, size_t,
+		    struct ctl_progress *);
+void		 ctl_pack_ready(struct buf *, const struct ctl_ready *);
+int		 ctl_unpack_ready(const void *, size_t, struct ctl_ready *);
+void		 ctl_pack_error(struct buf *, const struct ctl_error *);
+int		 ctl_unpack_error(const void *, size_t, struct ctl_error *);
+void		 ctl_pack_status_vm(struct buf *, const struct ctl_status_vm *);
+int		 ctl_unpack_status_vm(const void *, size_t,
+		    struct ctl_status_vm *);
+int		 ctl_send(int, uint32_t, const struct buf *, int);
+int		 ctl_recv(int, uint32_t *, struct buf *, int *);
+ssize_t		 ctl_frame(const uint8_t *, size_t, uint32_t *, size_t *);
+const char	*ctl_type_name(uint32_t);
+
+/* job.c: children of the supervisor, run through the event loop */
+struct job;
+typedef void	(*job_done_cb)(struct job *, void *);
+typedef void	(*job_line_cb)(struct job *, int, const char *, void *);
+
+struct job	*job_run(char *const *, char *const *, long long,
+		    job_line_cb, job_done_cb, void *);
+void		 job_signal(struct job *, int);
+void		 job_cancel(struct job *);
+void		 job_reap(void);
+int		 job_count(void);
+void		 job_kill_all(int);
+pid_t		 job_pid(struct job *);
+int		 job_status(struct job *);
+int		 job_timed_out(struct job *);
+const char	*job_output(struct job *, int, size_t *);
+const char	*job_describe(struct job *, char *, size_t);
+
+/* vmctl.c */
+struct vmctl_result {
+	int			 ok;		/* the command did its job */
+	char			 msg[512];	/* why not, or what it said */
+	struct vmd_row		*rows;		/* status: every row */
+	size_t			 nrows;
+	const struct vmd_row	*row;		/* status NAME: its row or NULL */
+};
+typedef void	(*vmctl_cb)(const struct vmctl_result *, void *);
+
+int		 vmctl_parse_status(const char *, size_t, struct vmd_row **,
+		    size_t *, char *, size_t);
+const struct vmd_row *vmctl_find_row(const struct vmd_row *, size_t,
+		    const char *);
+const char	*vmd_state_name(enum vmd_state);
+char	       **vmctl_argv(const char *, const char *const *);
+void		 vmctl_argv_free(char **);
+struct job	*vmctl_status(struct config *, const char *, vmctl_cb, void *);
+struct job	*vmctl_start(struct config *, const char *, vmctl_cb, void *);
+struct job	*vmctl_stop(struct config *, const char *, int, vmctl_cb,
+		    void *);
+int		 vmctl_status_sync(struct config *, struct vmd_row **,
+		    size_t *, char *, size_t);
+
+/* supervisor.c */
+int		 supervisor_main(struct config *, int, int);
+
+/* client.c */
+int		 client_main(struct config *, const char *, int, int);
+int		 client_status(struct config *);
+
+/* proxy.c */
+int		 proxy_relay(int, int, int, char *, size_t);
+
+/* address.c */
+int		 address_tap(const char *, int, struct in_addr *, char *,
+		    size_t);
+void		 address_local(struct in_addr, int, unsigned int, int,
+		    struct in_addr *);
+int		 address_parse_prefix(const char *, struct in_addr *, int *);
+
+/* osdep-*.c */
+int		 osdep_ifdescr(const char *, char *, size_t);
+ssize_t		 osdep_splice(int, int, size_t);
+int		 osdep_peeruid(int, uid_t *);
+void		 osdep_pledge(const char *, const char *);
+void		 osdep_unveil(const char *, const char *);
+
+#endif /* VMLAUNCH_H */
