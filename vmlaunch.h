@@ -335,6 +335,7 @@ int		 job_status(struct job *);
 int		 job_timed_out(struct job *);
 const char	*job_output(struct job *, int, size_t *);
 const char	*job_describe(struct job *, char *, size_t);
+void		 job_set_cleanup(struct job *, void (*)(void *));
 
 /* vmctl.c */
 struct vmctl_result {
