@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <event.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -99,6 +100,7 @@ struct policy {
 struct alias {
 	TAILQ_ENTRY(alias)	 entry;
 	char			*name;
+	int			 line;		/* in the vm's file */
 };
 TAILQ_HEAD(aliaslist, alias);
 
@@ -108,6 +110,7 @@ struct autostart {
 	char			*command;
 	int			 restart;	/* restart when it exits */
 	int			 restart_max;	/* at most this many times */
+	int			 line;		/* in the vm's file */
 };
 TAILQ_HEAD(autostartlist, autostart);
 
@@ -126,6 +129,8 @@ TAILQ_HEAD(vmconflist, vmconf);
 struct domain {
 	TAILQ_ENTRY(domain)	 entry;
 	char			*name;
+	char			*file;		/* where it was given */
+	int			 line;
 };
 TAILQ_HEAD(domainlist, domain);
 
@@ -362,7 +367,148 @@ int		 vmctl_status_sync(struct config *, struct vmd_row **,
 		    size_t *, char *, size_t);
 
 /* supervisor.c */
+enum vm_state {
+	VM_STOPPED = 0,		/* not running as far as we know */
+	VM_CHECKING,		/* vmctl status in flight */
+	VM_STARTING,		/* vmctl start in flight */
+	VM_BOOTING,		/* probing the guest for its banner */
+	VM_READY,		/* serving sessions */
+	VM_IDLE,		/* no sessions, idle timer running */
+	VM_STOPPING		/* vmctl stop issued, waiting for stopped */
+};
+
+enum peer_state {
+	PEER_NEW = 0,		/* has not said what it wants */
+	PEER_WAITING,		/* waits for its VM to become ready */
+	PEER_CONNECTING,	/* fast path connect in flight */
+	PEER_SESSION,		/* has its guest socket: a session */
+	PEER_STATUS,		/* asked for the status table */
+	PEER_DONE		/* answered, closing */
+};
+
+struct outmsg {
+	TAILQ_ENTRY(outmsg)	 entry;
+	size_t			 len;
+	size_t			 off;
+	int			 fd;		/* passed with the message */
+	uint8_t			 data[];
+};
+TAILQ_HEAD(outmsglist, outmsg);
+
+struct vm;
+
+struct peer {
+	TAILQ_ENTRY(peer)	 entry;		/* sv.peers */
+	TAILQ_ENTRY(peer)	 ventry;	/* vm->peers */
+	int			 fd;
+	enum peer_state		 state;
+	struct event		 ev_read;
+	struct event		 ev_write;
+	struct event		 ev_timeout;
+	struct event		 ev_conn;
+	int			 connfd;	/* fast path connect */
+	uint8_t			*ibuf;
+	size_t			 ilen;
+	size_t			 isize;
+	struct outmsglist	 outq;
+	int			 closing;	/* free once outq is sent */
+	int			 dead;		/* free now */
+	int			 statusjob;
+	struct vm		*vm;
+	int			 port;
+	long long		 t_start;
+	struct ctl_connect	 req;
+};
+TAILQ_HEAD(peerlist, peer);
+
+struct app;
+TAILQ_HEAD(applist, app);
+
+struct vm {
+	TAILQ_ENTRY(vm)		 entry;
+	char			 name[VM_NAME_MAX];
+	struct vmconf		*conf;		/* NULL: removed by a reload */
+	struct policy		 pol;		/* copy for a removed VM */
+	enum vm_state		 state;
+	enum vmd_state		 vmd;		/* last seen from vmctl */
+	int			 started;	/* by vmlaunch: ours to stop */
+	int			 booted_here;	/* autostart when ready */
+	int			 has_id;
+	unsigned int		 id;
+	int			 adopt;		/* named by the state file */
+	int			 adopt_has_id;
+	unsigned int		 adopt_id;
+	struct peerlist		 peers;		/* waiting and sessions */
+	struct job		*job;		/* vmctl in flight */
+	struct job		*watchjob;	/* status watch while booting */
+	struct event		 ev_idle;
+	struct event		 ev_deadline;	/* boot wait */
+	struct event		 ev_probe;	/* next probe */
+	struct event		 ev_probeio;
+	struct event		 ev_watch;
+	struct event		 ev_stoppoll;
+	struct event		 ev_stopforce;
+	int			 probefd;
+	int			 probe_connected;
+	int			 backoff;	/* ms */
+	char			 probeaddr[128];
+	char			 probeerr[256];
+	long long		 t_phase;
+	long long		 t_boot;
+	long long		 t_stop;
+	long long		 t_force;
+	long long		 idle_at;
+	int			 stopforced;	/* 1: not ours, 2: -f sent */
+	char			 stopwhy[128];
+	char			 display[256];	/* of the session that booted */
+	char			 xauthority[1024];
+	struct applist		 apps;
+	/* fixed host names are resolved in a child */
+	pid_t			 respid;
+	int			 resfd;
+	struct event		 ev_res;
+	struct sockaddr_storage	 resaddr;
+	socklen_t		 reslen;
+	long long		 res_at;
+	char			 reserr[256];
+};
+TAILQ_HEAD(vmlist, vm);
+
+struct supervisor {
+	struct config		*conf;
+	int			 foreground;
+	int			 listenfd;
+	char			*sockpath;
+	struct event		 ev_accept;
+	struct event		 ev_acceptpause;
+	struct event		 ev_linger;
+	int			 lingered;
+	int			 shutdown;
+	struct vmlist		 vms;
+	struct peerlist		 peers;
+	int			 npeers;
+};
+extern struct supervisor sv;
+
 int		 supervisor_main(struct config *, int, int);
+void		 supervisor_check_exit(void);
+int		 supervisor_check_dir(const char *);
+const char	*vm_state_name(enum vm_state);
+void		 vm_copy_policy(struct vm *);
+void		 vm_session_closed(struct vm *);
+void		 peer_send(struct peer *, uint32_t, const struct buf *, int);
+long long	 now_ms(void);
+int		 resolve_address(struct vm *, const char *, int,
+		    struct sockaddr_storage *, socklen_t *, char *, size_t);
+
+/* autostart.c */
+void		 autostart_vm_ready(struct vm *);
+void		 autostart_vm_stopping(struct vm *);
+void		 autostart_vm_stopped(struct vm *);
+int		 autostart_running(struct vm *);
+void		 autostart_status(struct vm *, struct ctl_status_vm *);
+void		 autostart_reload(void);
+void		 autostart_shutdown(void);
 
 /* client.c */
 int		 client_main(struct config *, const char *, int, int);
