@@ -92,7 +92,7 @@ main(int argc, char *argv[])
 {
 	struct config	*conf;
 	struct vmconf	*vm;
-	char		*file = NULL;
+	char		*file = NULL, *abs;
 	const char	*host = NULL;
 	int		 ch, checkonly = 0, daemonmode = 0, status = 0;
 	int		 verbose = 0, port = 22, rc;
@@ -143,6 +143,15 @@ main(int argc, char *argv[])
 
 	if (file == NULL && (file = default_config()) == NULL)
 		err(EXIT_PROXY_FAIL, NULL);
+	/*
+	 * The supervisor reloads it later, from wherever it runs; -n keeps
+	 * the name as given, for its messages.
+	 */
+	if (!checkonly && file[0] != '/' &&
+	    (abs = realpath(file, NULL)) != NULL) {
+		free(file);
+		file = abs;
+	}
 
 	if ((conf = parse_config(file)) == NULL) {
 		if (checkonly)
