@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install the Debian packages that vmlaunch's build, tests, demo and
+# benchmarks need.  Run as root on Debian 12 (bookworm).
+set -e
+
+PKGS="
+	build-essential pkg-config byacc bmake
+	libevent-dev libbsd-dev
+	mandoc
+	openssh-client openssh-server
+	iproute2 procps psmisc util-linux python3
+	netcat-openbsd socat
+	xvfb x11-apps x11-utils xauth
+	qemu-system-x86 busybox-static
+	clang libclang-rt-14-dev valgrind
+"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps-debian.sh: run as root (apt-get install)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $PKGS
