@@ -52,6 +52,9 @@ sanitize: clean
 test: $(PROG)
 	sh regress/run.sh
 
+demo: $(PROG)
+	sh regress/demo.sh
+
 install: $(PROG)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5
@@ -62,4 +65,4 @@ install: $(PROG)
 clean:
 	rm -f $(PROG) $(OBJS) parse.c y.tab.h
 
-.PHONY: all test sanitize install clean
+.PHONY: all test demo sanitize install clean

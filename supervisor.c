@@ -1352,8 +1352,10 @@ vm_boot(struct vm *vm)
 	    (now_ms() - vm->t_boot) / 1000);
 	if (!evtimer_pending(&vm->ev_watch, NULL))
 		timer_ms(&vm->ev_watch, WATCH_INTERVAL);
-	vm_progress_all(vm);
+	/* The first probe reports the address when it knows it. */
 	vm_probe(-1, 0, vm);
+	if (vm->probeaddr[0] == '\0')
+		vm_progress_all(vm);
 }
 
 static int
