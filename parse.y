@@ -1,0 +1,1550 @@
+/*
+ * Copyright (c) 2026 The vmlaunch authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The vmlaunch.conf language: lexer, grammar and the checks that need
+ * the whole file (duplicate names, host names that reach two VMs), and
+ * the lookups the other files do on a parsed config.  parse_config()
+ * leaves no state behind, so a reload can parse beside a live config.
+ */
+
+%{
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmlaunch.h"
+
+struct file {
+	TAILQ_ENTRY(file)	 entry;
+	FILE			*stream;
+	char			*name;
+	dev_t			 dev;
+	ino_t			 ino;
+	int			 lineno;
+	int			 eof;		/* EOF seen, last '\n' given */
+	int			 lasttok;	/* last token read from it */
+};
+TAILQ_HEAD(filelist, file);
+
+struct macro {
+	TAILQ_ENTRY(macro)	 entry;
+	char			*name;
+	char			*value;
+};
+TAILQ_HEAD(macrolist, macro);
+
+/* Every string the lexer hands out; freed in one go after the parse. */
+struct lexstr {
+	SLIST_ENTRY(lexstr)	 entry;
+	char			 s[];
+};
+SLIST_HEAD(lexstrlist, lexstr);
+
+typedef struct {
+	union {
+		long long	 number;
+		char		*string;
+		struct {
+			int	 ifidx;
+			int	 prefixlen;
+			struct in_addr prefix;
+		}		 local;
+	} v;
+	int			 lineno;
+} YYSTYPE;
+#define YYSTYPE_IS_DECLARED 1
+
+/* The parser's state: all of it reset by parse_config(). */
+static struct filelist	 files;
+static struct file	*file;
+static struct macrolist	 macros;
+static struct lexstrlist lexstrs;
+static struct config	*conf;
+static struct vmconf	*curvm;
+static struct policy	*curpol;
+static int		 errors;
+static int		 lastline;	/* line of the last token read */
+static int		 ungetbuf[16];
+static size_t		 ungetpos;
+static struct file	*errfile;	/* a line the lexer complained */
+static int		 errline;	/* about: say nothing more */
+static int		 lexerror;	/* the lexer reported this token */
+static int		 ateof;
+
+int		 yyparse(void);
+static int	 yylex(void);
+static int	 lex(void);
+static void	 yyerror(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+static void	 lexerr(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+static void	 lineerror(const char *, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+static int	 kw_cmp(const void *, const void *);
+static int	 lookup(const char *);
+static int	 lgetc(int);
+static void	 lungetc(int);
+static int	 findeol(void);
+static int	 allowed_in_word(int);
+static char	*lexstr(const char *);
+static int	 file_secrecy(FILE *, const char *);
+static struct file *file_push(const char *, const char *, int);
+static int	 file_pop(void);
+static int	 macro_set(const char *, const char *);
+static const char *macro_get(const char *);
+static void	*xcalloc(size_t, size_t);
+static char	*xstrdup(const char *);
+static void	 policy_init(struct policy *);
+static int	 policy_once(int, const char *);
+static int	 parse_duration(const char *, long long *);
+static int	 parse_number(const char *, long long, long long,
+		    long long *, const char *);
+static int	 parse_prefix(const char *, struct in_addr *, int *);
+static const char *vm_name_problem(const char *);
+static int	 address_valid(const char *);
+static void	 vm_new(const char *, int);
+static void	 vm_end(void);
+static void	 config_check(void);
+static void	 config_resolve(struct vmconf *);
+
+#define DURATION_EXPECT	"expected a number followed by s, m, h or d"
+%}
+
+%token	ADDRESS ALIAS AUTOSTART BOOT DOMAIN IDLE INCLUDE INTERFACE LOCAL
+%token	NEVER PORT PREFIX RESTART SOCKET SSH STOP TAP TIMEOUT VM VMCTL WAIT
+%token	ERROR
+%token	<v.string>	STRING
+%token	<v.number>	NUMBER
+%type	<v.number>	duration number restart
+%type	<v.string>	string
+%type	<v.local>	localopts
+
+%%
+
+grammar	: /* empty */
+	| grammar '\n'
+	| grammar include '\n'
+	| grammar varset '\n'
+	| grammar main '\n'
+	| grammar vm '\n'
+	| grammar error '\n'		{ yyerrok; }
+	;
+
+include	: INCLUDE STRING		{
+		if (file_push($2, file->name, 1) == NULL)
+			YYERROR;
+		/* The statement's newline, as read from the new file. */
+		lungetc('\n');
+	}
+	;
+
+/* A macro may stand wherever a string may. */
+string	: STRING
+	| NUMBER			{
+		char	 buf[32];
+
+		snprintf(buf, sizeof(buf), "%lld", $1);
+		$$ = lexstr(buf);
+	}
+	;
+
+varset	: STRING '=' string		{
+		if (macro_set($1, $3) == -1)
+			YYERROR;
+	}
+	;
+
+number	: NUMBER
+	| STRING			{
+		if (parse_number($1, LLONG_MIN, LLONG_MAX, &$$,
+		    "number") == -1)
+			YYERROR;
+	}
+	;
+
+duration : STRING			{
+		if (parse_duration($1, &$$) == -1)
+			YYERROR;
+	}
+	| NUMBER			{
+		yyerror("duration %lld has no unit, " DURATION_EXPECT, $1);
+		YYERROR;
+	}
+	| NEVER				{ $$ = DURATION_NEVER; }
+	;
+
+main	: VMCTL string			{
+		if (conf->vmctl != NULL) {
+			yyerror("vmctl specified twice");
+			YYERROR;
+		}
+		if (*$2 == '\0') {
+			yyerror("vmctl: empty command");
+			YYERROR;
+		}
+		conf->vmctl = xstrdup($2);
+	}
+	| VMCTL TIMEOUT duration	{
+		if (conf->vmctl_timeout != POLICY_UNSET) {
+			yyerror("vmctl timeout specified twice");
+			YYERROR;
+		}
+		if ($3 == DURATION_NEVER) {
+			yyerror("vmctl timeout: \"never\" is only allowed "
+			    "for idle timeout");
+			YYERROR;
+		}
+		if ($3 == 0) {
+			yyerror("vmctl timeout must be longer than 0s");
+			YYERROR;
+		}
+		conf->vmctl_timeout = $3;
+	}
+	| SSH string			{
+		if (conf->ssh != NULL) {
+			yyerror("ssh specified twice");
+			YYERROR;
+		}
+		if (*$2 == '\0') {
+			yyerror("ssh: empty command");
+			YYERROR;
+		}
+		conf->ssh = xstrdup($2);
+	}
+	| SOCKET string			{
+		struct sockaddr_un	 sun;
+
+		if (conf->socket != NULL) {
+			yyerror("socket specified twice");
+			YYERROR;
+		}
+		if (*$2 != '/' && strncmp($2, "~/", 2) != 0) {
+			yyerror("socket \"%s\": must be an absolute path or "
+			    "start with ~/", $2);
+			YYERROR;
+		}
+		if (strlen($2) >= sizeof(sun.sun_path)) {
+			yyerror("socket \"%s\": path too long", $2);
+			YYERROR;
+		}
+		conf->socket = xstrdup($2);
+	}
+	| DOMAIN string			{
+		struct domain	*d;
+
+		if (!config_host_valid($2) || *$2 == '_' ||
+		    $2[strlen($2) - 1] == '.') {
+			yyerror("invalid domain \"%s\"", $2);
+			YYERROR;
+		}
+		TAILQ_FOREACH(d, &conf->domains, entry) {
+			if (strcasecmp(d->name, $2) == 0) {
+				yyerror("domain \"%s\" specified twice", $2);
+				YYERROR;
+			}
+		}
+		d = xcalloc(1, sizeof(*d));
+		d->name = xstrdup($2);
+		d->file = xstrdup(file->name);
+		d->line = lastline;
+		TAILQ_INSERT_TAIL(&conf->domains, d, entry);
+	}
+	| { curpol = &conf->global; } policy
+	;
+
+policy	: IDLE TIMEOUT duration		{
+		if (policy_once(curpol->idle_line, "idle timeout") == -1)
+			YYERROR;
+		curpol->idle_timeout = $3;
+		curpol->idle_line = lastline;
+	}
+	| BOOT WAIT duration		{
+		if (policy_once(curpol->boot_line, "boot wait") == -1)
+			YYERROR;
+		if ($3 == DURATION_NEVER) {
+			yyerror("boot wait: \"never\" is only allowed for "
+			    "idle timeout");
+			YYERROR;
+		}
+		if ($3 == 0) {
+			yyerror("boot wait must be longer than 0s");
+			YYERROR;
+		}
+		curpol->boot_wait = $3;
+		curpol->boot_line = lastline;
+	}
+	| STOP WAIT duration		{
+		if (policy_once(curpol->stop_line, "stop wait") == -1)
+			YYERROR;
+		if ($3 == DURATION_NEVER) {
+			yyerror("stop wait: \"never\" is only allowed for "
+			    "idle timeout");
+			YYERROR;
+		}
+		curpol->stop_wait = $3;
+		curpol->stop_line = lastline;
+	}
+	| PORT number			{
+		if (policy_once(curpol->port_line, "port") == -1)
+			YYERROR;
+		if ($2 < 1 || $2 > 65535) {
+			yyerror("port %lld out of range, expected 1-65535",
+			    $2);
+			YYERROR;
+		}
+		curpol->port = $2;
+		curpol->port_line = lastline;
+	}
+	| ADDRESS TAP localopts		{
+		if (policy_once(curpol->addr_line, "address") == -1)
+			YYERROR;
+		if ($3.prefixlen != -1) {
+			yyerror("address tap takes no prefix");
+			YYERROR;
+		}
+		curpol->addr = ADDR_TAP;
+		curpol->addr_line = lastline;
+		curpol->addr_if = $3.ifidx == -1 ? 0 : $3.ifidx;
+	}
+	| ADDRESS LOCAL localopts	{
+		if (policy_once(curpol->addr_line, "address") == -1)
+			YYERROR;
+		curpol->addr = ADDR_LOCAL;
+		curpol->addr_line = lastline;
+		curpol->addr_if = $3.ifidx == -1 ? 0 : $3.ifidx;
+		if ($3.prefixlen == -1) {
+			if (parse_prefix(DEFAULT_LOCAL_PREFIX,
+			    &curpol->addr_prefix,
+			    &curpol->addr_prefixlen) == -1)
+				fatalx("bad default prefix");
+		} else {
+			curpol->addr_prefix = $3.prefix;
+			curpol->addr_prefixlen = $3.prefixlen;
+		}
+	}
+	| ADDRESS string		{
+		if (policy_once(curpol->addr_line, "address") == -1)
+			YYERROR;
+		if (!address_valid($2)) {
+			yyerror("invalid address \"%s\", expected tap, "
+			    "local, an IP address or a host name",
+			    $2);
+			YYERROR;
+		}
+		curpol->addr = ADDR_FIXED;
+		curpol->addr_line = lastline;
+		curpol->addr_host = xstrdup($2);
+	}
+	;
+
+localopts : /* empty */			{
+		$$.ifidx = -1;
+		$$.prefixlen = -1;
+	}
+	| localopts INTERFACE number	{
+		$$ = $1;
+		if ($1.ifidx != -1) {
+			yyerror("interface specified twice");
+			YYERROR;
+		}
+		if ($3 < 0 || $3 > 255) {
+			yyerror("interface %lld out of range, expected 0-255",
+			    $3);
+			YYERROR;
+		}
+		$$.ifidx = $3;
+	}
+	| localopts PREFIX string	{
+		$$ = $1;
+		if ($1.prefixlen != -1) {
+			yyerror("prefix specified twice");
+			YYERROR;
+		}
+		if (parse_prefix($3, &$$.prefix, &$$.prefixlen) == -1)
+			YYERROR;
+	}
+	;
+
+vm	: VM string			{ vm_new($2, lastline); }
+	    optnl '{' vmbody vmlast '}'	{ vm_end(); }
+	;
+
+vmbody	: /* empty */
+	| vmbody '\n'
+	| vmbody vmopt '\n'
+	| vmbody error '\n'		{ yyerrok; }
+	;
+
+/*
+ * The last statement may share the line of the closing brace; an error
+ * there must not swallow the brace.
+ */
+vmlast	: /* empty */
+	| vmopt
+	| error				{ yyerrok; }
+	;
+
+vmopt	: ALIAS string			{
+		struct alias	*a;
+
+		if (!config_host_valid($2)) {
+			yyerror("invalid alias \"%s\", expected a host name",
+			    $2);
+			YYERROR;
+		}
+		TAILQ_FOREACH(a, &curvm->aliases, entry) {
+			if (strcasecmp(a->name, $2) == 0) {
+				yyerror("alias \"%s\" specified twice", $2);
+				YYERROR;
+			}
+		}
+		if (strcasecmp(curvm->name, $2) == 0) {
+			yyerror("alias \"%s\" is the vm's own name", $2);
+			YYERROR;
+		}
+		a = xcalloc(1, sizeof(*a));
+		a->name = xstrdup($2);
+		a->line = lastline;
+		TAILQ_INSERT_TAIL(&curvm->aliases, a, entry);
+	}
+	| AUTOSTART string restart	{
+		struct autostart	*as;
+
+		if (*$2 == '\0') {
+			yyerror("autostart: empty command");
+			YYERROR;
+		}
+		as = xcalloc(1, sizeof(*as));
+		as->command = xstrdup($2);
+		as->restart = $3 != -1;
+		as->restart_max = $3 == -1 ? 0 : $3;
+		as->line = lastline;
+		TAILQ_INSERT_TAIL(&curvm->autostarts, as, entry);
+	}
+	| { curpol = &curvm->own; } policy
+	;
+
+restart	: /* empty */			{ $$ = -1; }
+	| RESTART			{ $$ = DEFAULT_RESTART_MAX; }
+	| RESTART number		{
+		if ($2 < 1 || $2 > 1000) {
+			yyerror("restart %lld out of range, expected 1-1000",
+			    $2);
+			YYERROR;
+		}
+		$$ = $2;
+	}
+	;
+
+optnl	: /* empty */
+	| optnl '\n'
+	;
+
+%%
+
+struct keyword {
+	const char	*name;
+	int		 token;
+};
+
+/* Sorted: searched with bsearch. */
+static const struct keyword keywords[] = {
+	{ "address",	ADDRESS },
+	{ "alias",	ALIAS },
+	{ "autostart",	AUTOSTART },
+	{ "boot",	BOOT },
+	{ "domain",	DOMAIN },
+	{ "idle",	IDLE },
+	{ "include",	INCLUDE },
+	{ "interface",	INTERFACE },
+	{ "local",	LOCAL },
+	{ "never",	NEVER },
+	{ "port",	PORT },
+	{ "prefix",	PREFIX },
+	{ "restart",	RESTART },
+	{ "socket",	SOCKET },
+	{ "ssh",	SSH },
+	{ "stop",	STOP },
+	{ "tap",	TAP },
+	{ "timeout",	TIMEOUT },
+	{ "vm",		VM },
+	{ "vmctl",	VMCTL },
+	{ "wait",	WAIT }
+};
+
+static void
+verror(const char *fname, int line, const char *vm, const char *fmt,
+    va_list ap)
+{
+	errors++;
+	if (line > 0)
+		fprintf(stderr, "%s:%d: ", fname, line);
+	else
+		fprintf(stderr, "%s: ", fname);
+	if (vm != NULL)
+		fprintf(stderr, "vm \"%s\": ", vm);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static void
+yyerror(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 syntax;
+
+	syntax = strcmp(fmt, "syntax error") == 0;
+	/* The lexer already said what is wrong with this token or line. */
+	if ((syntax && lexerror) || (errfile == file && errline == lastline)) {
+		errors++;
+		return;
+	}
+	if (syntax && ateof)
+		fmt = "syntax error at end of file";
+	va_start(ap, fmt);
+	verror(file->name, lastline, curvm != NULL ? curvm->name : NULL,
+	    fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A lexical error that still gives the parser a token to go on with:
+ * report it, and nothing else on the same line.
+ */
+static void
+lexerr(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (errfile == file && errline == lastline) {
+		errors++;
+		return;
+	}
+	va_start(ap, fmt);
+	verror(file->name, lastline, NULL, fmt, ap);
+	va_end(ap);
+	errfile = file;
+	errline = lastline;
+}
+
+static void
+lineerror(const char *fname, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	verror(fname, line, NULL, fmt, ap);
+	va_end(ap);
+}
+
+static int
+kw_cmp(const void *k, const void *e)
+{
+	return (strcmp(k, ((const struct keyword *)e)->name));
+}
+
+static int
+lookup(const char *s)
+{
+	const struct keyword	*kw;
+
+	kw = bsearch(s, keywords, nitems(keywords), sizeof(keywords[0]),
+	    kw_cmp);
+	return (kw == NULL ? STRING : kw->token);
+}
+
+/*
+ * Next character of the current file, after the unget buffer.  A
+ * backslash before a newline joins the lines; NUL bytes are reported
+ * once per line and read as blanks so the rest of the line still parses.
+ */
+static int
+lgetc(int quoted)
+{
+	int	 c, next;
+
+	if (ungetpos > 0)
+		return (ungetbuf[--ungetpos]);
+	if (file->eof)
+		return (EOF);
+
+	for (;;) {
+		c = getc(file->stream);
+		if (c == '\0') {
+			lastline = file->lineno;
+			lexerr("NUL byte in file");
+			return (' ');
+		}
+		if (c != '\\')
+			return (c);
+		next = getc(file->stream);
+		if (next != '\n') {
+			if (next != EOF)
+				ungetc(next, file->stream);
+			return (c);
+		}
+		file->lineno++;
+		if (quoted)
+			continue;
+		/* The joined lines are one statement: the break is a blank. */
+		return (' ');
+	}
+}
+
+static void
+lungetc(int c)
+{
+	if (c == EOF)
+		return;
+	if (ungetpos >= nitems(ungetbuf))
+		fatalx("%s: unget buffer full", __func__);
+	ungetbuf[ungetpos++] = c;
+}
+
+/* Skip the rest of a line after a lexical error; the newline stays. */
+static int
+findeol(void)
+{
+	int	 c;
+
+	while ((c = lgetc(0)) != EOF) {
+		if (c == '\n') {
+			lungetc(c);
+			break;
+		}
+	}
+	return (ERROR);
+}
+
+static int
+allowed_in_word(int c)
+{
+	if (isalnum(c))
+		return (1);
+	if (!ispunct(c))
+		return (0);
+	return (strchr("\"'{}()<>!=#,;$\\", c) == NULL);
+}
+
+static char *
+lexstr(const char *s)
+{
+	struct lexstr	*ls;
+	size_t		 len = strlen(s) + 1;
+
+	if ((ls = malloc(sizeof(*ls) + len)) == NULL)
+		fatal("%s", __func__);
+	memcpy(ls->s, s, len);
+	SLIST_INSERT_HEAD(&lexstrs, ls, entry);
+	return (ls->s);
+}
+
+static int
+yylex(void)
+{
+	int	 token;
+
+	lexerror = 0;
+	token = lex();
+	if (token == ERROR)
+		lexerror = 1;
+	if (file != NULL)
+		file->lasttok = token;
+	return (token);
+}
+
+static int
+lex(void)
+{
+	char		 buf[STRING_MAX];
+	const char	*errstr, *val;
+	size_t		 len;
+	int		 c, quotec, token, toolong;
+
+ top:
+	while ((c = lgetc(0)) == ' ' || c == '\t')
+		;
+	if (c != EOF)
+		yylval.lineno = lastline = file->lineno;
+
+	if (c == '#')
+		while ((c = lgetc(0)) != '\n' && c != EOF)
+			;
+
+	if (c == EOF) {
+		/* Every file ends its last line, even without a newline. */
+		if (!file->eof) {
+			file->eof = 1;
+			if (file->lasttok != '\n' && file->lasttok != 0) {
+				file->lasttok = '\n';
+				return ('\n');
+			}
+		}
+		if (file_pop() == EOF) {
+			ateof = 1;
+			return (0);
+		}
+		goto top;
+	}
+
+	if (c == '$') {
+		len = 0;
+		while ((c = lgetc(0)) != EOF &&
+		    (isalnum(c) || c == '_')) {
+			if (len >= sizeof(buf) - 1) {
+				yyerror("macro name too long");
+				return (findeol());
+			}
+			buf[len++] = c;
+		}
+		buf[len] = '\0';
+		lungetc(c);
+		if (len == 0) {
+			yyerror("macro name expected after \"$\"");
+			return (findeol());
+		}
+		/* The value is one string, never read again: no recursion. */
+		if ((val = macro_get(buf)) == NULL) {
+			lexerr("undefined macro \"%s\"", buf);
+			val = "";
+		}
+		yylval.v.string = lexstr(val);
+		return (STRING);
+	}
+
+	if (c == '"' || c == '\'') {
+		quotec = c;
+		len = 0;
+		toolong = 0;
+		for (;;) {
+			if ((c = lgetc(1)) == EOF || c == '\n') {
+				yyerror("unterminated string");
+				lungetc(c);
+				return (ERROR);
+			}
+			if (c == quotec)
+				break;
+			if (c == '\\') {
+				c = lgetc(1);
+				if (c != quotec && c != '\\') {
+					lungetc(c);
+					c = '\\';
+				}
+			}
+			if (len >= sizeof(buf) - 1) {
+				toolong = 1;
+				continue;
+			}
+			buf[len++] = c;
+		}
+		buf[len] = '\0';
+		if (toolong)
+			lexerr("string too long, at most %d characters",
+			    STRING_MAX - 1);
+		yylval.v.string = lexstr(buf);
+		return (STRING);
+	}
+
+	if (allowed_in_word(c)) {
+		len = 0;
+		toolong = 0;
+		do {
+			if (len >= sizeof(buf) - 1)
+				toolong = 1;
+			else
+				buf[len++] = c;
+		} while ((c = lgetc(0)) != EOF && allowed_in_word(c));
+		lungetc(c);
+		buf[len] = '\0';
+		if (toolong)
+			lexerr("string too long, at most %d characters",
+			    STRING_MAX - 1);
+		if (strspn(buf, "0123456789") == len) {
+			yylval.v.number = strtonum(buf, 0, LLONG_MAX, &errstr);
+			if (errstr != NULL)
+				lexerr("number \"%s\" is %s", buf, errstr);
+			return (NUMBER);
+		}
+		/* A keyword can name a macro: "wait = 5m" defines one. */
+		if ((token = lookup(buf)) != STRING) {
+			while ((c = lgetc(0)) == ' ' || c == '\t')
+				;
+			lungetc(c);
+			if (c == '=')
+				token = STRING;
+			else
+				lungetc(' ');
+		}
+		if (token == STRING)
+			yylval.v.string = lexstr(buf);
+		return (token);
+	}
+
+	if (c == '\n') {
+		file->lineno++;
+		return ('\n');
+	}
+	/* A semicolon ends a statement like a newline does. */
+	if (c == ';')
+		return ('\n');
+	if (c == '=' || c == '{' || c == '}')
+		return (c);
+	if (isprint(c))
+		yyerror("unexpected character \"%c\"", c);
+	else
+		yyerror("unexpected character 0x%02x", c & 0xff);
+	return (findeol());
+}
+
+/*
+ * The file may name commands to run: refuse it unless only its owner,
+ * the user or root, can change it.
+ */
+static int
+file_secrecy(FILE *fp, const char *fname)
+{
+	struct stat	 st;
+
+	if (fstat(fileno(fp), &st) == -1) {
+		lineerror(fname, 0, "%s", strerror(errno));
+		return (-1);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		lineerror(fname, 0, "not a regular file");
+		return (-1);
+	}
+	if (st.st_uid != 0 && st.st_uid != getuid()) {
+		lineerror(fname, 0, "owned by uid %u, not by you or root",
+		    (unsigned int)st.st_uid);
+		return (-1);
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) == (S_IWGRP | S_IWOTH)) {
+		lineerror(fname, 0, "writable by group and others");
+		return (-1);
+	}
+	if (st.st_mode & S_IWGRP) {
+		lineerror(fname, 0, "writable by group");
+		return (-1);
+	}
+	if (st.st_mode & S_IWOTH) {
+		lineerror(fname, 0, "writable by others");
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Open a file and make it current.  An included name is relative to
+ * the directory of the file that includes it.
+ */
+static struct file *
+file_push(const char *name, const char *from, int included)
+{
+	struct file	*nf, *f;
+	struct stat	 st;
+	const char	*slash;
+	char		*path;
+	FILE		*fp;
+
+	if (*name == '\0') {
+		yyerror("include \"\": empty file name");
+		return (NULL);
+	}
+	if (included && *name != '/' && (slash = strrchr(from, '/')) != NULL) {
+		if (asprintf(&path, "%.*s/%s", (int)(slash - from), from,
+		    name) == -1)
+			fatal("%s", __func__);
+	} else
+		path = xstrdup(name);
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (included)
+			yyerror("include \"%s\": %s", name, strerror(errno));
+		else
+			lineerror(path, 0, "%s", strerror(errno));
+		free(path);
+		return (NULL);
+	}
+	if (fstat(fileno(fp), &st) == 0) {
+		TAILQ_FOREACH(f, &files, entry) {
+			if (f->dev == st.st_dev && f->ino == st.st_ino) {
+				yyerror("include \"%s\": include loop", name);
+				fclose(fp);
+				free(path);
+				return (NULL);
+			}
+		}
+	}
+	if (file_secrecy(fp, path) == -1) {
+		if (included)
+			yyerror("include \"%s\": refused", name);
+		fclose(fp);
+		free(path);
+		return (NULL);
+	}
+
+	nf = xcalloc(1, sizeof(*nf));
+	nf->stream = fp;
+	nf->name = path;
+	nf->dev = st.st_dev;
+	nf->ino = st.st_ino;
+	/* An included file starts with the newline lungetc() gives it. */
+	nf->lineno = included ? 0 : 1;
+	TAILQ_INSERT_TAIL(&files, nf, entry);
+	file = nf;
+	return (nf);
+}
+
+static int
+file_pop(void)
+{
+	struct file	*prev;
+
+	if ((prev = TAILQ_PREV(file, filelist, entry)) == NULL)
+		return (EOF);
+	TAILQ_REMOVE(&files, file, entry);
+	fclose(file->stream);
+	free(file->name);
+	free(file);
+	file = prev;
+	return (0);
+}
+
+static int
+macro_set(const char *name, const char *value)
+{
+	struct macro	*m;
+	const char	*p;
+
+	if (!isalpha((unsigned char)*name) && *name != '_') {
+		yyerror("invalid macro name \"%s\"", name);
+		return (-1);
+	}
+	for (p = name; *p != '\0'; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '_') {
+			yyerror("invalid macro name \"%s\"", name);
+			return (-1);
+		}
+	}
+	TAILQ_FOREACH(m, &macros, entry) {
+		if (strcmp(m->name, name) == 0) {
+			free(m->value);
+			m->value = xstrdup(value);
+			return (0);
+		}
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->name = xstrdup(name);
+	m->value = xstrdup(value);
+	TAILQ_INSERT_TAIL(&macros, m, entry);
+	return (0);
+}
+
+static const char *
+macro_get(const char *name)
+{
+	struct macro	*m;
+
+	TAILQ_FOREACH(m, &macros, entry)
+		if (strcmp(m->name, name) == 0)
+			return (m->value);
+	return (NULL);
+}
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(n, size)) == NULL)
+		fatal("%s", __func__);
+	return (p);
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		fatal("%s", __func__);
+	return (p);
+}
+
+static void
+policy_init(struct policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->idle_timeout = POLICY_UNSET;
+	p->boot_wait = POLICY_UNSET;
+	p->stop_wait = POLICY_UNSET;
+}
+
+static int
+policy_once(int line, const char *what)
+{
+	if (line != 0) {
+		yyerror("%s specified twice", what);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+parse_duration(const char *s, long long *secs)
+{
+	const char	*errstr;
+	char		 num[32];
+	size_t		 len;
+	long long	 n, unit;
+
+	len = strspn(s, "0123456789");
+	if (len == 0 || len >= sizeof(num) || strlen(s) != len + 1) {
+		yyerror("invalid duration \"%s\", " DURATION_EXPECT, s);
+		return (-1);
+	}
+	switch (s[len]) {
+	case 's':
+		unit = 1;
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 60 * 60;
+		break;
+	case 'd':
+		unit = 24 * 60 * 60;
+		break;
+	default:
+		yyerror("invalid duration \"%s\", " DURATION_EXPECT, s);
+		return (-1);
+	}
+	memcpy(num, s, len);
+	num[len] = '\0';
+	n = strtonum(num, 0, INT_MAX / unit, &errstr);
+	if (errstr != NULL) {
+		yyerror("duration \"%s\" is too long", s);
+		return (-1);
+	}
+	*secs = n * unit;
+	return (0);
+}
+
+static int
+parse_number(const char *s, long long min, long long max, long long *n,
+    const char *what)
+{
+	const char	*errstr;
+
+	*n = strtonum(s, min, max, &errstr);
+	if (errstr != NULL) {
+		yyerror("invalid %s \"%s\", expected a number", what, s);
+		return (-1);
+	}
+	return (0);
+}
+
+/* An IPv4 network as vm.conf's local prefix: A.B.C.D/N. */
+static int
+parse_prefix(const char *s, struct in_addr *net, int *len)
+{
+	const char	*slash, *errstr;
+	char		 addr[INET_ADDRSTRLEN];
+	long long	 n;
+
+	if ((slash = strchr(s, '/')) == NULL ||
+	    (size_t)(slash - s) >= sizeof(addr)) {
+		yyerror("invalid prefix \"%s\", expected an IPv4 network "
+		    "like %s", s, DEFAULT_LOCAL_PREFIX);
+		return (-1);
+	}
+	memcpy(addr, s, slash - s);
+	addr[slash - s] = '\0';
+	n = strtonum(slash + 1, 1, 30, &errstr);
+	if (inet_pton(AF_INET, addr, net) != 1 || errstr != NULL) {
+		yyerror("invalid prefix \"%s\", expected an IPv4 network "
+		    "like %s", s, DEFAULT_LOCAL_PREFIX);
+		return (-1);
+	}
+	if ((ntohl(net->s_addr) & (0xffffffffU >> n)) != 0) {
+		yyerror("prefix \"%s\" has host bits set", s);
+		return (-1);
+	}
+	*len = n;
+	return (0);
+}
+
+/* NULL if the name is valid as vmd sees it, else why not. */
+static const char *
+vm_name_problem(const char *name)
+{
+	const char	*p;
+
+	if (*name == '\0')
+		return ("empty");
+	if (strlen(name) >= VM_NAME_MAX)
+		return ("longer than 63 characters");
+	if (!isalnum((unsigned char)*name))
+		return ("must start with a letter or digit");
+	for (p = name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr(".-_", *p) == NULL)
+			return ("only letters, digits, '.', '-' and '_' are "
+			    "allowed");
+	return (NULL);
+}
+
+int
+config_vm_name_valid(const char *name)
+{
+	return (vm_name_problem(name) == NULL);
+}
+
+int
+config_host_valid(const char *host)
+{
+	const char	*p;
+	size_t		 len;
+
+	len = strlen(host);
+	if (len == 0 || len > HOST_NAME_MAX_LEN)
+		return (0);
+	if (*host == '-' || *host == '.')
+		return (0);
+	for (p = host; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr(".-_", *p) == NULL)
+			return (0);
+	return (1);
+}
+
+/*
+ * An IP address or a host name.  Something made of digits and dots is
+ * meant as an IPv4 address and must be one.
+ */
+static int
+address_valid(const char *s)
+{
+	struct in6_addr	 in6;
+	struct in_addr	 in;
+
+	if (strchr(s, ':') != NULL)
+		return (inet_pton(AF_INET6, s, &in6) == 1);
+	if (strspn(s, "0123456789.") == strlen(s))
+		return (inet_pton(AF_INET, s, &in) == 1);
+	return (config_host_valid(s) && s[strlen(s) - 1] != '.');
+}
+
+static void
+vm_new(const char *name, int line)
+{
+	const char	*why;
+
+	if ((why = vm_name_problem(name)) != NULL)
+		yyerror("invalid vm name \"%s\": %s", name, why);
+	curvm = xcalloc(1, sizeof(*curvm));
+	curvm->name = xstrdup(name);
+	TAILQ_INIT(&curvm->aliases);
+	TAILQ_INIT(&curvm->autostarts);
+	policy_init(&curvm->own);
+	policy_init(&curvm->pol);
+	curvm->file = xstrdup(file->name);
+	curvm->line = line;
+	TAILQ_INSERT_TAIL(&conf->vms, curvm, entry);
+}
+
+static void
+vm_end(void)
+{
+	curvm = NULL;
+	curpol = NULL;
+}
+
+/* The host names one VM answers to, lower case, with their lines. */
+struct hostname {
+	char		 name[HOST_NAME_MAX_LEN + 1];
+	int		 line;
+};
+
+static size_t
+vm_hostnames(struct vmconf *vm, struct hostname **out)
+{
+	struct hostname	*h;
+	struct alias	*a;
+	struct domain	*d;
+	size_t		 n = 0, max, i, nbase;
+	char		*p, name[HOST_NAME_MAX_LEN + 1];
+
+	max = 1;
+	TAILQ_FOREACH(a, &vm->aliases, entry)
+		max++;
+	nbase = max;
+	TAILQ_FOREACH(d, &conf->domains, entry)
+		max += nbase;
+	h = xcalloc(max, sizeof(*h));
+
+	strlcpy(h[n].name, vm->name, sizeof(h[n].name));
+	h[n++].line = vm->line;
+	TAILQ_FOREACH(a, &vm->aliases, entry) {
+		strlcpy(h[n].name, a->name, sizeof(h[n].name));
+		h[n++].line = a->line;
+	}
+	TAILQ_FOREACH(d, &conf->domains, entry) {
+		for (i = 0; i < nbase; i++) {
+			if (snprintf(name, sizeof(name), "%s.%s", h[i].name,
+			    d->name) >= (int)sizeof(name))
+				continue;	/* too long to be asked for */
+			strlcpy(h[n].name, name, sizeof(h[n].name));
+			h[n++].line = h[i].line;
+		}
+	}
+	for (i = 0; i < n; i++)
+		for (p = h[i].name; *p != '\0'; p++)
+			*p = tolower((unsigned char)*p);
+	*out = h;
+	return (n);
+}
+
+/* Checks that need the whole file: names and host names used twice. */
+static void
+config_check(void)
+{
+	struct vmconf	 *vm, *prev;
+	struct hostname **hosts;
+	size_t		 *nhosts, nvm = 0, i, j, k, l;
+	int		  found;
+
+	TAILQ_FOREACH(vm, &conf->vms, entry) {
+		TAILQ_FOREACH(prev, &conf->vms, entry) {
+			if (prev == vm)
+				break;
+			if (strcmp(prev->name, vm->name) == 0) {
+				lineerror(vm->file, vm->line, "vm \"%s\" "
+				    "defined twice, first at %s:%d",
+				    vm->name, prev->file, prev->line);
+				break;
+			}
+		}
+		nvm++;
+	}
+	if (nvm == 0)
+		return;
+
+	hosts = xcalloc(nvm, sizeof(*hosts));
+	nhosts = xcalloc(nvm, sizeof(*nhosts));
+	i = 0;
+	TAILQ_FOREACH(vm, &conf->vms, entry)
+		nhosts[i] = vm_hostnames(vm, &hosts[i]), i++;
+
+	/* One report per pair of VMs, at the later one. */
+	j = 0;
+	TAILQ_FOREACH(vm, &conf->vms, entry) {
+		i = 0;
+		TAILQ_FOREACH(prev, &conf->vms, entry) {
+			if (prev == vm)
+				break;
+			/* Duplicate names are reported above. */
+			if (strcmp(prev->name, vm->name) == 0 ||
+			    config_find_vm(conf, prev->name) != prev) {
+				i++;
+				continue;
+			}
+			found = 0;
+			for (k = 0; k < nhosts[j] && !found; k++) {
+				for (l = 0; l < nhosts[i] && !found; l++) {
+					if (strcmp(hosts[j][k].name,
+					    hosts[i][l].name) != 0)
+						continue;
+					lineerror(vm->file, hosts[j][k].line,
+					    "host \"%s\" would reach vm \"%s\" "
+					    "and vm \"%s\"", hosts[j][k].name,
+					    prev->name, vm->name);
+					found = 1;
+				}
+			}
+			i++;
+		}
+		j++;
+	}
+	for (i = 0; i < nvm; i++)
+		free(hosts[i]);
+	free(hosts);
+	free(nhosts);
+}
+
+/* A VM's effective policy: its own setting, the global one, the default. */
+static void
+config_resolve(struct vmconf *vm)
+{
+	struct policy	*own = &vm->own, *glob = &conf->global;
+	struct policy	*pol = &vm->pol;
+	const struct policy *from;
+
+	free(pol->addr_host);
+	policy_init(pol);
+
+#define RESOLVE(field, line, dflt) do {					\
+	if (own->line != 0) {						\
+		pol->field = own->field;				\
+		pol->line = own->line;					\
+	} else if (glob->line != 0) {					\
+		pol->field = glob->field;				\
+		pol->line = glob->line;					\
+	} else								\
+		pol->field = (dflt);					\
+} while (0)
+	RESOLVE(idle_timeout, idle_line, DEFAULT_IDLE_TIMEOUT);
+	RESOLVE(boot_wait, boot_line, DEFAULT_BOOT_WAIT);
+	RESOLVE(stop_wait, stop_line, DEFAULT_STOP_WAIT);
+	RESOLVE(port, port_line, 0);
+#undef RESOLVE
+
+	from = own->addr != ADDR_UNSET ? own :
+	    glob->addr != ADDR_UNSET ? glob : NULL;
+	if (from != NULL) {
+		pol->addr = from->addr;
+		pol->addr_if = from->addr_if;
+		pol->addr_prefix = from->addr_prefix;
+		pol->addr_prefixlen = from->addr_prefixlen;
+		if (from->addr_host != NULL)
+			pol->addr_host = xstrdup(from->addr_host);
+		pol->addr_line = from->addr_line;
+	} else {
+		/* vmd's default: the local interface, prefix 100.64/10. */
+		pol->addr = ADDR_LOCAL;
+		pol->addr_if = 0;
+		if (parse_prefix(DEFAULT_LOCAL_PREFIX, &pol->addr_prefix,
+		    &pol->addr_prefixlen) == -1)
+			fatalx("bad default prefix");
+	}
+}
+
+struct config *
+parse_config(const char *filename)
+{
+	struct config	*c;
+	struct vmconf	*vm;
+	struct macro	*m;
+	struct lexstr	*ls;
+
+	TAILQ_INIT(&files);
+	TAILQ_INIT(&macros);
+	SLIST_INIT(&lexstrs);
+	file = NULL;
+	curvm = NULL;
+	curpol = NULL;
+	errors = 0;
+	lastline = 0;
+	ungetpos = 0;
+	errfile = NULL;
+	errline = 0;
+	lexerror = 0;
+	ateof = 0;
+
+	c = xcalloc(1, sizeof(*c));
+	c->file = xstrdup(filename);
+	c->vmctl_timeout = POLICY_UNSET;
+	TAILQ_INIT(&c->domains);
+	TAILQ_INIT(&c->vms);
+	policy_init(&c->global);
+	conf = c;
+
+	if (file_push(filename, NULL, 0) == NULL) {
+		config_free(c);
+		conf = NULL;
+		return (NULL);
+	}
+	yyparse();
+	while (file_pop() != EOF)
+		;
+	fclose(file->stream);
+	free(file->name);
+	free(file);
+	file = NULL;
+
+	config_check();
+
+	if (c->vmctl == NULL)
+		c->vmctl = xstrdup(VMCTL_PATH);
+	if (c->ssh == NULL)
+		c->ssh = xstrdup(SSH_PATH);
+	if (c->vmctl_timeout == POLICY_UNSET)
+		c->vmctl_timeout = DEFAULT_VMCTL_TIMEOUT;
+	TAILQ_FOREACH(vm, &c->vms, entry)
+		config_resolve(vm);
+
+	while ((m = TAILQ_FIRST(&macros)) != NULL) {
+		TAILQ_REMOVE(&macros, m, entry);
+		free(m->name);
+		free(m->value);
+		free(m);
+	}
+	while ((ls = SLIST_FIRST(&lexstrs)) != NULL) {
+		SLIST_REMOVE_HEAD(&lexstrs, entry);
+		free(ls);
+	}
+	conf = NULL;
+	curvm = NULL;
+	curpol = NULL;
+
+	if (errors != 0) {
+		config_free(c);
+		return (NULL);
+	}
+	return (c);
+}
+
+void
+config_free(struct config *c)
+{
+	struct vmconf		*vm;
+	struct alias		*a;
+	struct autostart	*as;
+	struct domain		*d;
+
+	if (c == NULL)
+		return;
+	while ((vm = TAILQ_FIRST(&c->vms)) != NULL) {
+		TAILQ_REMOVE(&c->vms, vm, entry);
+		while ((a = TAILQ_FIRST(&vm->aliases)) != NULL) {
+			TAILQ_REMOVE(&vm->aliases, a, entry);
+			free(a->name);
+			free(a);
+		}
+		while ((as = TAILQ_FIRST(&vm->autostarts)) != NULL) {
+			TAILQ_REMOVE(&vm->autostarts, as, entry);
+			free(as->command);
+			free(as);
+		}
+		free(vm->own.addr_host);
+		free(vm->pol.addr_host);
+		free(vm->name);
+		free(vm->file);
+		free(vm);
+	}
+	while ((d = TAILQ_FIRST(&c->domains)) != NULL) {
+		TAILQ_REMOVE(&c->domains, d, entry);
+		free(d->name);
+		free(d->file);
+		free(d);
+	}
+	free(c->global.addr_host);
+	free(c->file);
+	free(c->vmctl);
+	free(c->ssh);
+	free(c->socket);
+	free(c);
+}
+
+struct vmconf *
+config_find_vm(struct config *c, const char *name)
+{
+	struct vmconf	*vm;
+
+	TAILQ_FOREACH(vm, &c->vms, entry)
+		if (strcmp(vm->name, name) == 0)
+			return (vm);
+	return (NULL);
+}
+
+static int
+vm_answers(struct vmconf *vm, const char *host, size_t len)
+{
+	struct alias	*a;
+
+	if (strlen(vm->name) == len && strncasecmp(vm->name, host, len) == 0)
+		return (1);
+	TAILQ_FOREACH(a, &vm->aliases, entry)
+		if (strlen(a->name) == len &&
+		    strncasecmp(a->name, host, len) == 0)
+			return (1);
+	return (0);
+}
+
+/* NAME, ALIAS, NAME.domain or ALIAS.domain, in any case. */
+struct vmconf *
+config_lookup_host(struct config *c, const char *host)
+{
+	struct vmconf	*vm;
+	struct domain	*d;
+	size_t		 hlen, dlen;
+
+	hlen = strlen(host);
+	TAILQ_FOREACH(vm, &c->vms, entry)
+		if (vm_answers(vm, host, hlen))
+			return (vm);
+	TAILQ_FOREACH(d, &c->domains, entry) {
+		dlen = strlen(d->name);
+		if (hlen < dlen + 2 || host[hlen - dlen - 1] != '.' ||
+		    strcasecmp(host + hlen - dlen, d->name) != 0)
+			continue;
+		TAILQ_FOREACH(vm, &c->vms, entry)
+			if (vm_answers(vm, host, hlen - dlen - 1))
+				return (vm);
+	}
+	return (NULL);
+}
+
+/* The control socket: as configured (~/ is $HOME), else the default. */
+char *
+config_socket_path(struct config *c)
+{
+	const char	*home;
+	struct passwd	*pw;
+	char		*path;
+
+	if (c->socket != NULL && *c->socket == '/')
+		return (strdup(c->socket));
+	if ((home = getenv("HOME")) == NULL || *home == '\0') {
+		if ((pw = getpwuid(getuid())) == NULL)
+			return (NULL);
+		home = pw->pw_dir;
+	}
+	if (c->socket != NULL) {
+		if (asprintf(&path, "%s/%s", home, c->socket + 2) == -1)
+			return (NULL);
+	} else if (asprintf(&path, "%s/%s/%s", home, VMLAUNCH_DIR,
+	    VMLAUNCH_SOCKET) == -1)
+		return (NULL);
+	return (path);
+}
+
+/* The directory the socket lives in, where the lock and state go too. */
+char *
+config_dir_path(struct config *c)
+{
+	char	*path, *slash;
+
+	if ((path = config_socket_path(c)) == NULL)
+		return (NULL);
+	if ((slash = strrchr(path, '/')) == path)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return (path);
+}
