@@ -2274,6 +2274,10 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 		log_warnx("refusing to run with an unsafe socket directory");
 		return (1);
 	}
+	/* In the background, hold no directory busy. */
+	if (!foreground && dir[0] == '/' && sv.sockpath[0] == '/' &&
+	    conf->file[0] == '/' && chdir("/") == -1)
+		log_warn("chdir /");
 	free(dir);
 	if ((lockfd = supervisor_lock()) == -1)
 		return (1);
