@@ -1,0 +1,119 @@
+#!/bin/sh
+#
+# regress/run.sh: run every suite that exists, as "make test" does.
+#
+#	sh regress/run.sh			everything
+#	TESTS=idle sh regress/run.sh		names matching an ERE (grep -E)
+#	E2E_JOBS=1 sh regress/run.sh		e2e tests one at a time
+#	KEEP=1 ...				keep each e2e test's temp dir
+#	VMLAUNCH=/path/to/vmlaunch ...		test another binary
+#
+# Suites: regress/parse/run.sh, regress/unit/run.sh, regress/unit-ctl/
+# run.sh (each one result), mandoc -Tlint on the man pages, and every
+# regress/e2e/*.sh.  A suite or test exits 0 (pass), 77 (skip, its last
+# line says why) or anything else (fail, its output is shown).  Tests
+# that need root skip, loudly, when not run as root.
+#
+# The last line is exactly "N passed, N failed, N skipped"; the exit
+# status is non-zero when anything failed.
+
+cd "$(dirname "$0")/.." || exit 1
+TOP=$(pwd)
+export VMLAUNCH="${VMLAUNCH:-$TOP/vmlaunch}"
+JOBS=${E2E_JOBS:-2}
+E2E_TIMEOUT=${E2E_TIMEOUT:-180}
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/vmlaunch-regress.XXXXXXXX") || exit 1
+trap 'rm -rf "$OUT"' EXIT
+trap 'exit 1' INT TERM HUP
+
+npass=0 nfail=0 nskip=0
+
+selected() {
+	[ -z "${TESTS:-}" ] || printf '%s\n' "$1" | grep -qE -- "$TESTS"
+}
+
+# report name rc logfile
+report() {
+	case $2 in
+	0)	npass=$((npass + 1))
+		printf '%-28s PASS\n' "$1" ;;
+	77)	nskip=$((nskip + 1))
+		printf '%-28s SKIP (%s)\n' "$1" \
+		    "$(grep -a 'SKIP' "$3" | tail -n 1 | sed 's/^SKIP: *//')" ;;
+	*)	nfail=$((nfail + 1))
+		if [ "$2" = 124 ] || [ "$2" = 137 ]; then
+			printf '%-28s FAIL (timed out)\n' "$1"
+		else
+			printf '%-28s FAIL (exit %s)\n' "$1" "$2"
+		fi
+		sed 's/^/	/' "$3" | tail -n 120 ;;
+	esac
+}
+
+# Suites written by others: one result each.
+for s in parse unit unit-ctl; do
+	[ -f "regress/$s/run.sh" ] || continue
+	selected "$s" || continue
+	sh "regress/$s/run.sh" >"$OUT/$s.log" 2>&1
+	report "$s" $? "$OUT/$s.log"
+done
+
+# The man pages.
+if selected mandoc; then
+	for m in *.1 *.5; do
+		[ -f "$m" ] || continue
+		if ! command -v mandoc >/dev/null 2>&1; then
+			echo "SKIP: mandoc not installed" >"$OUT/mandoc.log"
+			report "mandoc $m" 77 "$OUT/mandoc.log"
+			continue
+		fi
+		mandoc -Tlint -W warning "$m" >"$OUT/mandoc.log" 2>&1
+		rc=$?
+		[ -s "$OUT/mandoc.log" ] && [ $rc = 0 ] && rc=1
+		report "mandoc $m" $rc "$OUT/mandoc.log"
+	done
+fi
+
+# End to end, up to $JOBS at a time; results print as tests finish.
+if [ "$(id -u)" != 0 ]; then
+	echo "NOTE: not root: the e2e tests that need root will SKIP"
+fi
+if [ ! -x "$VMLAUNCH" ]; then
+	echo "NOTE: $VMLAUNCH does not exist; run make first"
+fi
+running=""
+nrunning=0
+
+reap() {	# wait until fewer than $1 tests run
+	while [ $nrunning -ge "$1" ]; do
+		still=""
+		for t in $running; do
+			if [ -f "$OUT/$t.rc" ]; then
+				report "$t" "$(cat "$OUT/$t.rc")" "$OUT/$t.log"
+				nrunning=$((nrunning - 1))
+			else
+				still="$still $t"
+			fi
+		done
+		running=$still
+		[ $nrunning -ge "$1" ] && sleep 0.1
+	done
+}
+
+for f in regress/e2e/*.sh; do
+	[ -f "$f" ] || continue
+	t=$(basename "$f" .sh)
+	selected "$t" || continue
+	reap "$JOBS"
+	(
+		timeout -k 10 "$E2E_TIMEOUT" sh "$f" >"$OUT/$t.log" 2>&1
+		echo $? >"$OUT/$t.rc.tmp"
+		mv "$OUT/$t.rc.tmp" "$OUT/$t.rc"
+	) &
+	running="$running $t"
+	nrunning=$((nrunning + 1))
+done
+reap 1
+
+echo "$npass passed, $nfail failed, $nskip skipped"
+[ $nfail = 0 ]
