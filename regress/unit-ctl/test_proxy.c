@@ -1,0 +1,619 @@
+/*
+ * Unit tests for proxy.c with real pipes and sockets.  The relay runs in
+ * a child process with the descriptors a ProxyCommand would have: a pipe
+ * as stdin, a pipe as stdout and the guest socket.  Prints "PASS name" or
+ * "FAIL name: why" per test; "bench" measures splice against read/write.
+ */
+
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmlaunch.h"
+
+#define MiB		(1024 * 1024)
+#define CHUNK		(128 * 1024)
+
+static int	failures;
+
+#define CHECK(cond, name, ...) do {					\
+	if (cond)							\
+		printf("PASS %s\n", name);				\
+	else {								\
+		printf("FAIL %s: %s (line %d) ", name, #cond, __LINE__); \
+		printf(__VA_ARGS__);					\
+		printf("\n");						\
+		failures++;						\
+	}								\
+	fflush(stdout);							\
+} while (0)
+
+/* A reproducible byte stream: xorshift64, 8 bytes at a time. */
+struct gen {
+	uint64_t	 s;
+	uint8_t		 pend[8];
+	int		 npend;
+};
+
+static void
+gen_init(struct gen *g, uint64_t seed)
+{
+	g->s = seed * 0x9e3779b97f4a7c15ULL | 1;
+	g->npend = 0;
+}
+
+static void
+gen_fill(struct gen *g, uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		if (g->npend == 0) {
+			g->s ^= g->s << 13;
+			g->s ^= g->s >> 7;
+			g->s ^= g->s << 17;
+			memcpy(g->pend, &g->s, 8);
+			g->npend = 8;
+		}
+		*p++ = g->pend[8 - g->npend--];
+		n--;
+	}
+}
+
+static long long
+tnow(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* A connected TCP pair over loopback. */
+static int
+tcp_pair(int sv[2])
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 l, one = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return (-1);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(l, 1) == -1 ||
+	    getsockname(l, (struct sockaddr *)&sin, &len) == -1)
+		return (-1);
+	sv[0] = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(sv[0], (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		return (-1);
+	sv[1] = accept(l, NULL, NULL);
+	close(l);
+	return (sv[1] == -1 ? -1 : 0);
+}
+
+static int
+sock_pair(int tcp, int sv[2])
+{
+	if (tcp)
+		return (tcp_pair(sv));
+	return (socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+}
+
+/* In a child: close everything but the listed descriptors and stdio. */
+static void
+keep_only(int a, int b, int c)
+{
+	int	 fd;
+
+	for (fd = 3; fd < 256; fd++)
+		if (fd != a && fd != b && fd != c)
+			close(fd);
+}
+
+/* Run proxy_relay in a child; exit 0 on success, 1 with the message. */
+static pid_t
+relay_start(int in, int out, int sock, int nosplice)
+{
+	char	 err[256];
+	pid_t	 pid;
+
+	if ((pid = fork()) != 0)
+		return (pid);
+	alarm(120);
+	keep_only(in, out, sock);
+	if (nosplice)
+		setenv("VMLAUNCH_NOSPLICE", "1", 1);
+	signal(SIGPIPE, SIG_IGN);
+	if (proxy_relay(in, out, sock, err, sizeof(err)) == -1) {
+		fprintf(stderr, "relay: %s\n", err);
+		_exit(1);
+	}
+	_exit(0);
+}
+
+/* Wait for a child with a deadline; its status, or -1 if it is stuck. */
+static int
+wait_deadline(pid_t pid, int ms, struct rusage *ru)
+{
+	long long	 end = tnow() + ms;
+	struct rusage	 r;
+	int		 status;
+	pid_t		 n;
+
+	for (;;) {
+		n = wait4(pid, &status, WNOHANG, &r);
+		if (n == pid) {
+			if (ru != NULL)
+				*ru = r;
+			return (status);
+		}
+		if (tnow() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return (-1);
+		}
+		poll(NULL, 0, 5);
+	}
+}
+
+/* A child writing len bytes of stream seed to fd, then closing it. */
+static pid_t
+writer_start(int fd, uint64_t seed, size_t len, int shut)
+{
+	struct gen	 g;
+	uint8_t		*p;
+	size_t		 n;
+	ssize_t		 w;
+	pid_t		 pid;
+
+	if ((pid = fork()) != 0)
+		return (pid);
+	alarm(120);
+	keep_only(fd, -1, -1);
+	signal(SIGPIPE, SIG_IGN);
+	p = malloc(CHUNK);
+	gen_init(&g, seed);
+	while (len > 0) {
+		n = len < CHUNK ? len : CHUNK;
+		gen_fill(&g, p, n);
+		if (seed == 0)
+			memset(p, 0, n);
+		len -= n;
+		while (n > 0) {
+			if ((w = write(fd, p, n)) == -1)
+				_exit(1);
+			memmove(p, p + w, n - w);
+			n -= w;
+		}
+	}
+	if (shut)
+		shutdown(fd, SHUT_WR);
+	close(fd);
+	_exit(0);
+}
+
+struct sink {
+	int		 fd;
+	struct gen	 g;
+	size_t		 got;
+	int		 eof;
+	int		 bad;		/* a byte differed */
+	int		 verify;
+};
+
+static void
+sink_init(struct sink *s, int fd, uint64_t seed, int verify)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->verify = verify;
+	gen_init(&s->g, seed);
+}
+
+/* Read both sinks to EOF, checking the stream; 0 or -1 on deadline. */
+static int
+sink_run(struct sink *s, int n, int ms)
+{
+	struct pollfd	 pfd[2];
+	uint8_t		*buf, *exp;
+	long long	 end = tnow() + ms;
+	ssize_t		 r;
+	int		 i, left;
+
+	buf = malloc(MiB);
+	exp = malloc(MiB);
+	for (;;) {
+		left = 0;
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = s[i].eof ? -1 : s[i].fd;
+			pfd[i].events = POLLIN;
+			left += !s[i].eof;
+		}
+		if (left == 0)
+			break;
+		if (tnow() > end) {
+			free(buf);
+			free(exp);
+			return (-1);
+		}
+		if (poll(pfd, n, 1000) <= 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			r = read(s[i].fd, buf, MiB);
+			if (r <= 0) {
+				s[i].eof = 1;
+				continue;
+			}
+			if (s[i].verify) {
+				gen_fill(&s[i].g, exp, r);
+				if (memcmp(buf, exp, r) != 0)
+					s[i].bad = 1;
+			}
+			s[i].got += r;
+		}
+	}
+	free(buf);
+	free(exp);
+	return (0);
+}
+
+static int
+relay_ok(int status)
+{
+	return (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/*
+ * size bytes each way at once; stdin is a pipe or a regular file, the
+ * guest a socketpair or TCP.  Every byte checked, and both EOFs seen.
+ */
+static void
+test_bulk(const char *name, size_t size, int tcp, int filein, int nosplice)
+{
+	struct sink	 s[2];
+	char		 tmpl[] = "/tmp/unit-ctl.XXXXXX";
+	int		 inp[2], outp[2], gs[2], st, wst1 = 0, wst2;
+	pid_t		 relay, w1 = -1, w2;
+
+	if (filein) {
+		inp[0] = mkstemp(tmpl);
+		unlink(tmpl);
+		w1 = writer_start(inp[0], 1, size, 0);
+		waitpid(w1, &wst1, 0);
+		lseek(inp[0], 0, SEEK_SET);
+		inp[1] = -1;
+	} else
+		pipe(inp);
+	pipe(outp);
+	if (sock_pair(tcp, gs) == -1) {
+		CHECK(0, name, "socket pair");
+		return;
+	}
+	relay = relay_start(inp[0], outp[1], gs[0], nosplice);
+	close(inp[0]);
+	close(outp[1]);
+	close(gs[0]);
+	if (!filein) {
+		w1 = writer_start(inp[1], 1, size, 0);
+		close(inp[1]);
+	}
+	w2 = writer_start(gs[1], 2, size, 1);
+
+	sink_init(&s[0], gs[1], 1, 1);		/* guest gets stdin */
+	sink_init(&s[1], outp[0], 2, 1);	/* stdout gets guest */
+	st = sink_run(s, 2, 60000);
+	if (!filein)
+		waitpid(w1, &wst1, 0);
+	waitpid(w2, &wst2, 0);
+	close(gs[1]);
+	close(outp[0]);
+	CHECK(st == 0 && !s[0].bad && !s[1].bad && s[0].got == size &&
+	    s[1].got == size && relay_ok(wait_deadline(relay, 10000, NULL)),
+	    name, "deadline %d bad %d/%d got %zu/%zu of %zu", st, s[0].bad,
+	    s[1].bad, s[0].got, s[1].got, size);
+}
+
+/*
+ * EOF on stdin reaches the guest as EOF while the guest still sends;
+ * and the guest's EOF closes stdout while stdin is still relayed.
+ */
+static void
+test_halfclose(int tcp, int nosplice)
+{
+	char		 name[128], buf[64];
+	int		 inp[2], outp[2], gs[2], ok;
+	ssize_t		 n;
+	pid_t		 relay;
+
+	snprintf(name, sizeof(name), "half-close, stdin first (%s%s)",
+	    tcp ? "tcp" : "socketpair", nosplice ? ", read/write" : "");
+	pipe(inp);
+	pipe(outp);
+	sock_pair(tcp, gs);
+	relay = relay_start(inp[0], outp[1], gs[0], nosplice);
+	close(inp[0]);
+	close(outp[1]);
+	close(gs[0]);
+	write(inp[1], "up", 2);
+	close(inp[1]);
+	n = read(gs[1], buf, sizeof(buf));
+	ok = n == 2 && memcmp(buf, "up", 2) == 0;
+	n = read(gs[1], buf, sizeof(buf));
+	ok = ok && n == 0;			/* EOF at the guest */
+	write(gs[1], "after eof", 9);
+	n = read(outp[0], buf, sizeof(buf));
+	ok = ok && n == 9 && memcmp(buf, "after eof", 9) == 0;
+	write(gs[1], "more", 4);
+	n = read(outp[0], buf, sizeof(buf));
+	ok = ok && n == 4;
+	shutdown(gs[1], SHUT_WR);
+	n = read(outp[0], buf, sizeof(buf));
+	ok = ok && n == 0;
+	CHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)), name, " ");
+	close(gs[1]);
+	close(outp[0]);
+
+	snprintf(name, sizeof(name), "half-close, guest first (%s%s)",
+	    tcp ? "tcp" : "socketpair", nosplice ? ", read/write" : "");
+	pipe(inp);
+	pipe(outp);
+	sock_pair(tcp, gs);
+	relay = relay_start(inp[0], outp[1], gs[0], nosplice);
+	close(inp[0]);
+	close(outp[1]);
+	close(gs[0]);
+	write(gs[1], "down", 4);
+	shutdown(gs[1], SHUT_WR);
+	n = read(outp[0], buf, sizeof(buf));
+	ok = n == 4;
+	n = read(outp[0], buf, sizeof(buf));
+	ok = ok && n == 0;			/* stdout closed */
+	write(inp[1], "still up", 8);
+	n = read(gs[1], buf, sizeof(buf));
+	ok = ok && n == 8 && memcmp(buf, "still up", 8) == 0;
+	close(inp[1]);
+	n = read(gs[1], buf, sizeof(buf));
+	ok = ok && n == 0;
+	CHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)), name, " ");
+	close(gs[1]);
+	close(outp[0]);
+}
+
+/* The guest closes its socket: the relay ends, stdin still open. */
+static void
+test_peerclose(int tcp, int nosplice)
+{
+	char		 name[128], buf[64];
+	int		 inp[2], outp[2], gs[2], ok, st;
+	ssize_t		 n;
+	pid_t		 relay;
+
+	snprintf(name, sizeof(name), "guest close ends the relay (%s%s)",
+	    tcp ? "tcp" : "socketpair", nosplice ? ", read/write" : "");
+	pipe(inp);
+	pipe(outp);
+	sock_pair(tcp, gs);
+	relay = relay_start(inp[0], outp[1], gs[0], nosplice);
+	close(inp[0]);
+	close(outp[1]);
+	close(gs[0]);
+	write(gs[1], "bye", 3);
+	close(gs[1]);
+	n = read(outp[0], buf, sizeof(buf));
+	ok = n == 3;
+	n = read(outp[0], buf, sizeof(buf));
+	ok = ok && n == 0;
+	/*
+	 * Over TCP a close looks like a half-close until something is
+	 * sent and the guest resets; ssh always sends, so do the same.
+	 */
+	if (tcp) {
+		poll(NULL, 0, 50);
+		write(inp[1], "x", 1);
+		poll(NULL, 0, 50);
+		write(inp[1], "y", 1);
+	}
+	st = wait_deadline(relay, 5000, NULL);
+	CHECK(ok && st != -1, name, "status %d", st);
+	close(inp[1]);
+	close(outp[0]);
+}
+
+/* ssh went away: EPIPE on stdout is a normal end. */
+static void
+test_stdout_gone(void)
+{
+	char	 big[65536];
+	int	 inp[2], outp[2], gs[2], st;
+	pid_t	 relay;
+
+	memset(big, 'z', sizeof(big));
+	pipe(inp);
+	pipe(outp);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, gs);
+	relay = relay_start(inp[0], outp[1], gs[0], 0);
+	close(inp[0]);
+	close(outp[1]);
+	close(gs[0]);
+	close(outp[0]);
+	close(inp[1]);
+	fcntl(gs[1], F_SETFL, O_NONBLOCK);
+	(void)write(gs[1], big, sizeof(big));
+	st = wait_deadline(relay, 5000, NULL);
+	CHECK(relay_ok(st), "stdout reader gone: EPIPE is a normal end",
+	    "status %d", st);
+	close(gs[1]);
+}
+
+/*
+ * A reader that takes 64 KiB every 20 ms, in each direction in turn: the
+ * relay must wait in poll, not spin.  CPU time of the relay is bounded
+ * far below the wall time.
+ */
+static void
+test_slow(int tcp, int nosplice, int up)
+{
+	struct rusage	 ru;
+	char		 name[128];
+	uint8_t		*buf;
+	size_t		 size = 8 * MiB, got = 0;
+	long long	 t0, wall, cpu;
+	int		 inp[2], outp[2], gs[2], rfd, st;
+	ssize_t		 n;
+	pid_t		 relay, w;
+
+	snprintf(name, sizeof(name), "slow reader on %s, no spinning "
+	    "(%s%s)", up ? "the guest" : "stdout",
+	    tcp ? "tcp" : "socketpair", nosplice ? ", read/write" : "");
+	pipe(inp);
+	pipe(outp);
+	sock_pair(tcp, gs);
+	relay = relay_start(inp[0], outp[1], gs[0], nosplice);
+	close(inp[0]);
+	close(outp[1]);
+	close(gs[0]);
+	if (up) {
+		w = writer_start(inp[1], 3, size, 0);
+		close(inp[1]);
+		rfd = gs[1];
+	} else {
+		w = writer_start(gs[1], 3, size, 1);
+		rfd = outp[0];
+	}
+	buf = malloc(65536);
+	t0 = tnow();
+	while ((n = read(rfd, buf, 65536)) > 0) {
+		got += n;
+		poll(NULL, 0, 20);
+	}
+	wall = tnow() - t0;
+	waitpid(w, NULL, 0);
+	/* Let the relay end: close the other direction too. */
+	if (up)
+		shutdown(gs[1], SHUT_WR);
+	else
+		close(inp[1]);
+	while (read(up ? outp[0] : gs[1], buf, 65536) > 0)
+		;
+	st = wait_deadline(relay, 5000, &ru);
+	cpu = ru.ru_utime.tv_sec * 1000LL + ru.ru_utime.tv_usec / 1000 +
+	    ru.ru_stime.tv_sec * 1000LL + ru.ru_stime.tv_usec / 1000;
+	CHECK(got == size && relay_ok(st) && cpu < wall / 10, name,
+	    "got %zu, cpu %lld ms, wall %lld ms", got, cpu, wall);
+	printf("# %s: relay cpu %lld ms over %lld ms\n", name, cpu, wall);
+	free(buf);
+	close(gs[1]);
+	close(outp[0]);
+}
+
+/*
+ * Throughput of one direction, pipe -> relay -> socket or socket ->
+ * relay -> pipe, with a writer and a reader process at each end.
+ */
+static void
+bench_one(int tcp, int nosplice, int up, size_t size)
+{
+	struct rusage	 ru;
+	struct sink	 s;
+	long long	 t0, wall, cpu;
+	int		 inp[2], outp[2], gs[2];
+	pid_t		 relay, w;
+
+	pipe(inp);
+	pipe(outp);
+	sock_pair(tcp, gs);
+	relay = relay_start(inp[0], outp[1], gs[0], nosplice);
+	close(inp[0]);
+	close(outp[1]);
+	close(gs[0]);
+	t0 = tnow();
+	if (up) {
+		w = writer_start(inp[1], 0, size, 0);
+		close(inp[1]);
+		sink_init(&s, gs[1], 0, 0);
+		sink_run(&s, 1, 120000);
+		shutdown(gs[1], SHUT_WR);
+	} else {
+		close(inp[1]);
+		w = writer_start(gs[1], 0, size, 1);
+		sink_init(&s, outp[0], 0, 0);
+		sink_run(&s, 1, 120000);
+	}
+	wall = tnow() - t0;
+	waitpid(w, NULL, 0);
+	wait_deadline(relay, 10000, &ru);
+	cpu = ru.ru_utime.tv_sec * 1000LL + ru.ru_utime.tv_usec / 1000 +
+	    ru.ru_stime.tv_sec * 1000LL + ru.ru_stime.tv_usec / 1000;
+	printf("%-10s %-10s %-18s %6zu MiB %6lld ms %7.0f MiB/s  "
+	    "relay cpu %5lld ms\n", tcp ? "tcp" : "socketpair",
+	    nosplice ? "read/write" : "splice",
+	    up ? "pipe -> socket" : "socket -> pipe", s.got / MiB, wall,
+	    wall ? (double)s.got / MiB * 1000 / wall : 0.0, cpu);
+	fflush(stdout);
+	close(gs[1]);
+	close(outp[0]);
+}
+
+static void
+bench(void)
+{
+	size_t	 size = 2048UL * MiB;
+	int	 tcp, up, ns, round;
+
+	for (round = 0; round < 2; round++)
+		for (tcp = 0; tcp < 2; tcp++)
+			for (up = 1; up >= 0; up--)
+				for (ns = 0; ns < 2; ns++)
+					bench_one(tcp, ns, up, size);
+}
+
+int
+main(int argc, char *argv[])
+{
+	int	 tcp, ns;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && strcmp(argv[1], "bench") == 0) {
+		bench();
+		return (0);
+	}
+	alarm(600);
+	for (tcp = 0; tcp < 2; tcp++) {
+		for (ns = 0; ns < 2; ns++) {
+			char	 name[128];
+
+			snprintf(name, sizeof(name), "64 MiB each way, exact "
+			    "(%s, %s)", tcp ? "tcp" : "socketpair",
+			    ns ? "read/write" : "splice");
+			test_bulk(name, 64 * MiB, tcp, 0, ns);
+			test_halfclose(tcp, ns);
+			test_peerclose(tcp, ns);
+			test_slow(tcp, ns, 0);
+			test_slow(tcp, ns, 1);
+		}
+	}
+	test_bulk("stdin a regular file, 16 MiB each way (splice falls back)",
+	    16 * MiB, 0, 1, 0);
+	test_bulk("odd size, 1 byte short of 1 MiB", MiB - 1, 1, 0, 0);
+	test_bulk("empty both ways", 0, 0, 0, 0);
+	test_stdout_gone();
+	return (failures ? 1 : 0);
+}
