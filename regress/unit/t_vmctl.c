@@ -1,0 +1,484 @@
+/*
+ * vmctl.c: `vmctl status` parsing for every variant in VMCTL.md, argv
+ * splitting, and the commands run for real against fakevmctl.sh, both
+ * through the event loop and with vmctl_status_sync().
+ */
+
+#include <sys/types.h>
+
+#include <event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmlaunch.h"
+#include "unit.h"
+
+#define HDR	"   ID   PID VCPUS  MAXMEM  CURMEM     TTY        OWNER    STATE NAME\n"
+#define HDR8	"   ID   PID VCPUS  MAXMEM  CURMEM     TTY        OWNER NAME\n"
+
+static const char	*fake;		/* path of fakevmctl.sh */
+
+static int
+parse(const char *s, struct vmd_row **rows, size_t *n, char *err,
+    size_t errlen)
+{
+	return (vmctl_parse_status(s, strlen(s), rows, n, err, errlen));
+}
+
+static void
+test_parse(void)
+{
+	struct vmd_row		*rows;
+	const struct vmd_row	*r;
+	size_t			 n;
+	char			 err[256], name63[64], name64[65], buf[1024];
+	const char		*states[] = { "paused", "waiting", "stopping",
+				    "running", "stopped", "unknown", "frobbed" };
+	enum vmd_state		 want[] = { VMD_PAUSED, VMD_WAITING,
+				    VMD_STOPPING, VMD_RUNNING, VMD_STOPPED,
+				    VMD_UNKNOWN, VMD_UNKNOWN };
+	size_t			 i;
+	int			 rc;
+
+	/* The sample table from VMCTL.md. */
+	rc = parse(HDR
+	    "    1 48213     1    1.0G    1.0G   ttyp8          joe  running build01\n"
+	    "    2     -     1    512M       -       -         root  stopped db\n"
+	    "    3     -     1    2.0G       -       -       :wheel  stopped ci\n",
+	    &rows, &n, err, sizeof(err));
+	CHECK(rc == 0 && n == 3, "sample table: rc %d n %zu (%s)", rc, n, err);
+	if (rc == 0 && n == 3) {
+		CHECK(rows[0].id == 1 && rows[0].has_id &&
+		    rows[0].state == VMD_RUNNING &&
+		    strcmp(rows[0].name, "build01") == 0, "sample row 1");
+		CHECK(rows[1].id == 2 && rows[1].state == VMD_STOPPED &&
+		    strcmp(rows[1].name, "db") == 0, "sample row 2");
+		CHECK(rows[2].id == 3 && rows[2].state == VMD_STOPPED &&
+		    strcmp(rows[2].name, "ci") == 0, "sample row 3");
+	}
+	free(rows);
+
+	/* Printed with vmctl's own formats, OWNER longer than 12. */
+	snprintf(buf, sizeof(buf), "%5s %5s %5s %7s %7s %7s %12s %8s %s\n"
+	    "%5u %5u %5zd %7s %7s %7s %12s %8s %s\n"
+	    "%5u %5s %5zd %7s %7s %7s %12s %8s %s\n",
+	    "ID", "PID", "VCPUS", "MAXMEM", "CURMEM", "TTY", "OWNER", "STATE",
+	    "NAME",
+	    17u, 99999u, (ssize_t)2, "4.0G", "4.0G", "ttyp12",
+	    "averyverylonguser:averylonggroup", "running", "long-owner.vm",
+	    300u, "-", (ssize_t)1, "1.0G", "-", "-", "12345", "paused", "p");
+	rc = parse(buf, &rows, &n, err, sizeof(err));
+	CHECK(rc == 0 && n == 2, "long owner: rc %d n %zu (%s)", rc, n, err);
+	if (rc == 0 && n == 2) {
+		CHECK(rows[0].id == 17 && rows[0].state == VMD_RUNNING &&
+		    strcmp(rows[0].name, "long-owner.vm") == 0,
+		    "long owner row");
+		CHECK(rows[1].id == 300 && rows[1].state == VMD_PAUSED &&
+		    strcmp(rows[1].name, "p") == 0, "numeric owner row");
+	}
+	free(rows);
+
+	/* Header alone: an unknown name, or no VMs. */
+	rc = parse(HDR, &rows, &n, err, sizeof(err));
+	CHECK(rc == 0 && n == 0 && rows == NULL, "header only: rc %d n %zu",
+	    rc, n);
+	free(rows);
+
+	/* Every state word; an unknown word is VMD_UNKNOWN. */
+	for (i = 0; i < nitems(states); i++) {
+		snprintf(buf, sizeof(buf), HDR
+		    "    4     -     1    512M       -       -         root %8s vm%zu",
+		    states[i], i);
+		rc = parse(buf, &rows, &n, err, sizeof(err));
+		CHECK(rc == 0 && n == 1 && rows[0].state == want[i],
+		    "state %s: rc %d (%s)", states[i], rc, err);
+		free(rows);
+	}
+	CHECK_STR(vmd_state_name(VMD_STOPPING), "stopping", "state name");
+	CHECK_STR(vmd_state_name(VMD_ABSENT), "absent", "state name");
+
+	/* Releases up to 2018: no STATE, " - stopping" after the name. */
+	rc = parse(HDR8
+	    "    1 48213     1    1.0G    1.0G   ttyp8         root build01\n"
+	    "    3 50001     1    1.0G    1.0G   ttyp9         root web - stopping\n"
+	    "    2     -     1    512M       -       -         root db\n",
+	    &rows, &n, err, sizeof(err));
+	CHECK(rc == 0 && n == 3, "old format: rc %d n %zu (%s)", rc, n, err);
+	if (rc == 0 && n == 3) {
+		CHECK(rows[0].state == VMD_RUNNING &&
+		    strcmp(rows[0].name, "build01") == 0, "old running");
+		CHECK(rows[1].state == VMD_STOPPING && rows[1].id == 3 &&
+		    strcmp(rows[1].name, "web") == 0, "old stopping");
+		CHECK(rows[2].state == VMD_STOPPED &&
+		    strcmp(rows[2].name, "db") == 0, "old stopped");
+	}
+	free(rows);
+
+	/* Similar names: only the exact one matches. */
+	rc = parse(HDR
+	    "    1 48213     1    1.0G    1.0G   ttyp8          joe  running build01x\n"
+	    "    2     -     1    512M       -       -          joe  stopped build01\n",
+	    &rows, &n, err, sizeof(err));
+	CHECK(rc == 0 && n == 2, "similar names: rc %d", rc);
+	r = vmctl_find_row(rows, n, "build01");
+	CHECK(r != NULL && r->id == 2 && r->state == VMD_STOPPED,
+	    "find build01");
+	r = vmctl_find_row(rows, n, "build01x");
+	CHECK(r != NULL && r->id == 1, "find build01x");
+	CHECK(vmctl_find_row(rows, n, "build0") == NULL, "no build0");
+	CHECK(vmctl_find_row(rows, n, "build01xx") == NULL, "no build01xx");
+	free(rows);
+
+	/* 63 characters is the longest name; 64 is not vmctl output. */
+	memset(name63, 'a', 63);
+	name63[63] = '\0';
+	memset(name64, 'b', 64);
+	name64[64] = '\0';
+	snprintf(buf, sizeof(buf), HDR
+	    "    5     -     1    512M       -       -          joe  stopped %s\n",
+	    name63);
+	rc = parse(buf, &rows, &n, err, sizeof(err));
+	CHECK(rc == 0 && n == 1 && strcmp(rows[0].name, name63) == 0,
+	    "63-char name: rc %d (%s)", rc, err);
+	CHECK(vmctl_find_row(rows, n, name63) != NULL, "find 63-char name");
+	free(rows);
+	snprintf(buf, sizeof(buf), HDR
+	    "    5     -     1    512M       -       -          joe  stopped %s\n",
+	    name64);
+	rc = parse(buf, &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "64-char name refused");
+
+	/* No newline at the end; blank lines around. */
+	rc = parse("\n" HDR "\n"
+	    "    1     -     1    512M       -       -          joe  stopped x",
+	    &rows, &n, err, sizeof(err));
+	CHECK(rc == 0 && n == 1 && strcmp(rows[0].name, "x") == 0,
+	    "no final newline: rc %d (%s)", rc, err);
+	free(rows);
+
+	/* Garbage, and what the error says. */
+	rc = parse("hello world\n", &rows, &n, err, sizeof(err));
+	CHECK(rc == -1 && rows == NULL && n == 0, "garbage refused");
+	CHECK_STR(err, "unexpected output: \"hello world\"", "garbage error");
+
+	rc = parse("", &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "empty output refused");
+	CHECK_STR(err, "no output", "empty output error");
+	rc = parse(" \n\n\t\n", &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "blank output refused");
+
+	rc = parse(HDR
+	    "    x     -     1    512M       -       -          joe  stopped db\n",
+	    &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "non-numeric id refused");
+	CHECK(strstr(err, "unexpected output: \"    x     -") == err,
+	    "bad row quoted: %s", err);
+
+	rc = parse(HDR "    1     -     1    512M  stopped db\n",
+	    &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "short row refused");
+	rc = parse(HDR
+	    "    1     -     1    512M       -       -   joe  stopped db extra\n",
+	    &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "long row refused");
+	rc = parse(HDR
+	    "    1   abc     1    512M       -       -   joe  stopped db\n",
+	    &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "non-numeric pid refused");
+	rc = parse("   ID   PID NAME STATE\n", &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "header without NAME last refused");
+	rc = parse(HDR8 "    1     -     1    512M       -       -   joe db - gone\n",
+	    &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "odd suffix refused");
+
+	/* A long offending line is shortened in the message. */
+	memset(buf, 'z', 300);
+	buf[300] = '\0';
+	rc = parse(buf, &rows, &n, err, sizeof(err));
+	CHECK(rc == -1 && strlen(err) < 100 && strstr(err, "...\"") != NULL,
+	    "long garbage shortened: %s", err);
+
+	/* A NUL byte is garbage too. */
+	rc = vmctl_parse_status(HDR "    1 \0 x\n", sizeof(HDR) - 1 + 9,
+	    &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "NUL byte refused");
+
+	/* vmd not running: nothing on stdout (the message is on stderr). */
+	rc = parse("", &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "vmd not running: no rows");
+}
+
+static void
+test_argv(void)
+{
+	char		**argv;
+	const char	*extra[] = { "start", "my-vm", NULL };
+	const char	*status[] = { "status", NULL };
+
+	argv = vmctl_argv("/usr/sbin/vmctl", status);
+	CHECK(argv != NULL && strcmp(argv[0], "/usr/sbin/vmctl") == 0 &&
+	    strcmp(argv[1], "status") == 0 && argv[2] == NULL, "plain argv");
+	vmctl_argv_free(argv);
+
+	argv = vmctl_argv("  doas -n\t\t/usr/sbin/vmctl  ", extra);
+	CHECK(argv != NULL && strcmp(argv[0], "doas") == 0 &&
+	    strcmp(argv[1], "-n") == 0 &&
+	    strcmp(argv[2], "/usr/sbin/vmctl") == 0 &&
+	    strcmp(argv[3], "start") == 0 && strcmp(argv[4], "my-vm") == 0 &&
+	    argv[5] == NULL, "blanks split, extras appended");
+	vmctl_argv_free(argv);
+
+	argv = vmctl_argv("sh -c 'a b'", NULL);
+	CHECK(argv != NULL && strcmp(argv[2], "'a") == 0 &&
+	    strcmp(argv[3], "b'") == 0 && argv[4] == NULL, "no quoting");
+	vmctl_argv_free(argv);
+
+	CHECK(vmctl_argv("", status) == NULL, "empty command refused");
+	CHECK(vmctl_argv(" \t ", status) == NULL, "blank command refused");
+
+	argv = vmctl_argv(NULL, status);
+	CHECK(argv != NULL && strcmp(argv[0], VMCTL_PATH) == 0,
+	    "default vmctl");
+	vmctl_argv_free(argv);
+}
+
+/* The commands through the event loop. */
+
+struct outcome {
+	int			 done;
+	int			 ok;
+	char			 msg[512];
+	size_t			 nrows;
+	int			 has_row;
+	struct vmd_row		 row;
+};
+
+static void
+sigchld_cb(int sig, short events, void *arg)
+{
+	job_reap();
+}
+
+static void
+result_cb(const struct vmctl_result *res, void *arg)
+{
+	struct outcome	*o = arg;
+
+	o->done++;
+	o->ok = res->ok;
+	strlcpy(o->msg, res->msg, sizeof(o->msg));
+	o->nrows = res->nrows;
+	o->has_row = res->row != NULL;
+	if (res->row != NULL)
+		o->row = *res->row;
+}
+
+static int
+wait_done(struct outcome *o, long long ms)
+{
+	long long	 deadline = unit_now_ms() + ms;
+	struct timeval	 tv = { 0, 20000 };
+
+	while (!o->done && unit_now_ms() < deadline) {
+		event_loopexit(&tv);
+		event_dispatch();
+	}
+	return (o->done);
+}
+
+static void
+fake_conf(struct config *conf, const char *mode, char *cmd, size_t len)
+{
+	memset(conf, 0, sizeof(*conf));
+	snprintf(cmd, len, "/bin/sh %s %s", fake, mode);
+	conf->vmctl = cmd;
+	conf->vmctl_timeout = 1;
+}
+
+typedef struct job *(*vmctl_fn)(struct config *, const char *, vmctl_cb,
+    void *);
+
+static void
+run(const char *mode, vmctl_fn fn, const char *name, struct outcome *o)
+{
+	struct config	 conf;
+	char		 cmd[1024];
+	struct job	*job;
+
+	memset(o, 0, sizeof(*o));
+	fake_conf(&conf, mode, cmd, sizeof(cmd));
+	job = fn(&conf, name, result_cb, o);
+	CHECK(job != NULL, "%s: job started", mode);
+	if (job != NULL)
+		CHECK(wait_done(o, 5000) && o->done == 1, "%s: called back once",
+		    mode);
+}
+
+static struct job *
+stop_plain(struct config *conf, const char *name, vmctl_cb cb, void *arg)
+{
+	return (vmctl_stop(conf, name, 0, cb, arg));
+}
+
+static struct job *
+stop_force(struct config *conf, const char *name, vmctl_cb cb, void *arg)
+{
+	return (vmctl_stop(conf, name, 1, cb, arg));
+}
+
+static void
+test_async(void)
+{
+	struct outcome	 o;
+	struct config	 conf;
+	struct job	*job;
+	char		 cmd[1024];
+	long long	 t0;
+
+	run("status-ok", vmctl_status, "build01", &o);
+	CHECK(o.ok && o.nrows == 2 && o.has_row && o.row.id == 2 &&
+	    o.row.state == VMD_STOPPED, "status build01: row %d", o.has_row);
+	run("status-ok", vmctl_status, "build0", &o);
+	CHECK(o.ok && o.nrows == 2 && !o.has_row, "status build0: no row");
+	run("status-ok", vmctl_status, NULL, &o);
+	CHECK(o.ok && o.nrows == 2 && !o.has_row, "status all");
+	run("status-exit1", vmctl_status, "build01x", &o);
+	CHECK(o.ok && o.has_row && o.row.state == VMD_RUNNING,
+	    "status exit 1 not trusted");
+
+	run("status-novmd", vmctl_status, "x", &o);
+	CHECK(!o.ok, "vmd not running fails");
+	CHECK_STR(o.msg, "vmctl: connect: /var/run/vmd.sock: No such file or "
+	    "directory", "vmd not running message");
+	run("status-garbage", vmctl_status, "x", &o);
+	CHECK(!o.ok, "garbage fails");
+	CHECK_STR(o.msg, "vmctl status: unexpected output: \"hello world\"",
+	    "garbage message");
+	run("status-empty", vmctl_status, "x", &o);
+	CHECK_STR(o.msg, "vmctl status: no output", "empty message");
+	run("status-killed", vmctl_status, "x", &o);
+	CHECK(!o.ok, "killed vmctl fails");
+	CHECK_STR(o.msg, "vmctl killed by signal 9", "killed message");
+
+	t0 = unit_now_ms();
+	run("hang", vmctl_status, "x", &o);
+	CHECK(!o.ok, "hanging vmctl fails");
+	CHECK_STR(o.msg, "vmctl timed out after 1s", "timeout message");
+	CHECK(unit_now_ms() - t0 < 3000, "timeout in time: %lld ms",
+	    unit_now_ms() - t0);
+
+	run("start-ok", vmctl_start, "my-vm", &o);
+	CHECK(o.ok, "start ok");
+	CHECK_STR(o.msg, "vmctl: started vm 1 successfully, tty /dev/ttyp8",
+	    "start message");
+	run("start-busy", vmctl_start, "my-vm", &o);
+	CHECK(!o.ok, "start busy fails");
+	CHECK_STR(o.msg, "vmctl: start vm command failed: Operation already "
+	    "in progress", "start busy message");
+	run("start-silent", vmctl_start, "my-vm", &o);
+	CHECK(!o.ok, "silent failure");
+	CHECK_STR(o.msg, "vmctl start: exited with status 1",
+	    "silent failure message");
+
+	run("stop-ok", stop_plain, "my-vm", &o);
+	CHECK(o.ok, "stop ok");
+	CHECK_STR(o.msg, "stopping vm my-vm: requested to shutdown vm 1",
+	    "stop message");
+	run("stop-notrunning", stop_plain, "my-vm", &o);
+	CHECK(!o.ok, "stop of a stopped vm fails");
+	CHECK_STR(o.msg, "stopping vm my-vm: failed: Invalid argument",
+	    "stop not running message");
+
+	/* The exact arguments each command passes. */
+	run("args", stop_force, "my-vm", &o);
+	CHECK_STR(o.msg, "stop -f my-vm", "stop -f argv");
+	run("args", stop_plain, "my-vm", &o);
+	CHECK_STR(o.msg, "stop my-vm", "stop argv");
+	run("args", vmctl_start, "my-vm", &o);
+	CHECK_STR(o.msg, "start my-vm", "start argv");
+
+	/* vmctl that does not exist. */
+	memset(&o, 0, sizeof(o));
+	memset(&conf, 0, sizeof(conf));
+	conf.vmctl = "/nonexistent/vmctl";
+	job = vmctl_start(&conf, "my-vm", result_cb, &o);
+	CHECK(job != NULL && wait_done(&o, 5000), "missing vmctl reported");
+	CHECK_STR(o.msg, "could not run /nonexistent/vmctl: No such file or "
+	    "directory", "missing vmctl message");
+
+	/* A cancelled command never calls back (and leaks nothing). */
+	memset(&o, 0, sizeof(o));
+	fake_conf(&conf, "hang", cmd, sizeof(cmd));
+	job = vmctl_status(&conf, NULL, result_cb, &o);
+	CHECK(job != NULL, "hang started");
+	job_cancel(job);
+	wait_done(&o, 300);
+	CHECK(o.done == 0 && job_count() == 0, "cancelled: no callback");
+}
+
+static void
+test_sync(void)
+{
+	struct config	 conf;
+	struct vmd_row	*rows;
+	size_t		 n;
+	char		 cmd[1024], err[512];
+	long long	 t0;
+	int		 rc;
+
+	fake_conf(&conf, "status-ok", cmd, sizeof(cmd));
+	rc = vmctl_status_sync(&conf, &rows, &n, err, sizeof(err));
+	CHECK(rc == 0 && n == 2 && strcmp(rows[1].name, "build01") == 0,
+	    "sync status: rc %d (%s)", rc, err);
+	free(rows);
+
+	fake_conf(&conf, "status-novmd", cmd, sizeof(cmd));
+	rc = vmctl_status_sync(&conf, &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "sync vmd not running fails");
+	CHECK_STR(err, "vmctl: connect: /var/run/vmd.sock: No such file or "
+	    "directory", "sync vmd not running message");
+
+	fake_conf(&conf, "status-garbage", cmd, sizeof(cmd));
+	rc = vmctl_status_sync(&conf, &rows, &n, err, sizeof(err));
+	CHECK_STR(err, "vmctl status: unexpected output: \"hello world\"",
+	    "sync garbage message");
+
+	fake_conf(&conf, "hang", cmd, sizeof(cmd));
+	t0 = unit_now_ms();
+	rc = vmctl_status_sync(&conf, &rows, &n, err, sizeof(err));
+	CHECK(rc == -1 && unit_now_ms() - t0 < 3000, "sync timeout");
+	CHECK_STR(err, "vmctl timed out after 1s", "sync timeout message");
+
+	conf.vmctl = "/nonexistent/vmctl";
+	rc = vmctl_status_sync(&conf, &rows, &n, err, sizeof(err));
+	CHECK(rc == -1, "sync missing vmctl fails");
+	CHECK_STR(err, "could not run /nonexistent/vmctl: No such file or "
+	    "directory", "sync missing vmctl message");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct event	 ev;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: t_vmctl fakevmctl.sh\n");
+		return (2);
+	}
+	fake = argv[1];
+	log_init(1, 0);
+	signal(SIGPIPE, SIG_IGN);
+
+	test_parse();
+	test_argv();
+	test_sync();
+
+	event_init();
+	signal_set(&ev, SIGCHLD, sigchld_cb, NULL);
+	signal_add(&ev, NULL);
+	test_async();
+
+	return (unit_end("t_vmctl"));
+}
