@@ -113,7 +113,7 @@ static void	 lungetc(int);
 static int	 findeol(void);
 static int	 allowed_in_word(int);
 static char	*lexstr(const char *);
-static int	 file_secrecy(FILE *, const char *);
+static int	 file_secrecy(FILE *, const char *, struct stat *);
 static struct file *file_push(const char *, const char *, int);
 static int	 file_pop(void);
 static int	 macro_set(const char *, const char *);
@@ -827,7 +827,7 @@ lex(void)
  * the user or root, can change it.
  */
 static int
-file_secrecy(FILE *fp, const char *fname)
+file_secrecy(FILE *fp, const char *fname, struct stat *sb)
 {
 	struct stat	 st;
 
@@ -856,6 +856,7 @@ file_secrecy(FILE *fp, const char *fname)
 		lineerror(fname, 0, "writable by others");
 		return (-1);
 	}
+	*sb = st;
 	return (0);
 }
 
@@ -891,22 +892,20 @@ file_push(const char *name, const char *from, int included)
 		free(path);
 		return (NULL);
 	}
-	if (fstat(fileno(fp), &st) == 0) {
-		TAILQ_FOREACH(f, &files, entry) {
-			if (f->dev == st.st_dev && f->ino == st.st_ino) {
-				yyerror("include \"%s\": include loop", name);
-				fclose(fp);
-				free(path);
-				return (NULL);
-			}
-		}
-	}
-	if (file_secrecy(fp, path) == -1) {
+	if (file_secrecy(fp, path, &st) == -1) {
 		if (included)
 			yyerror("include \"%s\": refused", name);
 		fclose(fp);
 		free(path);
 		return (NULL);
+	}
+	TAILQ_FOREACH(f, &files, entry) {
+		if (f->dev == st.st_dev && f->ino == st.st_ino) {
+			yyerror("include \"%s\": include loop", name);
+			fclose(fp);
+			free(path);
+			return (NULL);
+		}
 	}
 
 	nf = xcalloc(1, sizeof(*nf));
