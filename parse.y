@@ -874,7 +874,11 @@ file_push(const char *name, const char *from, int included)
 	FILE		*fp;
 
 	if (*name == '\0') {
-		yyerror("include \"\": empty file name");
+		if (included)
+			yyerror("include \"\": empty file name");
+		else
+			fprintf(stderr, "empty configuration file name\n");
+		errors++;
 		return (NULL);
 	}
 	if (included && *name != '/' && (slash = strrchr(from, '/')) != NULL) {
@@ -928,6 +932,8 @@ file_pop(void)
 	if ((prev = TAILQ_PREV(file, filelist, entry)) == NULL)
 		return (EOF);
 	TAILQ_REMOVE(&files, file, entry);
+	if (errfile == file)
+		errfile = NULL;
 	fclose(file->stream);
 	free(file->name);
 	free(file);
