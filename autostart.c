@@ -130,6 +130,13 @@ autostart_vm_ready(struct vm *vm)
 	struct app		*app;
 	int			 n = 0;
 
+	/*
+	 * Apps of an earlier boot are still listed when the VM stopped
+	 * without vmlaunch stopping it (vmctl stop by hand): end them, so
+	 * that each autostart runs once per boot.
+	 */
+	if (!TAILQ_EMPTY(&vm->apps))
+		autostart_vm_stopped(vm);
 	if (vm->conf == NULL || TAILQ_EMPTY(&vm->conf->autostarts))
 		return;
 	TAILQ_FOREACH(as, &vm->conf->autostarts, entry)
