@@ -49,6 +49,26 @@ sanitize: clean
 	    -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined"
 
+# Fuzzing: libFuzzer harnesses built straight from the sources, then each
+# run for FUZZTIME seconds (regress/fuzz/run.sh; crashers: replay.sh).
+FUZZCC?=	clang
+FUZZTIME?=	60
+FUZZFLAGS=	-g -O1 -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZCFLAGS=	$(FUZZFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE
+
+fuzz: parse.c
+	$(FUZZCC) $(FUZZCFLAGS) -o regress/fuzz/fuzz-config \
+	    regress/fuzz/fuzz_config.c parse.c printconf.c log.c $(OSLIBS)
+	$(FUZZCC) $(FUZZCFLAGS) -o regress/fuzz/fuzz-control \
+	    regress/fuzz/fuzz_control.c control.c buf.c parse.c log.c $(OSLIBS)
+	sh regress/fuzz/replay.sh
+	FUZZTIME=$(FUZZTIME) sh regress/fuzz/run.sh
+
+# The supervisor under valgrind memcheck across a subset of the e2e tests.
+valgrind: $(PROG)
+	sh regress/fuzz/valgrind.sh
+
 test: $(PROG)
 	sh regress/run.sh
 
@@ -65,4 +85,4 @@ install: $(PROG)
 clean:
 	rm -f $(PROG) $(OBJS) parse.c y.tab.h
 
-.PHONY: all test demo sanitize install clean
+.PHONY: all test demo sanitize install clean fuzz valgrind
