@@ -242,6 +242,7 @@ vm_get(const char *name, int create)
 	vm->state = VM_STOPPED;
 	vm->probefd = -1;
 	vm->resfd = -1;
+	vm->lastport = 22;
 	evtimer_set(&vm->ev_idle, vm_idle, vm);
 	evtimer_set(&vm->ev_deadline, vm_boot_deadline, vm);
 	evtimer_set(&vm->ev_probe, vm_probe, vm);
@@ -724,6 +725,7 @@ peer_connect_request(struct peer *p, const uint8_t *data, size_t len)
 	}
 	p->vm = vm;
 	p->port = vm_policy(vm)->port ? vm_policy(vm)->port : req->port;
+	vm->lastport = p->port;
 	TAILQ_INSERT_TAIL(&vm->peers, p, ventry);
 	log_debug("vm %s: session request for %s port %d", vm->name,
 	    req->host, p->port);
@@ -890,7 +892,7 @@ status_row(struct peer *p, struct vm *vm, const char *name,
 	const struct vmd_row	*r = NULL;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl;
-	char			 err[128], host[NI_MAXHOST];
+	char			 err[128], host[64], serv[16];
 	long long		 left;
 
 	memset(&row, 0, sizeof(row));
@@ -918,11 +920,14 @@ status_row(struct peer *p, struct vm *vm, const char *name,
 			vm->has_id = 1;
 		}
 		if (vm_address(vm, vm_policy(vm)->port ?
-		    vm_policy(vm)->port : 22, &ss, &sl, err,
+		    vm_policy(vm)->port : vm->lastport, &ss, &sl, err,
 		    sizeof(err)) == 0 &&
 		    getnameinfo((struct sockaddr *)&ss, sl, host,
-		    sizeof(host), NULL, 0, NI_NUMERICHOST) == 0)
-			strlcpy(row.address, host, sizeof(row.address));
+		    sizeof(host), serv, sizeof(serv),
+		    NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+			snprintf(row.address, sizeof(row.address),
+			    ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+			    host, serv);
 		else
 			strlcpy(row.address, "-", sizeof(row.address));
 		autostart_status(vm, &row);

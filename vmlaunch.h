@@ -114,6 +114,33 @@ struct autostart {
 };
 TAILQ_HEAD(autostartlist, autostart);
 
+/*
+ * How a VM is started, stopped and asked about: vmd through vmctl, or
+ * the user's own commands run with /bin/sh -c.  Kept out of struct
+ * policy: the supervisor copies policies, and these strings belong to
+ * the config.
+ */
+enum backend_type {
+	BACKEND_UNSET = 0,
+	BACKEND_VMD,
+	BACKEND_COMMAND
+};
+
+enum backend_cmd {
+	BACKEND_START = 0,
+	BACKEND_STOP,
+	BACKEND_KILL,		/* force stop */
+	BACKEND_STATUS,
+	BACKEND_NCMDS
+};
+
+struct backend {
+	enum backend_type	 type;
+	char			*cmd[BACKEND_NCMDS];	/* command only */
+	int			 cmd_line[BACKEND_NCMDS];
+	int			 line;		/* where it was given */
+};
+
 struct vmconf {
 	TAILQ_ENTRY(vmconf)	 entry;
 	char			*name;
@@ -121,6 +148,8 @@ struct vmconf {
 	struct autostartlist	 autostarts;
 	struct policy		 own;		/* as written in the block */
 	struct policy		 pol;		/* effective: own, global, default */
+	struct backend		 own_backend;	/* as written in the block */
+	struct backend		 backend;	/* effective: a copy */
 	char			*file;		/* where the block starts */
 	int			 line;
 };
@@ -142,6 +171,7 @@ struct config {
 	long long		 vmctl_timeout;	/* seconds */
 	struct domainlist	 domains;
 	struct policy		 global;	/* as written, globally */
+	struct backend		 backend;	/* as written, globally */
 	struct vmconflist	 vms;
 };
 
@@ -357,6 +387,8 @@ int		 vmctl_parse_status(const char *, size_t, struct vmd_row **,
 const struct vmd_row *vmctl_find_row(const struct vmd_row *, size_t,
 		    const char *);
 const char	*vmd_state_name(enum vmd_state);
+int		 vmctl_parse_command_status(const char *, size_t,
+		    struct vmd_row *, char *, size_t);
 char	       **vmctl_argv(const char *, const char *const *);
 void		 vmctl_argv_free(char **);
 struct job	*vmctl_status(struct config *, const char *, vmctl_cb, void *);
@@ -448,6 +480,7 @@ struct vm {
 	struct event		 ev_watch;
 	struct event		 ev_stoppoll;
 	struct event		 ev_stopforce;
+	int			 lastport;	/* of the last session */
 	int			 probefd;
 	int			 probe_connected;
 	int			 backoff;	/* ms */
