@@ -88,6 +88,8 @@ static struct lexstrlist lexstrs;
 static struct config	*conf;
 static struct vmconf	*curvm;
 static struct policy	*curpol;
+static struct backend	*curbackend;
+static struct backend	 dupbackend;	/* a second backend, parsed and dropped */
 static int		 errors;
 static int		 lastline;	/* line of the last token read */
 static int		 ungetbuf[16];
@@ -106,6 +108,8 @@ static void	 lexerr(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 static void	 lineerror(const char *, int, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
+static void	 blockerror(int, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
 static int	 kw_cmp(const void *, const void *);
 static int	 lookup(const char *);
 static int	 lgetc(int);
@@ -132,12 +136,18 @@ static void	 vm_new(const char *, int);
 static void	 vm_end(void);
 static void	 config_check(void);
 static void	 config_resolve(struct vmconf *);
+static void	 backend_begin(enum backend_type);
+static void	 backend_set(enum backend_cmd, const char *);
+static void	 backend_end(void);
+static void	 backend_clear(struct backend *);
+static void	 backend_copy(struct backend *, const struct backend *);
 
 #define DURATION_EXPECT	"expected a number followed by s, m, h or d"
 %}
 
-%token	ADDRESS ALIAS AUTOSTART BOOT DOMAIN IDLE INCLUDE INTERFACE LOCAL
-%token	NEVER PORT PREFIX RESTART SOCKET SSH STOP TAP TIMEOUT VM VMCTL WAIT
+%token	ADDRESS ALIAS AUTOSTART BACKEND BOOT COMMAND DOMAIN FORCE IDLE
+%token	INCLUDE INTERFACE LOCAL NEVER PORT PREFIX RESTART SOCKET SSH START
+%token	STATUS STOP TAP TIMEOUT VM VMCTL VMD WAIT
 %token	ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
@@ -276,6 +286,7 @@ main	: VMCTL string			{
 		TAILQ_INSERT_TAIL(&conf->domains, d, entry);
 	}
 	| { curpol = &conf->global; } policy
+	| backend
 	;
 
 policy	: IDLE TIMEOUT duration		{
@@ -363,6 +374,32 @@ policy	: IDLE TIMEOUT duration		{
 	}
 	;
 
+/*
+ * backend vmd, or backend command { start, stop, force stop, status }.
+ * A block's errors are its own: the rest of the block still parses.
+ */
+backend	: BACKEND VMD			{ backend_begin(BACKEND_VMD); }
+	| BACKEND COMMAND		{ backend_begin(BACKEND_COMMAND); }
+	    optnl '{' cmdbody cmdlast '}' { backend_end(); }
+	;
+
+cmdbody	: /* empty */
+	| cmdbody '\n'
+	| cmdbody cmdopt '\n'
+	| cmdbody error '\n'		{ yyerrok; }
+	;
+
+cmdlast	: /* empty */
+	| cmdopt
+	| error				{ yyerrok; }
+	;
+
+cmdopt	: START string			{ backend_set(BACKEND_START, $2); }
+	| STOP string			{ backend_set(BACKEND_STOP, $2); }
+	| FORCE STOP string		{ backend_set(BACKEND_KILL, $3); }
+	| STATUS string			{ backend_set(BACKEND_STATUS, $2); }
+	;
+
 localopts : /* empty */			{
 		$$.ifidx = -1;
 		$$.prefixlen = -1;
@@ -448,6 +485,7 @@ vmopt	: ALIAS string			{
 		TAILQ_INSERT_TAIL(&curvm->autostarts, as, entry);
 	}
 	| { curpol = &curvm->own; } policy
+	| backend
 	;
 
 restart	: /* empty */			{ $$ = -1; }
@@ -478,8 +516,11 @@ static const struct keyword keywords[] = {
 	{ "address",	ADDRESS },
 	{ "alias",	ALIAS },
 	{ "autostart",	AUTOSTART },
+	{ "backend",	BACKEND },
 	{ "boot",	BOOT },
+	{ "command",	COMMAND },
 	{ "domain",	DOMAIN },
+	{ "force",	FORCE },
 	{ "idle",	IDLE },
 	{ "include",	INCLUDE },
 	{ "interface",	INTERFACE },
@@ -490,11 +531,14 @@ static const struct keyword keywords[] = {
 	{ "restart",	RESTART },
 	{ "socket",	SOCKET },
 	{ "ssh",	SSH },
+	{ "start",	START },
+	{ "status",	STATUS },
 	{ "stop",	STOP },
 	{ "tap",	TAP },
 	{ "timeout",	TIMEOUT },
 	{ "vm",		VM },
 	{ "vmctl",	VMCTL },
+	{ "vmd",	VMD },
 	{ "wait",	WAIT }
 };
 
@@ -560,6 +604,17 @@ lineerror(const char *fname, int line, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	verror(fname, line, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* An error about a line other than the current one, in the same file. */
+static void
+blockerror(int line, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	verror(file->name, line, curvm != NULL ? curvm->name : NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -1190,6 +1245,83 @@ vm_end(void)
 	curpol = NULL;
 }
 
+static const char *const backend_words[BACKEND_NCMDS] = {
+	[BACKEND_START] = "start",
+	[BACKEND_STOP] = "stop",
+	[BACKEND_KILL] = "force stop",
+	[BACKEND_STATUS] = "status"
+};
+
+/* The backend of the vm block being parsed, else the global one. */
+static void
+backend_begin(enum backend_type type)
+{
+	curbackend = curvm != NULL ? &curvm->own_backend : &conf->backend;
+	if (curbackend->type != BACKEND_UNSET) {
+		yyerror("backend specified twice");
+		/* Still parse the block, for its own errors. */
+		backend_clear(&dupbackend);
+		curbackend = &dupbackend;
+	}
+	curbackend->type = type;
+	curbackend->line = lastline;
+}
+
+static void
+backend_set(enum backend_cmd which, const char *command)
+{
+	if (curbackend->cmd_line[which] != 0) {
+		yyerror("backend command: %s specified twice",
+		    backend_words[which]);
+		return;
+	}
+	curbackend->cmd_line[which] = lastline;
+	if (*command == '\0') {
+		yyerror("backend command: empty %s command",
+		    backend_words[which]);
+		return;
+	}
+	curbackend->cmd[which] = xstrdup(command);
+}
+
+/* Every command is required: there is no safe guess for any of them. */
+static void
+backend_end(void)
+{
+	int	 i;
+
+	for (i = 0; i < BACKEND_NCMDS; i++) {
+		if (curbackend->cmd_line[i] == 0)
+			blockerror(curbackend->line, "backend command: no %s "
+			    "command", backend_words[i]);
+	}
+	if (curbackend == &dupbackend)
+		backend_clear(&dupbackend);
+	curbackend = NULL;
+}
+
+static void
+backend_clear(struct backend *b)
+{
+	int	 i;
+
+	for (i = 0; i < BACKEND_NCMDS; i++)
+		free(b->cmd[i]);
+	memset(b, 0, sizeof(*b));
+}
+
+static void
+backend_copy(struct backend *to, const struct backend *from)
+{
+	int	 i;
+
+	backend_clear(to);
+	*to = *from;
+	for (i = 0; i < BACKEND_NCMDS; i++)
+		if (from->cmd[i] != NULL)
+			to->cmd[i] = xstrdup(from->cmd[i]);
+}
+
 /* The host names one VM answers to, lower case, with their lines. */
 struct hostname {
 	char		 name[HOST_NAME_MAX_LEN + 1];
@@ -1347,6 +1479,28 @@ config_resolve(struct vmconf *vm)
 		    &pol->addr_prefixlen) == -1)
 			fatalx("bad default prefix");
 	}
+
+	if (vm->own_backend.type != BACKEND_UNSET)
+		backend_copy(&vm->backend, &vm->own_backend);
+	else if (conf->backend.type != BACKEND_UNSET)
+		backend_copy(&vm->backend, &conf->backend);
+	else {
+		backend_clear(&vm->backend);
+		vm->backend.type = BACKEND_VMD;
+	}
+
+	/* Only vmd knows a vm id to compute a local address from. */
+	if (vm->backend.type != BACKEND_COMMAND || pol->addr != ADDR_LOCAL)
+		return;
+	if (own->addr == ADDR_LOCAL)
+		lineerror(vm->file, own->addr_line, "vm \"%s\": address local "
+		    "needs a vm id from vmd, which backend command does not "
+		    "give", vm->name);
+	else
+		lineerror(vm->file, vm->line, "vm \"%s\": backend command "
+		    "needs an address, fixed or tap: %s address local needs "
+		    "a vm id from vmd", vm->name, from == NULL ? "the default" :
+		    "the global");
 }
 
 struct config *
@@ -1363,6 +1517,7 @@ parse_config(const char *filename)
 	file = NULL;
 	curvm = NULL;
 	curpol = NULL;
+	curbackend = NULL;
 	errors = 0;
 	lastline = 0;
 	ungetpos = 0;
@@ -1416,6 +1571,8 @@ parse_config(const char *filename)
 	conf = NULL;
 	curvm = NULL;
 	curpol = NULL;
+	curbackend = NULL;
+	backend_clear(&dupbackend);
 
 	if (errors != 0) {
 		config_free(c);
@@ -1448,6 +1605,8 @@ config_free(struct config *c)
 		}
 		free(vm->own.addr_host);
 		free(vm->pol.addr_host);
+		backend_clear(&vm->own_backend);
+		backend_clear(&vm->backend);
 		free(vm->name);
 		free(vm->file);
 		free(vm);
@@ -1459,6 +1618,7 @@ config_free(struct config *c)
 		free(d);
 	}
 	free(c->global.addr_host);
+	backend_clear(&c->backend);
 	free(c->file);
 	free(c->vmctl);
 	free(c->ssh);

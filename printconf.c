@@ -31,6 +31,7 @@
 
 static void	print_string(FILE *, const char *);
 static void	print_policy(FILE *, const struct policy *, const char *);
+static void	print_backend(FILE *, const struct backend *, const char *);
 static void	default_prefix(struct in_addr *, int *);
 
 /* Seconds in the largest unit that divides them: 600 is 10m, 90 is 90s. */
@@ -119,6 +120,30 @@ print_policy(FILE *fp, const struct policy *pol, const char *indent)
 	}
 }
 
+static void
+print_backend(FILE *fp, const struct backend *b, const char *indent)
+{
+	static const char *const words[BACKEND_NCMDS] = {
+		[BACKEND_START] = "start",
+		[BACKEND_STOP] = "stop",
+		[BACKEND_KILL] = "force stop",
+		[BACKEND_STATUS] = "status"
+	};
+	int	 i;
+
+	if (b->type != BACKEND_COMMAND) {
+		fprintf(fp, "%sbackend vmd\n", indent);
+		return;
+	}
+	fprintf(fp, "%sbackend command {\n", indent);
+	for (i = 0; i < BACKEND_NCMDS; i++) {
+		fprintf(fp, "%s\t%s ", indent, words[i]);
+		print_string(fp, b->cmd[i] != NULL ? b->cmd[i] : "");
+		fputc('\n', fp);
+	}
+	fprintf(fp, "%s}\n", indent);
+}
+
 void
 print_vm(FILE *fp, struct config *conf, struct vmconf *vm)
 {
@@ -141,6 +166,13 @@ print_vm(FILE *fp, struct config *conf, struct vmconf *vm)
 		fputc('\n', fp);
 	}
 	print_policy(fp, &vm->pol, "\t");
+	/*
+	 * vmd is the default and goes unsaid, unless the global backend
+	 * is a command one that this vm does not use.
+	 */
+	if (vm->backend.type == BACKEND_COMMAND ||
+	    conf->backend.type == BACKEND_COMMAND)
+		print_backend(fp, &vm->backend, "\t");
 	fprintf(fp, "}\n");
 }
 
@@ -184,6 +216,8 @@ print_config(FILE *fp, struct config *conf)
 		default_prefix(&pol.addr_prefix, &pol.addr_prefixlen);
 	}
 	print_policy(fp, &pol, "");
+	if (conf->backend.type == BACKEND_COMMAND)
+		print_backend(fp, &conf->backend, "");
 
 	TAILQ_FOREACH(vm, &conf->vms, entry) {
 		fputc('\n', fp);
