@@ -374,8 +374,8 @@ vmlaunch_pids() {
 		_p=${_c#/proc/}
 		_p=${_p%/cmdline}
 		[ "$_p" = $$ ] && continue
-		tr '\0' ' ' <"$_c" 2>/dev/null | grep -qF "$VMLAUNCH -" || continue
-		tr '\0' ' ' <"$_c" 2>/dev/null | grep -qF -- "-f $T/" || continue
+		tr '\0' ' ' 2>/dev/null <"$_c" | grep -qF "$VMLAUNCH -" || continue
+		tr '\0' ' ' 2>/dev/null <"$_c" | grep -qF -- "-f $T/" || continue
 		alive "$_p" && echo "$_p"
 	done
 }
@@ -453,7 +453,7 @@ _cleanup() {
 		_p=${_c#/proc/}
 		_p=${_p%/cmdline}
 		[ "$_p" = $$ ] && continue
-		if tr '\0' ' ' <"$_c" 2>/dev/null | grep -qF "$T/"; then
+		if tr '\0' ' ' 2>/dev/null <"$_c" | grep -qF "$T/"; then
 			_all="$_all $(_descendants "$_p")"
 		fi
 	done

@@ -32,11 +32,20 @@ selected() {
 	[ -z "${TESTS:-}" ] || printf '%s\n' "$1" | grep -qE -- "$TESTS"
 }
 
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
 # report name rc logfile
 report() {
+	el=""
+	if [ -f "$OUT/$1.start" ]; then
+		el=$(( ($(now_ms) - $(cat "$OUT/$1.start")) / 100 ))
+		el=" $((el / 10)).$((el % 10))s"
+	fi
 	case $2 in
 	0)	npass=$((npass + 1))
-		printf '%-28s PASS\n' "$1" ;;
+		printf '%-28s PASS%s\n' "$1" "$el" ;;
 	77)	nskip=$((nskip + 1))
 		printf '%-28s SKIP (%s)\n' "$1" \
 		    "$(grep -a 'SKIP' "$3" | tail -n 1 | sed 's/^SKIP: *//')" ;;
@@ -87,12 +96,12 @@ nrunning=0
 reap() {	# wait until fewer than $1 tests run
 	while [ $nrunning -ge "$1" ]; do
 		still=""
-		for t in $running; do
-			if [ -f "$OUT/$t.rc" ]; then
-				report "$t" "$(cat "$OUT/$t.rc")" "$OUT/$t.log"
+		for rt in $running; do
+			if [ -f "$OUT/$rt.rc" ]; then
+				report "$rt" "$(cat "$OUT/$rt.rc")" "$OUT/$rt.log"
 				nrunning=$((nrunning - 1))
 			else
-				still="$still $t"
+				still="$still $rt"
 			fi
 		done
 		running=$still
@@ -105,6 +114,7 @@ for f in regress/e2e/*.sh; do
 	t=$(basename "$f" .sh)
 	selected "$t" || continue
 	reap "$JOBS"
+	now_ms >"$OUT/$t.start"
 	(
 		timeout -k 10 "$E2E_TIMEOUT" sh "$f" >"$OUT/$t.log" 2>&1
 		echo $? >"$OUT/$t.rc.tmp"

@@ -3,6 +3,7 @@
 # supervisor, exactly one vmctl start, every session succeeds.
 . "$(dirname "$0")/../lib.sh"
 test_init
+CONF_IDLE=1m	# the last check comes well after the last session
 add_vm ubuntu boot_delay 1
 conf_begin; conf_vm ubuntu; conf_end
 

@@ -11,7 +11,7 @@ run_ssh ubuntu.vm echo hello
 end1=$(now_ms)
 assert_eq "$RC" 0 "ssh exit status (stderr: $ERR)"
 session_open 2 ubuntu.vm
-session_wait_up 2 1
+session_wait_up 2
 # Well past the first idle deadline, with the second session open.
 wait_until_ms $((end1 + 3500))
 assert_eq "$(vmctl_calls 'stop')" 0 "vmctl stop calls while a session is open"

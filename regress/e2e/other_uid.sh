@@ -9,14 +9,17 @@ add_vm ubuntu
 conf_begin; conf_vm ubuntu; conf_end
 supervisor_start
 
+NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups
+    --inh-caps=+dac_override --ambient-caps=+dac_override"
 as_nobody() {
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    --inh-caps=+dac_override --ambient-caps=+dac_override "$@"
+	# shellcheck disable=SC2086
+	$NOBODY "$@"
 }
 as_nobody true 2>/dev/null || skip "setpriv cannot keep CAP_DAC_OVERRIDE here"
 
 # The vmlaunch client as nobody.
-timeout -k 5 30 as_nobody "$VMLAUNCH" -f "$CONF" ubuntu.vm 22 </dev/null \
+# shellcheck disable=SC2086
+timeout -k 5 30 $NOBODY "$VMLAUNCH" -f "$CONF" ubuntu.vm 22 </dev/null \
     >"$T/nobody.out" 2>"$T/nobody.err"
 rc=$?
 assert_eq "$rc" 255 "exit status of the client as nobody"

@@ -23,7 +23,7 @@ out=$("$VMLAUNCH" -s -f "$CONF" 2>"$T/s.err") ||
 msg "$out"
 row=$(echo "$out" | grep '^ubuntu ')
 assert_match "$row" '^ubuntu +running +ready +1 +yes +- ' "ubuntu row in a session"
-assert_contains "$row" "$(vm_addr ubuntu):$(vm_port ubuntu)" "ubuntu's address"
+assert_match "$row" " $(vm_addr ubuntu)(:$(vm_port ubuntu))?\$" "ubuntu's address"
 session_close 1
 wait_for 5 sh -c "'$VMLAUNCH' -s -f '$CONF' | grep -qE '^ubuntu +running +idle +0 +yes +[12]s '"
 out=$("$VMLAUNCH" -s -f "$CONF")

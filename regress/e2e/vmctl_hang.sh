@@ -20,7 +20,7 @@ assert_match "$last" 'vmctl' "the last stderr line names vmctl"
 assert_match "$last" 'time|answer|respond|hang' "the last stderr line says why"
 hung() {
 	grep -l "hang" /proc/[0-9]*/cmdline 2>/dev/null | while read -r c; do
-		tr '\0' ' ' <"$c" | grep -qF "hang $VMD" && echo "$c"
+		tr '\0' ' ' 2>/dev/null <"$c" | grep -qF "hang $VMD" && echo "$c"
 	done | grep -q .
 }
 wait_for 5 not hung
