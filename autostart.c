@@ -281,8 +281,13 @@ autostart_vm_stopping(struct vm *vm)
 			    vm->name, app->command, (long)app->pid);
 			app->state = APP_STOPPING;
 			job_signal(app->job, SIGTERM);
-		} else
+		} else {
+			if (app->state == APP_RESTARTING)
+				log_info("vm %s: app \"%s\": restart "
+				    "cancelled, the vm stops", vm->name,
+				    app->command);
 			app->state = APP_EXITED;
+		}
 	}
 }
 
