@@ -59,6 +59,7 @@
 #define LINGER_FIRST		10	/* s: wait for the first client */
 #define LINGER			2	/* s: nothing to watch, then exit */
 #define STATE_VERSION		1
+#define PROGRESS_DELAY		300	/* ms before the first progress */
 
 struct supervisor	 sv;
 
@@ -82,7 +83,6 @@ static void	 peer_fastpath(struct peer *);
 static void	 peer_fastpath_done(int, short, void *);
 
 static struct vm *vm_get(const char *, int);
-static void	 vm_check(struct vm *);
 static void	 vm_check_done(const struct vmctl_result *, void *);
 static void	 vm_start(struct vm *);
 static void	 vm_start_done(const struct vmctl_result *, void *);
@@ -107,6 +107,7 @@ static void	 vm_adopt_done(const struct vmctl_result *, void *);
 static int	 vm_address(struct vm *, int, struct sockaddr_storage *,
 		    socklen_t *, char *, size_t);
 static void	 vm_progress(struct vm *, struct peer *);
+static void	 peer_progress_due(int, short, void *);
 static void	 vm_progress_all(struct vm *);
 static void	 vm_set_state(struct vm *, enum vm_state);
 
@@ -521,6 +522,7 @@ peer_error(struct peer *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e.message, sizeof(e.message), fmt, ap);
 	va_end(ap);
+	evtimer_del(&p->ev_timeout);
 	buf_init(&b);
 	ctl_pack_error(&b, &e);
 	peer_send(p, CTL_ERROR, &b, -1);
@@ -779,6 +781,7 @@ peer_ready(struct peer *p, int s)
 	    getnameinfo((struct sockaddr *)&ss, sl, addr, sizeof(addr),
 	    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
 		snprintf(r.address, sizeof(r.address), "%s:%s", addr, port);
+	evtimer_del(&p->ev_timeout);
 	buf_init(&b);
 	ctl_pack_ready(&b, &r);
 	peer_send(p, CTL_READY, &b, s);
@@ -965,6 +968,15 @@ peer_status_done(const struct vmctl_result *res, void *arg)
  * idle supervisor has nothing to send.
  */
 static void
+peer_progress_due(int fd, short ev, void *arg)
+{
+	struct peer	*p = arg;
+
+	if (p->state == PEER_WAITING && p->vm != NULL)
+		vm_progress(p->vm, p);
+}
+
+static void
 vm_progress(struct vm *vm, struct peer *p)
 {
 	struct ctl_progress	 pr;
@@ -972,6 +984,18 @@ vm_progress(struct vm *vm, struct peer *p)
 	const struct policy	*pol = vm_policy(vm);
 	long long		 now = now_ms();
 
+	/*
+	 * A VM that is ready at once (found running, answering) shows no
+	 * progress at all: hold the first message back for a moment.
+	 */
+	if (now - p->t_start < PROGRESS_DELAY) {
+		if (!evtimer_pending(&p->ev_timeout, NULL)) {
+			evtimer_set(&p->ev_timeout, peer_progress_due, p);
+			timer_ms(&p->ev_timeout, PROGRESS_DELAY -
+			    (now - p->t_start));
+		}
+		return;
+	}
 	memset(&pr, 0, sizeof(pr));
 	switch (vm->state) {
 	case VM_STOPPED:
@@ -1215,7 +1239,7 @@ resolve_address(struct vm *vm, const char *host, int port,
  */
 
 /* Ask vmctl what state the VM is in, then act on the answer. */
-static void
+void
 vm_check(struct vm *vm)
 {
 	if (vm->job != NULL)

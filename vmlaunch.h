@@ -528,6 +528,7 @@ void		 supervisor_check_exit(void);
 int		 supervisor_check_dir(const char *);
 const char	*vm_state_name(enum vm_state);
 void		 vm_copy_policy(struct vm *);
+void		 vm_check(struct vm *);
 void		 vm_session_closed(struct vm *);
 void		 peer_send(struct peer *, uint32_t, const struct buf *, int);
 long long	 now_ms(void);
