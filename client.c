@@ -457,6 +457,12 @@ bad:
 
 relay:
 	buf_free(&b);
+	/*
+	 * From here on only the relay runs, on descriptors we hold: no
+	 * files, no sockets, no children.  (The supervisor is forked
+	 * before this point, so it is not bound by it.)
+	 */
+	osdep_pledge("stdio", NULL);
 	/* ctlfd stays open until exit: it is the session. */
 	if (proxy_relay(STDIN_FILENO, STDOUT_FILENO, guestfd, errmsg,
 	    sizeof(errmsg)) == -1) {
