@@ -1,6 +1,7 @@
 #!/bin/sh
 #
-# Unit tests of the backend: job.c, vmctl.c, address.c, osdep-<os>.c.
+# Unit tests of the backend: job.c, vmctl.c (vmd and command backends),
+# address.c, osdep-<os>.c.
 # Builds the objects with the top Makefile, links each test program
 # against them, runs them and adds up.  As root on Linux, creates
 # interfaces with vmd-style descriptions for address_tap (removed on
@@ -49,7 +50,7 @@ else
 	objs=$(for o in $objs; do printf '%s ' "$top/$o"; done)
 fi
 
-for t in t_job t_vmctl t_address; do
+for t in t_job t_vmctl t_backend t_address; do
 	# shellcheck disable=SC2086
 	if ! cc $cflags -o "$obj/$t" "$here/$t.c" $objs $libs; then
 		echo "$t: does not build"
@@ -98,6 +99,7 @@ run() {
 }
 
 run "$obj/t_vmctl" "$here/fakevmctl.sh"
+run "$obj/t_backend" "$here/fakevmctl.sh"
 run "$obj/t_job"
 run "$obj/t_address"
 
