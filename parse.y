@@ -381,6 +381,11 @@ policy	: IDLE TIMEOUT duration		{
 backend	: BACKEND VMD			{ backend_begin(BACKEND_VMD); }
 	| BACKEND COMMAND		{ backend_begin(BACKEND_COMMAND); }
 	    optnl '{' cmdbody cmdlast '}' { backend_end(); }
+	| BACKEND STRING		{
+		yyerror("unknown backend \"%s\", expected vmd or command",
+		    $2);
+		YYERROR;
+	}
 	;
 
 cmdbody	: /* empty */
