@@ -56,6 +56,7 @@ struct app {
 	int			 backoff;
 	enum app_state		 state;
 	struct job		*job;
+	struct job		*checkjob;	/* is the VM still running? */
 	pid_t			 pid;
 	int			 status;	/* last wait status */
 	long long		 t_start;
@@ -68,6 +69,7 @@ static void	 app_launch(struct app *);
 static void	 app_done(struct job *, void *);
 static void	 app_line(struct job *, int, const char *, void *);
 static void	 app_restart(int, short, void *);
+static void	 app_restart_check(const struct vmctl_result *, void *);
 static void	 app_free(struct app *);
 
 /* The name ssh is given: NAME.DOMAIN with the first domain, else NAME. */
@@ -264,6 +266,41 @@ app_restart(int fd, short ev, void *arg)
 		app->state = APP_EXITED;
 		return;
 	}
+	/*
+	 * The VM may have been stopped behind our back (its apps then fail
+	 * too): ask first, or the app's own ssh would boot it again.
+	 */
+	if (app->checkjob == NULL)
+		app->checkjob = vmctl_status(sv.conf, app->vm->name,
+		    app_restart_check, app);
+	if (app->checkjob == NULL) {
+		log_warnx("vm %s: app \"%s\": cannot check the vm, not "
+		    "restarted", app->vm->name, app->command);
+		app->state = APP_EXITED;
+	}
+}
+
+static void
+app_restart_check(const struct vmctl_result *res, void *arg)
+{
+	struct app	*app = arg;
+	struct vm	*vm = app->vm;
+
+	app->checkjob = NULL;
+	if (app->state != APP_RESTARTING)
+		return;
+	if (!res->ok || res->row == NULL ||
+	    res->row->state != VMD_RUNNING) {
+		log_info("vm %s: app \"%s\" not restarted: the vm is %s",
+		    vm->name, app->command, !res->ok ? "in an unknown state" :
+		    res->row == NULL ? "gone" :
+		    vmd_state_name(res->row->state));
+		app->state = APP_EXITED;
+		/* Let the supervisor see the change for itself. */
+		if (vm->state == VM_READY || vm->state == VM_IDLE)
+			vm_check(vm);
+		return;
+	}
 	app->restarts++;
 	app_launch(app);
 }
@@ -297,6 +334,8 @@ app_free(struct app *app)
 	evtimer_del(&app->ev_restart);
 	if (app->job != NULL)
 		job_cancel(app->job);
+	if (app->checkjob != NULL)
+		job_cancel(app->checkjob);
 	TAILQ_REMOVE(&app->vm->apps, app, entry);
 	free(app->command);
 	free(app);
@@ -314,6 +353,19 @@ autostart_vm_stopped(struct vm *vm)
 			    vm->name, app->command, (long)app->pid);
 		app_free(app);
 	}
+}
+
+/* Apps about to be restarted keep their VM from an idle stop. */
+int
+autostart_pending(struct vm *vm)
+{
+	struct app	*app;
+	int		 n = 0;
+
+	TAILQ_FOREACH(app, &vm->apps, entry)
+		if (app->state == APP_RESTARTING)
+			n++;
+	return (n);
 }
 
 int

@@ -189,12 +189,13 @@ vm_set_state(struct vm *vm, enum vm_state st)
 
 /*
  * In use: a waiting client or an open session.  Autostarted apps count
- * through their own ssh sessions, which come back through vmlaunch.
+ * through their own ssh sessions, which come back through vmlaunch, and
+ * while they wait to be restarted.
  */
 static int
 vm_inuse(struct vm *vm)
 {
-	return (!TAILQ_EMPTY(&vm->peers));
+	return (!TAILQ_EMPTY(&vm->peers) || autostart_pending(vm) > 0);
 }
 
 static int
@@ -1270,6 +1271,7 @@ vm_check_done(const struct vmctl_result *res, void *arg)
 	if (res->row == NULL) {
 		log_warnx("vm %s: vmctl status does not list it", vm->name);
 		vm_fail_waiters(vm, "vmctl status does not list this vm");
+		autostart_vm_stopped(vm);
 		vm_set_state(vm, VM_STOPPED);
 		if (vm->started) {
 			vm->started = 0;
@@ -1292,6 +1294,10 @@ vm_check_done(const struct vmctl_result *res, void *arg)
 		log_info("vm %s: found running%s, waiting for its guest",
 		    vm->name, vm->started ? "" :
 		    " (not started by vmlaunch, it will not be stopped)");
+		if (vm->conf != NULL && !TAILQ_EMPTY(&vm->conf->autostarts) &&
+		    TAILQ_EMPTY(&vm->apps))
+			log_info("vm %s: not booted by vmlaunch, its autostart "
+			    "apps are not started", vm->name);
 		vm_boot(vm);
 		break;
 	case VMD_STOPPED:
@@ -1301,6 +1307,8 @@ vm_check_done(const struct vmctl_result *res, void *arg)
 			vm->started = 0;
 			state_save();
 		}
+		autostart_vm_stopped(vm);
+		vm->booted_here = 0;
 		if (vm_waiters(vm) == 0) {
 			vm_set_state(vm, VM_STOPPED);
 			break;

@@ -540,6 +540,7 @@ void		 autostart_vm_ready(struct vm *);
 void		 autostart_vm_stopping(struct vm *);
 void		 autostart_vm_stopped(struct vm *);
 int		 autostart_running(struct vm *);
+int		 autostart_pending(struct vm *);
 void		 autostart_status(struct vm *, struct ctl_status_vm *);
 void		 autostart_reload(void);
 void		 autostart_shutdown(void);
