@@ -27,6 +27,7 @@
 # linux-image-amd64.
 
 set -eu
+PATH=$PATH:/usr/sbin:/sbin
 
 prog=build.sh
 die() { echo "$prog: $*" >&2; exit 1; }

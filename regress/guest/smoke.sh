@@ -45,10 +45,11 @@ trap cleanup EXIT
 
 # Distinct from the ids the vmlaunch tests use, and high enough to show
 # the address rule: id 300 is 100.65.44.2 / .3.
+owner=$(id -un)
 case $mode in
-tap)	"$here/vmctl-qemu" define $vm id=300 || fail "define" ;;
-user)	"$here/vmctl-qemu" define $vm id=300 net=user port=20300 ||
-	    fail "define" ;;
+tap)	"$here/vmctl-qemu" define $vm id=300 owner="$owner" || fail "define" ;;
+user)	"$here/vmctl-qemu" define $vm id=300 owner="$owner" net=user \
+	    port=20300 || fail "define" ;;
 esac
 eval "$("$here/vmctl-qemu" info $vm | sed 's/^/info_/')"
 addr=$info_address port=$info_port
@@ -91,7 +92,7 @@ if [ $mode = tap ]; then
 fi
 
 row=$("$here/vmctl-qemu" status $vm | sed -n 2p)
-[[ $row =~ ^\ +300\ +[0-9]+\ +1\ +256M\ +256M\ +ttyp299\ +root\ +running\ smoke$ ]] ||
+[[ $row =~ ^\ +300\ +[0-9]+\ +1\ +256M\ +256M\ +ttyp299\ +$owner\ +running\ smoke$ ]] ||
     fail "status row: $row"
 pid=$(sed -n 's/^pid=//p' <<<"$("$here/vmctl-qemu" info $vm)")
 
@@ -109,7 +110,7 @@ grep -q 'power button' "$D/vm/$vm/console.log" ||
     fail "guest did not see the power button"
 [ $mode = user ] || [ ! -e "/sys/class/net/$tap" ] || fail "$tap outlived its VM"
 row=$("$here/vmctl-qemu" status $vm | sed -n 2p)
-[[ $row =~ ^\ +300\ +-\ +1\ +256M\ +-\ +-\ +root\ +stopped\ smoke$ ]] ||
+[[ $row =~ ^\ +300\ +-\ +1\ +256M\ +-\ +-\ +$owner\ +stopped\ smoke$ ]] ||
     fail "status row after stop: $row"
 [ "$(grep -c '^start ' "$D/calls")" -eq 1 ] || fail "starts counted wrong"
 
