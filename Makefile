@@ -75,6 +75,9 @@ test: $(PROG)
 demo: $(PROG)
 	sh regress/demo.sh
 
+bench: $(PROG)
+	sh bench/run.sh
+
 install: $(PROG)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5
@@ -85,4 +88,4 @@ install: $(PROG)
 clean:
 	rm -f $(PROG) $(OBJS) parse.c y.tab.h
 
-.PHONY: all test demo sanitize install clean fuzz valgrind
+.PHONY: all test demo bench sanitize install clean fuzz valgrind

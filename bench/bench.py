@@ -1,0 +1,847 @@
+"""vmlaunch benchmarks, side by side with what users would run instead.
+
+Run through bench/run.sh (make bench), which builds bench/blast.c, makes
+the private directory and raises the fd limit:
+
+    python3 bench/bench.py TOP TMPDIR BLAST
+
+Environment knobs (defaults in brackets): BENCH_GIB [1] GiB per
+direction and run, BENCH_TPUT_REPS [3], BENCH_TTFB_REPS [300],
+BENCH_SSH_REPS [40], BENCH_BOOTS [24], BENCH_IDLE_SECS [60],
+BENCH_SESSIONS [1000], BENCH_VMS [100], BENCH_COLD [100], BENCH_CONFIG_CAP [15] s,
+BENCH_ONLY (comma list of: config,tput,warm,ready,idle,scale).
+
+Every process started here is tracked by pid and killed at the end; every
+VM the double started is killed through its pid file.  Nothing is left
+outside TMPDIR.
+"""
+
+import json
+import os
+import random
+import resource
+import selectors
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+TOP, T, BLAST = sys.argv[1], sys.argv[2], sys.argv[3]
+PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) \
+    else sys.executable
+VMLAUNCH = os.path.join(TOP, "vmlaunch")
+DOUBLE = os.path.join(TOP, "regress", "vmctl-double")
+GUEST = os.path.join(TOP, "bench", "guest.py")
+VMD = os.path.join(T, "vmd")
+CONF = os.path.join(T, "vmlaunch.conf")
+CONF1 = os.path.join(T, "one-vm.conf")
+SSHCFG = os.path.join(T, "ssh_config")
+BANNER = b"SSH-2.0-bench\r\n"
+GIB = 1 << 30
+
+
+def knob(name, default):
+    return type(default)(os.environ.get(name, default))
+
+
+NBYTES = int(knob("BENCH_GIB", 1.0) * GIB)
+TPUT_REPS = knob("BENCH_TPUT_REPS", 3)
+TTFB_REPS = knob("BENCH_TTFB_REPS", 300)
+SSH_REPS = knob("BENCH_SSH_REPS", 40)
+BOOTS = knob("BENCH_BOOTS", 24)
+IDLE_SECS = knob("BENCH_IDLE_SECS", 60)
+SESSIONS = knob("BENCH_SESSIONS", 1000)
+NVMS = knob("BENCH_VMS", 100)
+COLD = knob("BENCH_COLD", 100)
+CONFIG_CAP = knob("BENCH_CONFIG_CAP", 15.0)
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+
+procs = []          # every Popen we started, for cleanup
+vm_names = []       # every VM defined in the double
+results = {}        # name -> dict, dumped to T/results.json
+rows = []           # (benchmark, metric, vmlaunch, alternative, ratio, target, verdict)
+sup = None          # the supervisor's Popen
+
+
+def log(*a):
+    print("bench:", *a, file=sys.stderr, flush=True)
+
+
+def spawn(cmd, **kw):
+    p = subprocess.Popen(cmd, **kw)
+    procs.append(p)
+    return p
+
+
+def free_ports(n):
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+def double(*args, check=True):
+    env = dict(os.environ, VMCTL_DOUBLE_DIR=VMD)
+    r = subprocess.run(["/bin/sh", DOUBLE, "-D", VMD] + list(args),
+                       env=env, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError("vmctl-double %s: %s" % (args, r.stderr))
+    return r.stdout.strip()
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    k = (len(xs) - 1) * p / 100.0
+    lo = int(k)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def row(bench, metric, ours, alt, target, met, unit=""):
+    ratio = ""
+    if isinstance(ours, (int, float)) and isinstance(alt, (int, float)) \
+            and alt:
+        ratio = "%.2fx" % (ours / alt)
+    rows.append((bench, metric, fmt(ours, unit), fmt(alt, unit), ratio,
+                 target, "" if met is None else ("met" if met else "MISSED")))
+
+
+def fmt(v, unit):
+    if isinstance(v, float):
+        s = "%.3g" % v if abs(v) < 100 else "%.0f" % v
+    else:
+        s = str(v)
+    return s + unit if s not in ("", "-") else s
+
+
+# --- processes: status from /proc -------------------------------------------
+
+def proc_status(pid):
+    d = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            d[k] = v.strip()
+    return d
+
+
+def rss_kb(pid):
+    return int(proc_status(pid)["VmRSS"].split()[0])
+
+
+def hwm_kb(pid):
+    return int(proc_status(pid)["VmHWM"].split()[0])
+
+
+def nfds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def snapshot(pid):
+    st = proc_status(pid)
+    with open("/proc/%d/schedstat" % pid) as f:
+        run_ns = int(f.read().split()[0])
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return {"vcs": int(st["voluntary_ctxt_switches"]),
+            "ivcs": int(st["nonvoluntary_ctxt_switches"]),
+            "run_ns": run_ns,
+            "cpu_s": (int(fields[11]) + int(fields[12])) / tick}
+
+
+def wait4(p, timeout):
+    """Reap Popen p with its rusage; kill it after timeout seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            p.returncode = os.waitstatus_to_exitcode(status)
+            return ru
+        if time.monotonic() > end:
+            p.kill()
+            end = time.monotonic() + 5
+            timeout = 5
+        time.sleep(0.002)
+
+
+# --- setup ----------------------------------------------------------------
+
+def setup():
+    global sup, P
+    os.makedirs(VMD, exist_ok=True)
+    os.makedirs(os.path.join(T, "run"), mode=0o700, exist_ok=True)
+    # vmctl for the supervisor: the double, its guests through our shim.
+    shim = os.path.join(T, "guest-shim")
+    with open(shim, "w") as f:
+        f.write('#!/bin/sh\n'
+                '# run as "sshd -D -e -f CONFIG" by the vmctl double\n'
+                'd=$(dirname "$4")\n'
+                '[ -f "$d/real_sshd" ] && exec /usr/sbin/sshd "$@"\n'
+                'exec %s %s "$4"\n' % (PY, GUEST))
+    os.chmod(shim, 0o755)
+    vmctl = os.path.join(T, "vmctl")
+    with open(vmctl, "w") as f:
+        f.write('#!/bin/sh\nVMCTL_DOUBLE_SSHD=%s VMCTL_DOUBLE_DIR=%s\n'
+                'export VMCTL_DOUBLE_SSHD VMCTL_DOUBLE_DIR\n'
+                'exec /bin/sh %s -D %s "$@"\n' % (shim, VMD, DOUBLE, VMD))
+    os.chmod(vmctl, 0o755)
+    double("__global", "no_rate_limit")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    os.path.join(T, "id")], check=True,
+                   stdin=subprocess.DEVNULL)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    os.path.join(VMD, "ssh_host_ed25519_key")], check=True,
+                   stdin=subprocess.DEVNULL)
+    with open(os.path.join(T, "id.pub")) as a, \
+            open(os.path.join(VMD, "authorized_keys"), "w") as b:
+        b.write(a.read())
+
+    ports = free_ports(5 + BOOTS + NVMS)
+    P = {"tput": ports[0], "warm": ports[1], "sshvm": ports[2],
+         "cold": ports[3], "held": ports[4]}
+    P["boot"] = ports[5:5 + BOOTS]
+    P["scale"] = ports[5 + BOOTS:]
+
+    conf = ['socket "%s/run/control"' % T, 'vmctl "%s"' % vmctl,
+            'domain "vm"', "idle timeout 1h", "boot wait 30s",
+            "stop wait 5s"]
+
+    def vm(name, port, *settings, later=False):
+        # The double lists every VM it knows on each status (slowly, a
+        # shell loop): the scale VMs join it only when their turn comes.
+        if not later:
+            double("__set", name, "address", "127.0.0.1", "port",
+                   str(port), "shutdown_delay", "0.1", *settings)
+        vm_names.append(name)
+        conf.append('vm "%s" {\n\taddress 127.0.0.1\n\tport %d\n}'
+                    % (name, port))
+
+    # Guests served by our own programs: the VM runs but never listens.
+    vm("tput", P["tput"], "boot_delay", "0", "nolisten")
+    vm("warm", P["warm"], "boot_delay", "0", "nolisten")
+    # A real sshd guest for "ssh host true".
+    vm("sshvm", P["sshvm"], "boot_delay", "0")
+    open(os.path.join(VMD, "vm", "sshvm", "real_sshd"), "w").close()
+    # Guests that boot (guest.py logs the instant it listens).
+    for i, port in enumerate(P["boot"]):
+        vm("r%02d" % i, port, "boot_delay",
+           "%.3f" % random.uniform(0.25, 0.75))
+    vm("cold", P["cold"], "boot_delay", "0.3")
+    for i, port in enumerate(P["scale"]):
+        vm("s%03d" % i, port, later=True)
+    with open(CONF, "w") as f:
+        f.write("\n".join(conf) + "\n")
+    os.chmod(CONF, 0o600)
+
+    # What a laptop has: one VM.  Same supervisor (same socket).
+    with open(CONF1, "w") as f:
+        f.write('socket "%s/run/control"\nvmctl "%s"\ndomain "vm"\n'
+                'vm "warm" {\n\taddress 127.0.0.1\n\tport %d\n}\n'
+                % (T, vmctl, P["warm"]))
+    os.chmod(CONF1, 0o600)
+
+    with open(SSHCFG, "w") as f:
+        f.write("Host sshvm.vm\n\tProxyCommand %s -f %s %%h %%p\n"
+                "Host sshvm.nc\n\tProxyCommand nc 127.0.0.1 %d\n"
+                "Host *\n\tUser %s\n\tPort %d\n\tIdentityFile %s/id\n"
+                "\tIdentitiesOnly yes\n\tStrictHostKeyChecking no\n"
+                "\tUserKnownHostsFile /dev/null\n\tBatchMode yes\n"
+                "\tLogLevel ERROR\n\tControlMaster no\n\tControlPath none\n"
+                % (VMLAUNCH, CONF, P["sshvm"],
+                   subprocess.check_output(["id", "-un"], text=True).strip(),
+                   P["sshvm"], T))
+
+    r = subprocess.run([VMLAUNCH, "-n", "-f", CONF], capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        raise RuntimeError("vmlaunch -n: " + r.stderr)
+    # The warm VM's guest: a banner server we keep for the whole run.
+    w = spawn([PY, GUEST, "multi", str(P["warm"])], stdout=subprocess.PIPE)
+    if w.stdout.readline().strip() != b"listening":
+        raise RuntimeError("the warm guest did not listen")
+    sup = spawn([VMLAUNCH, "-d", "-f", CONF],
+                stdout=subprocess.DEVNULL,
+                stderr=open(os.path.join(T, "supervisor.log"), "w"))
+    sock = os.path.join(T, "run", "control")
+    end = time.monotonic() + 10
+    while not os.path.exists(sock):
+        if time.monotonic() > end or sup.poll() is not None:
+            raise RuntimeError("the supervisor did not start")
+        time.sleep(0.01)
+
+
+def cleanup():
+    if sup is not None and sup.poll() is None:
+        sup.kill()
+    for p in procs:
+        if p.poll() is None:
+            try:
+                p.kill()
+            except OSError:
+                pass
+    for name in vm_names:
+        try:
+            with open(os.path.join(VMD, "vm", name, "pid")) as f:
+                pid = int(f.read())
+        except (OSError, ValueError):
+            continue
+        kill_tree(pid)
+    for p in procs:
+        try:
+            p.wait(timeout=5)
+        except Exception:
+            pass
+
+
+def kill_tree(pid):
+    kids = []
+    try:
+        for task in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                kids += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    for k in kids:
+        kill_tree(k)
+
+
+def client(host, **kw):
+    return spawn([VMLAUNCH, "-f", CONF, host, "22"], **kw)
+
+
+def read_banner(f):
+    line = f.readline()
+    if not line.startswith(b"SSH-"):
+        raise RuntimeError("no banner: %r" % line)
+    return line
+
+
+# --- 6. config size -------------------------------------------------------
+
+def bench_config():
+    times = {}
+    capped = set()
+    for n in (0, 100, 1000, 10000):
+        path = os.path.join(T, "conf%d" % n)
+        with open(path, "w") as f:
+            f.write('socket "%s/run/c%d"\ndomain "vm"\nidle timeout 10m\n'
+                    % (T, n))
+            for i in range(n):
+                f.write('vm "vm%05d" {\n\talias "a%05d"\n\taddress 100.64.%d.%d'
+                        '\n\tport 22\n\tboot wait 3m\n}\n'
+                        % (i, i, i // 250, i % 250 + 2))
+        os.chmod(path, 0o600)
+        samples = []
+        reps = 7
+        while len(samples) < reps:
+            t0 = time.perf_counter()
+            try:
+                r = subprocess.run([VMLAUNCH, "-n", "-f", path],
+                                   capture_output=True, timeout=CONFIG_CAP)
+            except subprocess.TimeoutExpired:
+                capped.add(n)
+                samples = [CONFIG_CAP]
+                break
+            samples.append(time.perf_counter() - t0)
+            if r.returncode != 0:
+                raise RuntimeError("vmlaunch -n %d blocks: %s"
+                                   % (n, r.stderr[:300]))
+            if samples[0] > 0.5:
+                reps = 1        # slow: one run says enough
+        times[n] = statistics.median(samples) * 1000
+    base = times[0]
+    per = {n: (times[n] - base) / n * 1000 for n in (100, 1000, 10000)}
+    results["config"] = {"ms": times, "us_per_block": per,
+                         "timed_out": sorted(capped)}
+    ge = lambda n: ">" if n in capped else ""
+    for n in (100, 1000, 10000):
+        row("6 config", "vmlaunch -n, %d blocks (ms; us/block)" % n,
+            "%s%.1f; %s%.2f" % (ge(n), times[n], ge(n), per[n]), "-", "", None)
+    for a, b in ((10000, 1000), (1000, 100)):
+        lin = per[a] / per[b]
+        row("6 config", "per-block cost %d vs %d blocks" % (a, b),
+            "%s%.1fx" % (ge(a), lin), "-", "~1x (linear)",
+            lin < 1.5 and a not in capped)
+
+
+# --- 1. relay throughput --------------------------------------------------
+
+def relay_run(cmd, direction):
+    srv = spawn([BLAST, "serve", str(P["tput"]), direction, str(NBYTES)],
+                stdout=subprocess.PIPE)
+    if srv.stdout.readline().strip() != b"listening":
+        raise RuntimeError("blast serve did not listen")
+    if direction == "up":
+        src = spawn([BLAST, "src", str(NBYTES)], stdout=subprocess.PIPE)
+        snk = spawn([BLAST, "sink", "0"], stdin=subprocess.PIPE)
+        t0 = time.monotonic()
+        relay = spawn(cmd, stdin=src.stdout, stdout=snk.stdin,
+                      stderr=subprocess.DEVNULL)
+        src.stdout.close()
+        snk.stdin.close()
+        srv.wait(timeout=120)
+        t1 = time.monotonic()
+        ru = wait4(relay, 30)
+        src.wait(timeout=10)
+        snk.wait(timeout=10)
+        ok = srv.returncode == 0
+    else:
+        snk = spawn([BLAST, "sink", str(NBYTES + len(BANNER))],
+                    stdin=subprocess.PIPE)
+        hold_r, hold_w = os.pipe()
+        t0 = time.monotonic()
+        relay = spawn(cmd, stdin=hold_r, stdout=snk.stdin,
+                      stderr=subprocess.DEVNULL)
+        os.close(hold_r)
+        snk.stdin.close()
+        snk.wait(timeout=120)
+        t1 = time.monotonic()
+        os.close(hold_w)        # the ssh side hangs up: the relay ends
+        ru = wait4(relay, 30)
+        srv.wait(timeout=10)
+        ok = snk.returncode == 0
+    if not ok:
+        raise RuntimeError("%s %s: bytes lost" % (cmd[0], direction))
+    cpu = ru.ru_utime + ru.ru_stime
+    return {"mbs": NBYTES / (t1 - t0) / 1e6, "cpu_per_gib":
+            cpu * GIB / NBYTES, "wall": t1 - t0}
+
+
+def bench_tput():
+    tools = {
+        "vmlaunch": [VMLAUNCH, "-f", CONF, "tput.vm", "22"],
+        "nc": ["nc", "127.0.0.1", str(P["tput"])],
+        "socat": ["socat", "-", "TCP:127.0.0.1:%d" % P["tput"]],
+    }
+    # Make the VM ready (vmctl start, probe) with a small transfer.
+    global NBYTES
+    saved, NBYTES = NBYTES, 1 << 20
+    relay_run(tools["vmlaunch"], "down")
+    NBYTES = saved
+    res = {}
+    for direction in ("up", "down"):
+        for t in tools:
+            res[(t, direction)] = []
+        for _ in range(TPUT_REPS):
+            for t, cmd in tools.items():
+                res[(t, direction)].append(relay_run(cmd, direction))
+    out = {}
+    for (t, d), runs in res.items():
+        out["%s %s" % (t, d)] = {
+            "mbs": statistics.median(r["mbs"] for r in runs),
+            "cpu_per_gib": statistics.median(r["cpu_per_gib"] for r in runs),
+            "runs": runs}
+    results["tput"] = out
+    names = {"up": "pipe->socket", "down": "socket->pipe"}
+    for d in ("up", "down"):
+        v = out["vmlaunch " + d]
+        alts = {t: out["%s %s" % (t, d)] for t in ("nc", "socat")}
+        fast = max(alts, key=lambda t: alts[t]["mbs"])
+        lean = min(alts, key=lambda t: alts[t]["cpu_per_gib"])
+        row("1 relay", "%s MB/s (vs faster: %s)" % (names[d], fast),
+            v["mbs"], alts[fast]["mbs"], ">= 1x", v["mbs"] >=
+            alts[fast]["mbs"] * 0.97)
+        row("1 relay", "%s CPU s/GiB (vs leaner: %s)" % (names[d], lean),
+            v["cpu_per_gib"], alts[lean]["cpu_per_gib"], "< 1x",
+            v["cpu_per_gib"] < alts[lean]["cpu_per_gib"])
+        for t in ("nc", "socat"):
+            a = alts[t]
+            row("1 relay", "  %s: %s MB/s; CPU s/GiB" % (names[d], t),
+                "%.0f; %.3f" % (v["mbs"], v["cpu_per_gib"]),
+                "%.0f; %.3f" % (a["mbs"], a["cpu_per_gib"]), "", None)
+
+
+# --- 2. warm session cost -------------------------------------------------
+
+def ttfb(cmd, reps):
+    out = subprocess.run([BLAST, "ttfb", str(reps)] + cmd,
+                         capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise RuntimeError("ttfb %s: %s" % (cmd[0], out.stderr))
+    return [int(x) / 1000.0 for x in out.stdout.split()]
+
+
+def bench_warm():
+    cmd_v = [VMLAUNCH, "-f", CONF1, "warm.vm", "22"]
+    cmd_b = [VMLAUNCH, "-f", CONF, "warm.vm", "22"]
+    cmd_n = ["nc", "127.0.0.1", str(P["warm"])]
+    ttfb(cmd_v, 3)                  # boots the VM, makes it ready
+    ttfb(cmd_n, 3)
+    v, b, n = [], [], []
+    rounds = 10
+    for _ in range(rounds):
+        v += ttfb(cmd_v, TTFB_REPS // rounds)
+        n += ttfb(cmd_n, TTFB_REPS // rounds)
+        b += ttfb(cmd_b, TTFB_REPS // rounds // 3)
+    # ssh host true, ProxyCommand vmlaunch against ProxyCommand nc.
+    def ssh(host):
+        t0 = time.perf_counter()
+        r = subprocess.run(["ssh", "-F", SSHCFG, host, "true"],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("ssh %s true: %s" % (host, r.stderr))
+        return (time.perf_counter() - t0) * 1000
+    ssh("sshvm.vm")
+    ssh("sshvm.nc")
+    sv, sn = [], []
+    for _ in range(SSH_REPS):
+        sv.append(ssh("sshvm.vm"))
+        sn.append(ssh("sshvm.nc"))
+    results["warm"] = {"banner_ms": {"vmlaunch": v, "nc": n,
+                                     "vmlaunch_bench_conf": b},
+                       "ssh_ms": {"vmlaunch": sv, "nc": sn}}
+    nblocks = sum(1 for _ in open(CONF) if _.startswith("vm "))
+    for what, a, b, tgt in (("first byte, 1-VM config", v, n, 1.2),
+                            ("first byte, %d-VM config" % nblocks, b, n,
+                             1.2),
+                            ("ssh host true", sv, sn, 1.05)):
+        for q, f in (("median", statistics.median), ("p95",
+                                                     lambda x: pct(x, 95))):
+            row("2 warm", "%s %s, ms (n=%d)" % (what, q, len(a)), f(a),
+                f(b), "<= %gx" % tgt if q == "median" else "",
+                f(a) <= tgt * f(b) if q == "median" else None)
+
+
+# --- 3. readiness latency -------------------------------------------------
+
+def bench_ready():
+    lat, total = [], []
+    for i in range(BOOTS):
+        name = "r%02d" % i
+        stampf = os.path.join(VMD, "vm", name, "listen_at")
+        t0 = time.monotonic()
+        c = client(name + ".vm", stdin=subprocess.PIPE,
+                   stdout=subprocess.PIPE,
+                   stderr=open(os.path.join(T, "boot.err"), "a"))
+        read_banner(c.stdout)
+        got = time.time_ns()
+        total.append((time.monotonic() - t0) * 1000)
+        c.stdin.close()
+        c.wait(timeout=10)
+        with open(stampf) as f:
+            listened = int(f.read().split()[0])
+        lat.append((got - listened) / 1e6)
+    # The alternative: a script polling once a second, measured alike.
+    poll = []
+    batch = 5
+    ports = free_ports(batch)
+    for b in range(0, BOOTS, batch):
+        live = []
+        for k in range(min(batch, BOOTS - b)):
+            stampf = os.path.join(T, "poll%d.%d" % (b, k))
+            port = ports[k]
+            g = spawn([PY, GUEST, "delayed",
+                       "%.3f" % random.uniform(0.25, 1.25), str(port),
+                       stampf])
+            s = spawn(["/bin/sh", "-c", "until nc -z 127.0.0.1 %d; do "
+                       "sleep 1; done; exec nc 127.0.0.1 %d" % (port, port)],
+                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                      stderr=subprocess.DEVNULL)
+            live.append((g, s, stampf))
+        got = {}
+
+        def reader(s):
+            read_banner(s.stdout)
+            got[s.pid] = time.time_ns()
+        ths = [threading.Thread(target=reader, args=(s,)) for _, s, _ in live]
+        for th in ths:
+            th.start()
+        for th in ths:
+            th.join(timeout=10)
+        for g, s, stampf in live:
+            with open(stampf) as f:
+                poll.append((got[s.pid] - int(f.read().split()[0])) / 1e6)
+            s.kill()
+            g.kill()
+            s.wait()
+            g.wait()
+    results["ready"] = {"vmlaunch_ms": lat, "boot_total_ms": total,
+                        "poll_ms": poll}
+    row("3 ready", "listen -> banner median, ms (n=%d)" % len(lat),
+        statistics.median(lat), statistics.median(poll), "< 30 ms",
+        statistics.median(lat) < 30)
+    row("3 ready", "listen -> banner p95, ms", pct(lat, 95), pct(poll, 95),
+        "< 100 ms", pct(lat, 95) < 100)
+    row("3 ready", "listen -> banner max, ms", max(lat), max(poll), "", None)
+    row("3 ready", "whole cold connect median, ms (context)",
+        statistics.median(total), "-", "", None)
+
+
+# --- 4. idle cost ---------------------------------------------------------
+
+def start_scale_vms():
+    # The scale VMs run (started by hand, so vmlaunch will not stop
+    # them); their guests are one multi-port server.  Done during the
+    # idle window: it does not touch the supervisor.
+    for i in range(NVMS):
+        double("__set", "s%03d" % i, "address", "127.0.0.1", "port",
+               str(P["scale"][i]), "boot_delay", "0", "nolisten")
+        double("start", "s%03d" % i)
+
+
+def bench_idle(background=None):
+    held = client("warm.vm", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.DEVNULL)
+    read_banner(held.stdout)
+    time.sleep(0.5)
+    strace_out = os.path.join(T, "strace.sup")
+    st = spawn(["strace", "-f", "-c", "-o", strace_out, "-p", str(sup.pid)],
+               stderr=subprocess.DEVNULL)
+    perf_out = os.path.join(T, "perf.poll")
+    loop = spawn(["perf", "stat", "-x,", "-o", perf_out, "-e",
+                  "context-switches,task-clock", "/bin/sh", "-c",
+                  "while :; do nc -z 127.0.0.1 %d; sleep 1; done"
+                  % P["warm"]], stdout=subprocess.DEVNULL,
+                 stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    a_sup, a_cli = snapshot(sup.pid), snapshot(held.pid)
+    t0 = time.monotonic()
+    th = None
+    if background:
+        th = threading.Thread(target=background)
+        th.start()
+    time.sleep(max(0, IDLE_SECS - (time.monotonic() - t0)))
+    b_sup, b_cli = snapshot(sup.pid), snapshot(held.pid)
+    secs = time.monotonic() - t0
+    # perf prints its counts once its command ends: end the loop
+    # (the shell and whatever it runs now).
+    for task in os.listdir("/proc/%d/task" % loop.pid):
+        with open("/proc/%d/task/%s/children" % (loop.pid, task)) as f:
+            for k in f.read().split():
+                kill_tree(int(k))
+    st.send_signal(signal.SIGINT)
+    loop.wait(timeout=10)
+    st.wait(timeout=10)
+    held.stdin.close()
+    held.wait(timeout=10)
+    if th:
+        th.join()
+    calls = 0
+    percall = {}
+    with open(strace_out) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 5 and w[-1] != "total" and w[0][0].isdigit():
+                n = int(w[3])
+                percall[w[-1]] = n
+                calls += n
+    cs_loop = cpu_loop = None
+    with open(perf_out) as f:
+        for line in f:
+            w = line.strip().split(",")
+            if len(w) > 2 and w[2] == "context-switches":
+                cs_loop = int(w[0])
+            if len(w) > 2 and w[2] == "task-clock":
+                cpu_loop = float(w[0])     # ms
+    d = {k: b_sup[k] - a_sup[k] for k in a_sup}
+    dc = {k: b_cli[k] - a_cli[k] for k in a_cli}
+    results["idle"] = {"seconds": secs, "supervisor": d, "client": dc,
+                       "supervisor_syscalls": percall,
+                       "poll_loop": {"context_switches": cs_loop,
+                                     "cpu_ms": cpu_loop}}
+    states = subprocess.run([VMLAUNCH, "-s", "-f", CONF],
+                            capture_output=True, text=True).stdout
+    results["idle"]["status"] = states
+    wk = d["vcs"] + d["ivcs"]
+    row("4 idle", "supervisor wakeups (ctx switches) in %.0fs" % secs, wk,
+        cs_loop, "0", wk == 0)
+    row("4 idle", "supervisor syscalls in %.0fs (strace -c)" % secs, calls,
+        "-", "0", calls == 0)
+    row("4 idle", "supervisor CPU ms in %.0fs" % secs, d["run_ns"] / 1e6,
+        cpu_loop, "", None)
+    row("4 idle", "session client wakeups in %.0fs" % secs,
+        dc["vcs"] + dc["ivcs"], "-", "0", dc["vcs"] + dc["ivcs"] == 0)
+
+
+# --- 5. scale ---------------------------------------------------------------
+
+def run_clients(hosts, payload, label):
+    """Start one client per host, wait for every banner, echo payload
+    through each, then close them all.  Connect times in ms."""
+    errf = open(os.path.join(T, "scale.err"), "a")
+    sel = selectors.DefaultSelector()
+    cs = []
+    t0 = {}
+    for h in hosts:
+        c = client(h, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                   stderr=errf, bufsize=0)
+        t0[c.pid] = time.monotonic()
+        os.set_blocking(c.stdout.fileno(), False)
+        cs.append(c)
+    want = {c.pid: len(BANNER) for c in cs}
+    got = {c.pid: b"" for c in cs}
+    conn = {}
+
+    def pump(deadline):
+        for c in cs:
+            if len(got[c.pid]) < want[c.pid]:
+                sel.register(c.stdout, selectors.EVENT_READ, c)
+        pending = len(sel.get_map())
+        while pending:
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s: %d clients stalled" % (label,
+                                                                pending))
+            for key, _ in sel.select(timeout=1):
+                c = key.data
+                try:
+                    data = os.read(c.stdout.fileno(), 1 << 16)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    raise RuntimeError("%s: a client ended early (rc %s)"
+                                       % (label, c.wait()))
+                got[c.pid] += data
+                if len(got[c.pid]) >= want[c.pid]:
+                    if c.pid not in conn:
+                        conn[c.pid] = (time.monotonic() - t0[c.pid]) * 1000
+                    sel.unregister(c.stdout)
+                    pending -= 1
+    pump(time.monotonic() + 120)
+    for c in cs:
+        if not got[c.pid].startswith(BANNER):
+            raise RuntimeError("%s: bad banner %r" % (label, got[c.pid][:40]))
+        c.stdin.write(payload)
+        want[c.pid] += len(payload)
+    pump(time.monotonic() + 120)
+    for c in cs:
+        if got[c.pid][len(BANNER):] != payload:
+            raise RuntimeError("%s: payload mangled" % label)
+    peak = {"rss_kb": rss_kb(sup.pid), "hwm_kb": hwm_kb(sup.pid),
+            "fds": nfds(sup.pid)}
+    for c in cs:
+        c.stdin.close()
+    bad = 0
+    for c in cs:
+        c.wait(timeout=60)
+        c.stdout.close()
+        bad += c.returncode != 0
+    sel.close()
+    return [conn[c.pid] for c in cs], peak, bad
+
+
+def count_starts(name):
+    n = 0
+    with open(os.path.join(VMD, "log")) as f:
+        for line in f:
+            if line.split()[3:6] == ["CMD:", "start", name]:
+                n += 1
+    return n
+
+
+def wait_fds(want, secs=5):
+    end = time.monotonic() + secs
+    while nfds(sup.pid) != want and time.monotonic() < end:
+        time.sleep(0.05)
+    return nfds(sup.pid)
+
+
+def bench_scale():
+    # 100 simultaneous cold connections to one stopped VM.
+    fds0 = nfds(sup.pid)
+    times, _, bad = run_clients(["cold.vm"] * COLD, b"c" * 4096, "cold")
+    starts = count_starts("cold")
+    results["cold"] = {"connect_ms": times, "failed": bad,
+                       "vmctl_starts": starts}
+    row("5 scale", "%d cold clients, one stopped VM: vmctl starts" % COLD,
+        starts, "-", "1", starts == 1)
+    row("5 scale", "  cold clients failed", bad, "-", "0", bad == 0)
+    row("5 scale", "  cold connect ms min/median/max",
+        "%.0f/%.0f/%.0f" % (min(times), statistics.median(times),
+                            max(times)), "-", "", None)
+
+    # 1,000 sessions over 100 VMs sharing one multi-port guest server.
+    multi = spawn([PY, GUEST, "multi"] + [str(p) for p in P["scale"]],
+                  stdout=subprocess.PIPE)
+    if multi.stdout.readline().strip() != b"listening":
+        raise RuntimeError("multi-port guest did not listen")
+    hosts = ["s%03d.vm" % i for i in range(NVMS)]
+    run_clients(hosts, b"w" * 1024, "warm-up")     # every VM ready
+    idle_fds = wait_fds(fds0)
+    idle_rss = rss_kb(sup.pid)
+    t0 = time.monotonic()
+    many = [hosts[i % NVMS] for i in range(SESSIONS)]
+    times, peak, bad = run_clients(many, b"s" * 16384, "sessions")
+    wall = time.monotonic() - t0
+    after_fds = wait_fds(idle_fds)
+    after_rss = rss_kb(sup.pid)
+    results["scale"] = {"idle_fds": idle_fds, "idle_rss_kb": idle_rss,
+                        "peak": peak, "after_fds": after_fds,
+                        "after_rss_kb": after_rss, "failed": bad,
+                        "connect_ms": times, "wall_s": wall}
+    row("5 scale", "%d sessions / %d VMs: failed" % (SESSIONS, NVMS), bad,
+        "-", "0", bad == 0)
+    row("5 scale", "  supervisor RSS at peak, MB", peak["rss_kb"] / 1024.0,
+        "-", "< 16 MB", peak["rss_kb"] < 16 * 1024)
+    row("5 scale", "  supervisor RSS idle -> after, MB",
+        "%.1f -> %.1f" % (idle_rss / 1024.0, after_rss / 1024.0), "-", "", None)
+    row("5 scale", "  supervisor fds idle/peak/after",
+        "%d/%d/%d" % (idle_fds, peak["fds"], after_fds), "-",
+        "after = idle", after_fds == idle_fds)
+    row("5 scale", "  connect ms median/p95/max; total s",
+        "%.0f/%.0f/%.0f; %.1f" % (statistics.median(times), pct(times, 95),
+                                  max(times), wall), "-", "", None)
+
+
+# --- main -----------------------------------------------------------------
+
+def table():
+    head = ("bench", "metric", "vmlaunch", "alternative", "ratio", "target",
+            "")
+    w = [max(len(str(r[i])) for r in rows + [head]) for i in range(7)]
+    lines = []
+    for r in [head] + rows:
+        lines.append("  ".join(str(x).ljust(w[i]) if i < 2 else
+                               str(x).rjust(w[i]) if i < 5 else
+                               str(x).ljust(w[i])
+                               for i, x in enumerate(r)).rstrip())
+    return "\n".join(lines)
+
+
+def main():
+    resource.setrlimit(resource.RLIMIT_NOFILE,
+                       (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+    random.seed(7)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+    setup()
+    want = lambda b: not ONLY or b in ONLY
+    t0 = time.monotonic()
+    steps = [("config", bench_config), ("tput", bench_tput),
+             ("warm", bench_warm), ("ready", bench_ready),
+             ("idle", lambda: bench_idle(start_scale_vms if want("scale")
+                                         else None)),
+             ("scale", bench_scale)]
+    for name, fn in steps:
+        if not want(name):
+            continue
+        if name == "scale" and not want("idle"):
+            start_scale_vms()
+        log("%s (%.0fs so far)" % (name, time.monotonic() - t0))
+        fn()
+    with open(os.path.join(T, "results.json"), "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    print(table())
+    print("\n(%d rows; ratio = vmlaunch / alternative; %.0f s in all)"
+          % (len(rows), time.monotonic() - t0))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        cleanup()
