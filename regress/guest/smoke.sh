@@ -74,6 +74,9 @@ until [ "$(banner)" = SSH- ]; do
 	sleep 0.2
 done
 tbanner=$(since "$t0")
+# CPU seconds QEMU spent booting: the wall time depends on the host's load.
+qpid=$(sed -n 's/^pid=//p' <<<"$("$here/vmctl-qemu" info $vm)")
+cpu=$(awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$qpid/stat")
 
 out=$(ssh -i "$G/id_ed25519" -o UserKnownHostsFile="$G/known_hosts" \
     -o BatchMode=yes -o ConnectTimeout=30 -p "$port" root@"$addr" \
@@ -114,5 +117,6 @@ row=$("$here/vmctl-qemu" status $vm | sed -n 2p)
     fail "status row after stop: $row"
 [ "$(grep -c '^start ' "$D/calls")" -eq 1 ] || fail "starts counted wrong"
 
-echo "PASS: smoke.sh ($mode): start returned ${tstart}s, banner ${tbanner}s," \
-    "ssh done ${tssh}s, ACPI power-off ${tstop}s"
+echo "PASS: smoke.sh ($mode): start returned ${tstart}s, banner ${tbanner}s" \
+    "(QEMU CPU ${cpu}s), ssh done ${tssh}s, ACPI power-off ${tstop}s" \
+    "(load $(cut -d' ' -f1 /proc/loadavg))"
