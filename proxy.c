@@ -297,7 +297,8 @@ proxy_relay(int in, int out, int sock, char *err, size_t errlen)
 		 * see the guest hang up while we have nothing to send.
 		 */
 		for (i = 0; i < PFD_MAX; i++) {
-			if (pfd[i].events == 0 && (i != PFD_SOCK || up.done))
+			if (pfd[i].events == 0 && (i != PFD_SOCK || up.done) &&
+			    (i != PFD_OUT || down.done))
 				pfd[i].fd = -1;
 		}
 		if (poll(pfd, PFD_MAX, -1) == -1) {
@@ -308,6 +309,15 @@ proxy_relay(int in, int out, int sock, char *err, size_t errlen)
 		}
 		for (i = 0; i < PFD_MAX; i++)
 			pfd[i].fd = fds[i];
+		/*
+		 * The reader of stdout is gone (POLLERR on a pipe, even when
+		 * not asked for): ssh went away, and the session with it.
+		 */
+		if (!down.done && !(pfd[PFD_OUT].events & POLLOUT) &&
+		    (pfd[PFD_OUT].revents & (POLLERR | POLLHUP))) {
+			rc = 0;
+			goto done;
+		}
 		for (i = 0; i < 2; i++) {
 			if (dirs[i]->done)
 				continue;
