@@ -56,7 +56,7 @@ addr=$info_address port=$info_port
 [ $mode = user ] || [ "$addr" = 100.65.44.3 ] || fail "guest address $addr"
 
 t0=$(now)
-out=$("$here/vmctl-qemu" start $vm 2>&1) || fail "start: $out"
+out=$(timeout 90 "$here/vmctl-qemu" start $vm 2>&1) || fail "start: $out"
 [ "$out" = "vmctl: started vm 300 successfully, tty /dev/ttyp299" ] ||
     fail "start said: $out"
 tstart=$(since "$t0")
