@@ -11,8 +11,13 @@
 # a small wrapper that runs -d under valgrind and everything else (the
 # ProxyCommand, -n, -s) as is.  Supervisors that a client forks on a cold
 # start are not covered, and tests that find vmlaunch processes by their
-# command line (cold_start, concurrent_cold, sighup_good, unknown_host)
-# cannot see through the wrapper, so the subset leaves them out.
+# command line (cold_start, concurrent_cold, sighup_good, unknown_host,
+# kill_client) cannot see through the wrapper, so the subset leaves them
+# out, and so it does manual_vm, whose second session races with the
+# supervisor's exit when it is slowed down this much.  Children between
+# fork and exec are not reported (--child-silent-after-fork): one whose
+# exec fails exits holding the parent's job struct on its stack only,
+# which memcheck would call a definite leak.
 #
 # A supervisor that exits by itself (SIGTERM, SIGINT, nothing to watch) is
 # leak checked; one the test kills with SIGKILL is checked for memory
@@ -32,7 +37,8 @@ mkdir "$W/logs"
 cat >"$W/vmlaunch" <<WRAP
 #!/bin/sh
 if [ "\$1" = -d ]; then
-	exec valgrind -q --leak-check=full --show-leak-kinds=definite \\
+	exec valgrind -q --child-silent-after-fork=yes \\
+	    --leak-check=full --show-leak-kinds=definite \\
 	    --errors-for-leak-kinds=definite --error-exitcode=99 \\
 	    --log-file="$W/logs/vg.%p.log" "$REAL" "\$@"
 fi
@@ -40,7 +46,7 @@ exec "$REAL" "\$@"
 WRAP
 chmod 755 "$W/vmlaunch"
 
-TESTS=${TESTS:-'^(warm_start|idle_stop|idle_cancel|kill_client|manual_vm|sigterm|status|vmctl_garbage|vmctl_hang|stop_restart|fault-control|fault-signals|fault-vmctl|fault-statefile)$'}
+TESTS=${TESTS:-'^(warm_start|idle_stop|idle_cancel|sigterm|status|vmctl_garbage|vmctl_hang|stop_restart|fault-control|fault-signals|fault-vmctl|fault-statefile)$'}
 VMLAUNCH=$W/vmlaunch TESTS=$TESTS E2E_JOBS=${E2E_JOBS:-1} \
     E2E_TIMEOUT=${E2E_TIMEOUT:-400} SSH_TIMEOUT=120 sh regress/run.sh
 rc=$?
