@@ -105,6 +105,7 @@ check_file() {
 }
 
 check_file examples/vmlaunch.conf "$top/examples/vmlaunch.conf"
+check_file examples/backend-qemu.conf "$top/examples/backend-qemu.conf"
 
 # Every literal display in EXAMPLES that is a vmlaunch.conf (not an
 # ssh_config, not a shell session) must parse on its own.
