@@ -62,6 +62,8 @@ static int		 client_dir(const char *, int);
 static int		 client_connect(const char *);
 static int		 client_spawn(struct config *, int);
 static int		 client_open(struct config *, const char *, int);
+static int		 client_session(struct config *, struct vmconf *,
+			    const char *, int, int, const char *, struct buf *);
 static const char	*client_duration(long long, char *, size_t);
 static void		 client_progress_show(struct client_progress *,
 			    const char *);
@@ -314,17 +316,10 @@ client_progress_clear(struct client_progress *cp)
 int
 client_main(struct config *conf, const char *host, int port, int verbose)
 {
-	struct client_progress	 cp;
-	struct vmconf		*vm;
-	struct ctl_connect	 cc;
-	struct ctl_ready	 rd;
-	struct ctl_error	 ce;
-	struct pollfd		 pfd;
-	struct buf		 b;
-	const char		*s;
-	char			*dir, *path, errmsg[256];
-	uint32_t		 type;
-	int			 ctlfd = -1, guestfd = -1, tries, got, n;
+	struct vmconf	*vm;
+	struct buf	 b;
+	char		*dir = NULL, *path = NULL;
+	int		 rc = CLIENT_EXIT_FAIL;
 
 	signal(SIGPIPE, SIG_IGN);
 	log_init(1, LOG_USER);	/* fatal() on stderr */
@@ -335,12 +330,31 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 		return (CLIENT_EXIT_FAIL);
 	}
 	if ((dir = config_dir_path(conf)) == NULL ||
-	    (path = config_socket_path(conf)) == NULL) {
+	    (path = config_socket_path(conf)) == NULL)
 		warnx("cannot find the control socket");
-		return (CLIENT_EXIT_FAIL);
+	else if (client_dir(dir, 1) == 0) {
+		buf_init(&b);
+		rc = client_session(conf, vm, host, port, verbose, path, &b);
+		buf_free(&b);
 	}
-	if (client_dir(dir, 1) == -1)
-		return (CLIENT_EXIT_FAIL);
+	free(dir);
+	free(path);
+	return (rc);
+}
+
+static int
+client_session(struct config *conf, struct vmconf *vm, const char *host,
+    int port, int verbose, const char *path, struct buf *bp)
+{
+	struct client_progress	 cp;
+	struct ctl_connect	 cc;
+	struct ctl_ready	 rd;
+	struct ctl_error	 ce;
+	struct pollfd		 pfd;
+	const char		*s;
+	char			 errmsg[256];
+	uint32_t		 type;
+	int			 ctlfd = -1, guestfd = -1, tries, got, n;
 
 	memset(&cc, 0, sizeof(cc));
 	cc.version = CTL_VERSION;
@@ -356,7 +370,6 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 
 	memset(&cp, 0, sizeof(cp));
 	cp.tty = isatty(STDERR_FILENO);
-	buf_init(&b);
 
 	/*
 	 * A supervisor that was exiting as we connected closes the link
@@ -367,9 +380,9 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 			close(ctlfd);
 		if ((ctlfd = client_open(conf, path, verbose)) == -1)
 			return (CLIENT_EXIT_FAIL);
-		buf_reset(&b);
-		ctl_pack_connect(&b, &cc);
-		if (ctl_send(ctlfd, CTL_CONNECT, &b, -1) == -1) {
+		buf_reset(bp);
+		ctl_pack_connect(bp, &cc);
+		if (ctl_send(ctlfd, CTL_CONNECT, bp, -1) == -1) {
 			if (errno == EPIPE || errno == ECONNRESET)
 				continue;
 			warn("send to supervisor");
@@ -393,7 +406,7 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 					continue;
 				}
 			}
-			n = ctl_recv(ctlfd, &type, &b, &guestfd);
+			n = ctl_recv(ctlfd, &type, bp, &guestfd);
 			if (n == 0 && !got)
 				break;
 			if (n <= 0) {
@@ -414,7 +427,7 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 			}
 			switch (type) {
 			case CTL_PROGRESS:
-				if (ctl_unpack_progress(b.data, b.len,
+				if (ctl_unpack_progress(bp->data, bp->len,
 				    &cp.pr) == -1)
 					goto bad;
 				cp.received = client_now();
@@ -426,14 +439,14 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 				client_progress_show(&cp, vm->name);
 				continue;
 			case CTL_ERROR:
-				if (ctl_unpack_error(b.data, b.len, &ce) == -1)
+				if (ctl_unpack_error(bp->data, bp->len, &ce) == -1)
 					goto bad;
 				client_progress_clear(&cp);
 				fprintf(stderr, "%s: %s\n", __progname,
 				    ce.message);
 				return (CLIENT_EXIT_FAIL);
 			case CTL_READY:
-				if (ctl_unpack_ready(b.data, b.len, &rd) == -1 ||
+				if (ctl_unpack_ready(bp->data, bp->len, &rd) == -1 ||
 				    guestfd == -1)
 					goto bad;
 				client_progress_clear(&cp);
@@ -456,7 +469,7 @@ bad:
 	return (CLIENT_EXIT_FAIL);
 
 relay:
-	buf_free(&b);
+	buf_reset(bp);
 	/*
 	 * From here on only the relay runs, on descriptors we hold: no
 	 * files, no sockets, no children.  (The supervisor is forked
@@ -482,9 +495,9 @@ client_status(struct config *conf)
 	struct vmconf		*vmc;
 	struct buf		 b;
 	size_t			 nrows = 0, nvrows = 0, i, w = 4;
-	char			*dir, *path, msg[512], idle[32];
+	char			*dir, *path = NULL, msg[512], idle[32];
 	uint32_t		 type, a;
-	int			 fd = -1, n, removed = 0;
+	int			 fd = -1, n, removed = 0, rc = 1;
 
 	signal(SIGPIPE, SIG_IGN);
 	log_init(1, LOG_USER);
@@ -493,6 +506,8 @@ client_status(struct config *conf)
 	    (path = config_socket_path(conf)) != NULL &&
 	    access(dir, X_OK) == 0 && client_dir(dir, 0) == 0)
 		fd = client_connect(path);
+	free(dir);
+	free(path);
 
 	if (fd == -1) {
 		if (vmctl_status_sync(conf, &vrows, &nvrows, msg,
@@ -520,34 +535,35 @@ client_status(struct config *conf)
 	buf_init(&b);
 	if (ctl_send(fd, CTL_STATUS, NULL, -1) == -1) {
 		warn("send to supervisor");
-		return (1);
+		goto fail;
 	}
 	for (;;) {
 		if ((n = ctl_recv(fd, &type, &b, NULL)) == -1) {
 			warn("supervisor");
-			return (1);
+			goto fail;
 		}
 		if (n == 0) {
 			warnx("the supervisor closed the connection");
-			return (1);
+			goto fail;
 		}
 		if (type == CTL_STATUS_END && b.len == 0)
 			break;
 		if (type != CTL_STATUS_VM) {
 			warnx("unexpected %s message from the supervisor",
 			    ctl_type_name(type));
-			return (1);
+			goto fail;
 		}
 		if ((r = reallocarray(rows, nrows + 1, sizeof(*rows))) == NULL)
 			fatal("client_status");
 		rows = r;
 		if (ctl_unpack_status_vm(b.data, b.len, &rows[nrows]) == -1) {
 			warnx("bad status message from the supervisor");
-			return (1);
+			goto fail;
 		}
 		nrows++;
 	}
 	close(fd);
+	fd = -1;
 	buf_free(&b);
 
 	for (i = 0; i < nrows; i++)
@@ -586,4 +602,11 @@ client_status(struct config *conf)
 		    "stops\n");
 	free(rows);
 	return (0);
+
+fail:
+	if (fd != -1)
+		close(fd);
+	buf_free(&b);
+	free(rows);
+	return (rc);
 }

@@ -2140,7 +2140,8 @@ supervisor_shutdown(void)
 		if (p->state == PEER_WAITING || p->state == PEER_NEW ||
 		    p->state == PEER_CONNECTING)
 			peer_error(p, "%s: the supervisor is shutting down",
-			    p->req.host[0] ? p->req.host : "vmlaunch");
+			    p->vm != NULL ? p->vm->name : p->req.host[0] ?
+			    p->req.host : "vmlaunch");
 	autostart_shutdown();
 	TAILQ_FOREACH(vm, &sv.vms, entry) {
 		evtimer_del(&vm->ev_idle);
@@ -2236,9 +2237,9 @@ supervisor_check_dir(const char *dir)
 		    (unsigned)st.st_uid);
 		return (-1);
 	}
-	if ((st.st_mode & 077) != 0) {
-		log_warnx("%s: mode %03o, must be 0700 (no access for group "
-		    "or others)", dir, (unsigned)(st.st_mode & 0777));
+	if ((st.st_mode & 07777) != 0700) {
+		log_warnx("%s: mode %04o, must be 0700", dir,
+		    (unsigned)(st.st_mode & 07777));
 		return (-1);
 	}
 	return (0);

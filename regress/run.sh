@@ -28,6 +28,15 @@ trap 'exit 1' INT TERM HUP
 
 npass=0 nfail=0 nskip=0
 
+# Under the sanitizers (make test-sanitize), every process writes its
+# reports to a file here, background supervisors included.
+if [ "${SANITIZE:-0}" = 1 ]; then
+	mkdir -p "$OUT/san"
+	export SANITIZE
+	export ASAN_OPTIONS="log_path=$OUT/san/asan:detect_leaks=1:abort_on_error=0"
+	export UBSAN_OPTIONS="log_path=$OUT/san/ubsan:print_stacktrace=1:halt_on_error=1"
+fi
+
 selected() {
 	[ -z "${TESTS:-}" ] || printf '%s\n' "$1" | grep -qE -- "$TESTS"
 }
@@ -124,6 +133,16 @@ for f in regress/e2e/*.sh; do
 	nrunning=$((nrunning + 1))
 done
 reap 1
+
+if [ "${SANITIZE:-0}" = 1 ]; then
+	if [ -n "$(ls "$OUT/san" 2>/dev/null)" ]; then
+		cat "$OUT"/san/* >"$OUT/sanitizer.log"
+		report "sanitizer reports" 1 "$OUT/sanitizer.log"
+	else
+		echo "no sanitizer reports" >"$OUT/sanitizer.log"
+		report "sanitizer reports" 0 "$OUT/sanitizer.log"
+	fi
+fi
 
 echo "$npass passed, $nfail failed, $nskip skipped"
 [ $nfail = 0 ]
