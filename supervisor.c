@@ -2310,6 +2310,7 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 		fatalx("cannot tell where the control socket goes");
 	if (supervisor_check_dir(dir) == -1) {
 		log_warnx("refusing to run with an unsafe socket directory");
+		free(dir);
 		return (1);
 	}
 	/* In the background, hold no directory busy. */
