@@ -11,7 +11,7 @@ PKGS="
 	iproute2 procps psmisc util-linux python3
 	netcat-openbsd socat
 	xvfb x11-apps x11-utils xauth
-	qemu-system-x86 busybox-static
+	qemu-system-x86 busybox-static cpio kmod xz-utils
 	clang libclang-rt-14-dev valgrind
 "
 
