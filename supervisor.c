@@ -177,6 +177,15 @@ vm_policy(struct vm *vm)
 	return (&vm->pol);
 }
 
+/* What runs this VM's commands, for messages: vmctl or its backend. */
+static const char *
+vm_backend(struct vm *vm)
+{
+	if (vm->conf != NULL && vm->conf->backend.type == BACKEND_COMMAND)
+		return ("backend");
+	return ("vmctl");
+}
+
 static void
 vm_set_state(struct vm *vm, enum vm_state st)
 {
@@ -1247,7 +1256,8 @@ vm_check(struct vm *vm)
 		return;
 	vm_set_state(vm, VM_CHECKING);
 	vm_progress_all(vm);
-	log_debug("vm %s: asking vmctl for its state", vm->name);
+	log_debug("vm %s: asking %s for its state", vm->name,
+	    vm_backend(vm));
 	if ((vm->job = vmctl_status(sv.conf, vm->name, vm_check_done,
 	    vm)) == NULL) {
 		vm_fail_waiters(vm, "could not run vmctl");
@@ -1262,14 +1272,15 @@ vm_check_done(const struct vmctl_result *res, void *arg)
 
 	vm->job = NULL;
 	if (!res->ok) {
-		log_warnx("vm %s: vmctl status failed: %s", vm->name,
+		log_warnx("vm %s: %s status failed: %s", vm->name, vm_backend(vm),
 		    res->msg);
 		vm_fail_waiters(vm, "%s", res->msg);
 		vm_set_state(vm, vm->started ? VM_READY : VM_STOPPED);
 		goto done;
 	}
 	if (res->row == NULL) {
-		log_warnx("vm %s: vmctl status does not list it", vm->name);
+		log_warnx("vm %s: %s status does not list it", vm->name,
+		    vm_backend(vm));
 		vm_fail_waiters(vm, "vmctl status does not list this vm");
 		autostart_vm_stopped(vm);
 		vm_set_state(vm, VM_STOPPED);
@@ -1613,7 +1624,8 @@ vm_watch_done(const struct vmctl_result *res, void *arg)
 	if (vm->state != VM_BOOTING && vm->state != VM_STARTING)
 		return;
 	if (!res->ok) {
-		log_debug("vm %s: vmctl status while booting: %s", vm->name,
+		log_debug("vm %s: %s status while booting: %s", vm->name,
+		    vm_backend(vm),
 		    res->msg);
 		goto again;
 	}
@@ -1729,9 +1741,11 @@ vm_stop_done(const struct vmctl_result *res, void *arg)
 
 	vm->job = NULL;
 	if (!res->ok)
-		log_warnx("vm %s: vmctl stop: %s", vm->name, res->msg);
+		log_warnx("vm %s: %s stop: %s", vm->name, vm_backend(vm),
+		    res->msg);
 	else
-		log_debug("vm %s: vmctl stop: %s", vm->name, res->msg);
+		log_debug("vm %s: %s stop: %s", vm->name, vm_backend(vm),
+		    res->msg);
 	/* Whatever it said, status tells whether it stopped. */
 	timer_ms(&vm->ev_stoppoll, res->ok ? STOP_POLL_INTERVAL / 5 : 0);
 }
@@ -1766,7 +1780,8 @@ vm_stop_poll_done(const struct vmctl_result *res, void *arg)
 		return;
 	}
 	if (!res->ok)
-		log_warnx("vm %s: vmctl status while stopping: %s", vm->name,
+		log_warnx("vm %s: %s status while stopping: %s", vm->name,
+		    vm_backend(vm),
 		    res->msg);
 	else if (res->row->state == VMD_RUNNING && vm->stopforced == 1 &&
 	    !vm->started) {
