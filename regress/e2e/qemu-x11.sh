@@ -52,6 +52,7 @@ log_has "vm $vm: app \"xclock -title $XTAG -update 1\" started \(pid [0-9]+\) on
 assert_eq "$(qemu_calls "stop.*")" 0 "vmctl stop calls while the app runs"
 
 # The app ends in the guest: its window goes, then the idle stop.
+# shellcheck disable=SC2016
 run_ssh $vm.vm 'kill $(pidof xclock)'
 assert_eq "$RC" 0 "ssh exit status (stderr: $ERR)"
 wait_for 20 not x11_window
