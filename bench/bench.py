@@ -6,7 +6,7 @@ the private directory and raises the fd limit:
     python3 bench/bench.py TOP TMPDIR BLAST
 
 Environment knobs (defaults in brackets): BENCH_GIB [1] GiB per
-direction and run, BENCH_TPUT_REPS [3], BENCH_TTFB_REPS [300],
+direction and run, BENCH_TPUT_REPS [5], BENCH_TTFB_REPS [300],
 BENCH_SSH_REPS [30], BENCH_BOOTS [24], BENCH_IDLE_SECS [60],
 BENCH_SESSIONS [1000], BENCH_VMS [100], BENCH_COLD [100], BENCH_CONFIG_CAP [15] s,
 BENCH_ONLY (comma list of: config,tput,warm,ready,idle,scale).
@@ -49,7 +49,7 @@ def knob(name, default):
 
 
 NBYTES = int(knob("BENCH_GIB", 1.0) * GIB)
-TPUT_REPS = knob("BENCH_TPUT_REPS", 3)
+TPUT_REPS = knob("BENCH_TPUT_REPS", 5)
 TTFB_REPS = knob("BENCH_TTFB_REPS", 300)
 SSH_REPS = knob("BENCH_SSH_REPS", 30)
 BOOTS = knob("BENCH_BOOTS", 24)

@@ -44,11 +44,14 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null
 
 cc -O2 -Wall -o "$T/blast" bench/blast.c || exit 1
 
-echo "vmlaunch bench: $(uname -sr), $(nproc) cpus, $(git rev-parse --short HEAD 2>/dev/null || echo '?')" \
-    "$(git diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo '(dirty tree)')"
+# Other work on the machine moves the latency figures: say how busy it is.
+echo "vmlaunch bench: $(uname -sr), $(nproc) cpus," \
+    "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')," \
+    "load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 "$PY" bench/bench.py "$TOP" "$T" "$T/blast" &
 pid=$!
 wait "$pid"
 rc=$?
 pid=
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 exit $rc
