@@ -1372,71 +1372,169 @@ vm_hostnames(struct vmconf *vm, struct hostname **out)
 	return (n);
 }
 
-/* Checks that need the whole file: names and host names used twice. */
+/*
+ * Checks that need the whole file: names and host names used twice.
+ * Sorting keeps them n log n, so that a file with thousands of vm blocks
+ * still parses at once; the messages come out in file order.
+ */
+struct hostref {
+	const char	*name;		/* lower case host name */
+	size_t		 vm;		/* index of its VM in the file */
+	size_t		 k;		/* index among that VM's host names */
+	int		 line;
+};
+
+struct clash {
+	size_t		 vm, prev;	/* report at vm, against prev */
+	size_t		 k;
+	const char	*name;
+	int		 line;
+};
+
+static int
+vmref_cmp(const void *a, const void *b)
+{
+	struct vmconf	*const *x = a, *const *y = b;
+	int		 c;
+
+	if ((c = strcmp((*x)->name, (*y)->name)) != 0)
+		return (c);
+	return ((*x)->seq < (*y)->seq ? -1 : (*x)->seq > (*y)->seq);
+}
+
+static int
+hostref_cmp(const void *a, const void *b)
+{
+	const struct hostref	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return (c);
+	if (x->vm != y->vm)
+		return (x->vm < y->vm ? -1 : 1);
+	return (x->k < y->k ? -1 : x->k > y->k);
+}
+
+static int
+clash_cmp(const void *a, const void *b)
+{
+	const struct clash	*x = a, *y = b;
+
+	if (x->vm != y->vm)
+		return (x->vm < y->vm ? -1 : 1);
+	if (x->prev != y->prev)
+		return (x->prev < y->prev ? -1 : 1);
+	return (x->k < y->k ? -1 : x->k > y->k);
+}
+
 static void
 config_check(void)
 {
-	struct vmconf	 *vm, *prev;
+	struct vmconf	 *vm, **vms, **byname;
 	struct hostname **hosts;
-	size_t		 *nhosts, nvm = 0, i, j, k, l;
-	int		  found;
+	struct hostref	 *refs;
+	struct clash	 *clashes = NULL;
+	size_t		 *nhosts, nvm = 0, nrefs = 0, nclash = 0, i, j, k;
+	size_t		  first, maxclash = 0;
 
-	TAILQ_FOREACH(vm, &conf->vms, entry) {
-		TAILQ_FOREACH(prev, &conf->vms, entry) {
-			if (prev == vm)
-				break;
-			if (strcmp(prev->name, vm->name) == 0) {
-				lineerror(vm->file, vm->line, "vm \"%s\" "
-				    "defined twice, first at %s:%d",
-				    vm->name, prev->file, prev->line);
-				break;
-			}
-		}
-		nvm++;
-	}
+	TAILQ_FOREACH(vm, &conf->vms, entry)
+		vm->seq = nvm++;
 	if (nvm == 0)
 		return;
+	vms = xcalloc(nvm, sizeof(*vms));
+	byname = xcalloc(nvm, sizeof(*byname));
+	i = 0;
+	TAILQ_FOREACH(vm, &conf->vms, entry) {
+		vm->dupof = NULL;
+		vms[i] = byname[i] = vm;
+		i++;
+	}
 
+	/* The same name twice: the later blocks are reported. */
+	qsort(byname, nvm, sizeof(*byname), vmref_cmp);
+	for (i = 1; i < nvm; i++)
+		if (strcmp(byname[i]->name, byname[i - 1]->name) == 0)
+			byname[i]->dupof = byname[i - 1]->dupof != NULL ?
+			    byname[i - 1]->dupof : byname[i - 1];
+	for (i = 0; i < nvm; i++)
+		if ((vm = vms[i])->dupof != NULL)
+			lineerror(vm->file, vm->line, "vm \"%s\" "
+			    "defined twice, first at %s:%d", vm->name,
+			    vm->dupof->file, vm->dupof->line);
+
+	/* Every host name of every VM, sorted: equal ones are neighbours. */
 	hosts = xcalloc(nvm, sizeof(*hosts));
 	nhosts = xcalloc(nvm, sizeof(*nhosts));
-	i = 0;
-	TAILQ_FOREACH(vm, &conf->vms, entry)
-		nhosts[i] = vm_hostnames(vm, &hosts[i]), i++;
-
-	/* One report per pair of VMs, at the later one. */
-	j = 0;
-	TAILQ_FOREACH(vm, &conf->vms, entry) {
-		i = 0;
-		TAILQ_FOREACH(prev, &conf->vms, entry) {
-			if (prev == vm)
-				break;
-			/* Duplicate names are reported above. */
-			if (strcmp(prev->name, vm->name) == 0 ||
-			    config_find_vm(conf, prev->name) != prev) {
-				i++;
-				continue;
-			}
-			found = 0;
-			for (k = 0; k < nhosts[j] && !found; k++) {
-				for (l = 0; l < nhosts[i] && !found; l++) {
-					if (strcmp(hosts[j][k].name,
-					    hosts[i][l].name) != 0)
-						continue;
-					lineerror(vm->file, hosts[j][k].line,
-					    "host \"%s\" would reach vm \"%s\" "
-					    "and vm \"%s\"", hosts[j][k].name,
-					    prev->name, vm->name);
-					found = 1;
-				}
-			}
-			i++;
-		}
-		j++;
+	for (i = 0; i < nvm; i++) {
+		nhosts[i] = vm_hostnames(vms[i], &hosts[i]);
+		nrefs += nhosts[i];
 	}
+	refs = xcalloc(nrefs, sizeof(*refs));
+	nrefs = 0;
+	for (i = 0; i < nvm; i++) {
+		for (k = 0; k < nhosts[i]; k++) {
+			refs[nrefs].name = hosts[i][k].name;
+			refs[nrefs].vm = i;
+			refs[nrefs].k = k;
+			refs[nrefs].line = hosts[i][k].line;
+			nrefs++;
+		}
+	}
+	qsort(refs, nrefs, sizeof(*refs), hostref_cmp);
+
+	/*
+	 * Within a run of one host name, each later VM clashes with each
+	 * earlier one, unless the earlier one is a duplicate block or has
+	 * the same name (both reported above).
+	 */
+	for (first = 0; first < nrefs; first = j) {
+		for (j = first + 1; j < nrefs &&
+		    strcmp(refs[j].name, refs[first].name) == 0; j++)
+			;
+		for (k = first + 1; k < j; k++) {
+			for (i = first; i < k; i++) {
+				if (refs[i].vm == refs[k].vm ||
+				    vms[refs[i].vm]->dupof != NULL ||
+				    strcmp(vms[refs[i].vm]->name,
+				    vms[refs[k].vm]->name) == 0)
+					continue;
+				if (nclash == maxclash) {
+					maxclash = maxclash ? maxclash * 2 : 16;
+					if ((clashes = reallocarray(clashes,
+					    maxclash, sizeof(*clashes))) == NULL)
+						fatal("reallocarray");
+				}
+				clashes[nclash].vm = refs[k].vm;
+				clashes[nclash].prev = refs[i].vm;
+				clashes[nclash].k = refs[k].k;
+				clashes[nclash].name = refs[k].name;
+				clashes[nclash].line = refs[k].line;
+				nclash++;
+			}
+		}
+	}
+
+	/* One report per pair of VMs, at the later one, in file order. */
+	if (nclash > 0)
+		qsort(clashes, nclash, sizeof(*clashes), clash_cmp);
+	for (i = 0; i < nclash; i++) {
+		if (i > 0 && clashes[i].vm == clashes[i - 1].vm &&
+		    clashes[i].prev == clashes[i - 1].prev)
+			continue;
+		vm = vms[clashes[i].vm];
+		lineerror(vm->file, clashes[i].line, "host \"%s\" would "
+		    "reach vm \"%s\" and vm \"%s\"", clashes[i].name,
+		    vms[clashes[i].prev]->name, vm->name);
+	}
+
+	free(clashes);
+	free(refs);
 	for (i = 0; i < nvm; i++)
 		free(hosts[i]);
 	free(hosts);
 	free(nhosts);
+	free(byname);
+	free(vms);
 }
 
 /* A VM's effective policy: its own setting, the global one, the default. */

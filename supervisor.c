@@ -51,7 +51,7 @@
 #define PEER_HELLO_TIMEOUT	10	/* s: a peer must speak by then */
 #define CONNECT_TIMEOUT		3	/* s: fast path connect */
 #define PROBE_BACKOFF_MIN	10	/* ms */
-#define PROBE_BACKOFF_MAX	50	/* ms */
+#define PROBE_BACKOFF_MAX	15	/* ms: readiness within ~15 ms */
 #define PROBE_CONNECT_TIMEOUT	1000	/* ms */
 #define WATCH_INTERVAL		1000	/* ms: vmctl status while booting */
 #define STOP_POLL_INTERVAL	500	/* ms: vmctl status while stopping */
@@ -1272,8 +1272,8 @@ vm_check_done(const struct vmctl_result *res, void *arg)
 
 	vm->job = NULL;
 	if (!res->ok) {
-		log_warnx("vm %s: %s status failed: %s", vm->name, vm_backend(vm),
-		    res->msg);
+		log_warnx("vm %s: %s status failed: %s", vm->name,
+		    vm_backend(vm), res->msg);
 		vm_fail_waiters(vm, "%s", res->msg);
 		vm_set_state(vm, vm->started ? VM_READY : VM_STOPPED);
 		goto done;

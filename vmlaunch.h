@@ -152,6 +152,8 @@ struct vmconf {
 	struct backend		 backend;	/* effective: a copy */
 	char			*file;		/* where the block starts */
 	int			 line;
+	size_t			 seq;		/* position in the file */
+	struct vmconf		*dupof;		/* same name as this one */
 };
 TAILQ_HEAD(vmconflist, vmconf);
 
