@@ -67,6 +67,8 @@ static void	 supervisor_signal(int, short, void *);
 static void	 supervisor_accept(int, short, void *);
 static void	 supervisor_linger(int, short, void *);
 static void	 supervisor_reload(void);
+static int	 supervisor_conf_changed(void);
+static void	 supervisor_conf_stamp(struct stat *);
 static void	 supervisor_shutdown(void);
 static int	 supervisor_lock(void);
 static int	 supervisor_listen(void);
@@ -723,6 +725,10 @@ peer_connect_request(struct peer *p, const uint8_t *data, size_t len)
 		peer_error(p, "%s: the supervisor is shutting down",
 		    req->host);
 		return;
+	}
+	if (supervisor_conf_changed()) {
+		log_info("%s changed, reloading it", sv.conf->file);
+		supervisor_reload();
 	}
 	if (!config_host_valid(req->host) ||
 	    (vmc = config_lookup_host(sv.conf, req->host)) == NULL) {
@@ -2103,6 +2109,31 @@ supervisor_signal(int sig, short ev, void *arg)
 	}
 }
 
+/*
+ * The config file as last read, to notice an edit: a client that parsed
+ * the new file must not be refused by a supervisor that still has the
+ * old one.  Included files are not watched; SIGHUP rereads everything.
+ */
+static void
+supervisor_conf_stamp(struct stat *st)
+{
+	if (stat(sv.conf->file, st) == -1)
+		memset(st, 0, sizeof(*st));
+}
+
+static int
+supervisor_conf_changed(void)
+{
+	struct stat	 st;
+
+	supervisor_conf_stamp(&st);
+	return (st.st_ino != sv.conf_st.st_ino ||
+	    st.st_dev != sv.conf_st.st_dev ||
+	    st.st_size != sv.conf_st.st_size ||
+	    st.st_mtim.tv_sec != sv.conf_st.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != sv.conf_st.st_mtim.tv_nsec);
+}
+
 /* Two phases: parse into a new config; swap only if it is clean. */
 static void
 supervisor_reload(void)
@@ -2111,6 +2142,7 @@ supervisor_reload(void)
 	struct vm	*vm;
 	char		*osock, *nsock;
 
+	supervisor_conf_stamp(&sv.conf_st);
 	if ((nconf = parse_config(oconf->file)) == NULL) {
 		log_warnx("reload: %s has errors, keeping the old "
 		    "configuration", oconf->file);
@@ -2372,6 +2404,7 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 		close(readyfd);
 	}
 
+	supervisor_conf_stamp(&sv.conf_st);
 	state_load();
 	state_adopt();
 	supervisor_check_exit();

@@ -26,6 +26,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 
 #include <event.h>
@@ -511,6 +512,7 @@ TAILQ_HEAD(vmlist, vm);
 
 struct supervisor {
 	struct config		*conf;
+	struct stat		 conf_st;	/* the file as last read */
 	int			 foreground;
 	int			 listenfd;
 	char			*sockpath;
