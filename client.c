@@ -586,15 +586,13 @@ client_status(struct config *conf)
 		    r->started ? "yes" : "no", idle,
 		    r->address[0] ? r->address : "-");
 		for (a = 0; a < r->napps; a++) {
+			printf("    autostart \"%s\": %s, %u restart%s",
+			    r->apps[a].command, r->apps[a].state,
+			    r->apps[a].restarts,
+			    r->apps[a].restarts == 1 ? "" : "s");
 			if (r->apps[a].pid > 0)
-				printf("    autostart \"%s\": %s, %u restarts, "
-				    "pid %d\n", r->apps[a].command,
-				    r->apps[a].state, r->apps[a].restarts,
-				    (int)r->apps[a].pid);
-			else
-				printf("    autostart \"%s\": %s, %u restarts\n",
-				    r->apps[a].command, r->apps[a].state,
-				    r->apps[a].restarts);
+				printf(", pid %d", (int)r->apps[a].pid);
+			printf("\n");
 		}
 	}
 	if (removed)

@@ -38,7 +38,7 @@ assert_contains "$STATUS" 'autostart "exit 3": exited 3, 0 restarts' \
     "vmlaunch -s"
 assert_contains "$STATUS" "autostart \"$NOPROG\": exited 127, 0 restarts" \
     "vmlaunch -s"
-assert_contains "$STATUS" "autostart \"$A3\": exited 4, 1 restarts" \
+assert_contains "$STATUS" "autostart \"$A3\": exited 4, 1 restart" \
     "vmlaunch -s"
 assert_eq "$(vmctl_calls 'start')" 1 "vmctl start calls"
 session_send one ping
