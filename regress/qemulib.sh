@@ -58,6 +58,11 @@ qemu_init() {
 	[ -n "$KREL" ] || fail "no kernel release in $GUEST/info"
 	Q=$T/qemu
 	mkdir -p "$Q"
+	# Private copies: a rebuild by a concurrent run deletes older builds.
+	cp "$GUEST/id_ed25519" "$T/guest_key" &&
+	    cp "$GUEST/known_hosts" "$T/guest_known_hosts" ||
+	    fail "cannot copy the guest's keys"
+	chmod 600 "$T/guest_key"
 	qemu_ssh_config
 	# On failure, what the double and the guests saw, then lib.sh's cleanup.
 	trap '_qrc=$?; _qemu_diag $_qrc; (exit $_qrc); _cleanup' EXIT
@@ -89,9 +94,9 @@ qemu_ssh_config() {
 		echo "Host *"
 		echo "	ProxyCommand $VMLAUNCH -f $CONF %h %p"
 		echo "	User root"
-		echo "	IdentityFile $GUEST/id_ed25519"
+		echo "	IdentityFile $T/guest_key"
 		echo "	IdentitiesOnly yes"
-		echo "	UserKnownHostsFile $GUEST/known_hosts"
+		echo "	UserKnownHostsFile $T/guest_known_hosts"
 		echo "	GlobalKnownHostsFile /dev/null"
 		echo "	StrictHostKeyChecking yes"
 		echo "	UpdateHostKeys no"
