@@ -49,7 +49,9 @@ assert_eq "$(qemu_calls "stop -f $vm")" 1 "vmctl stop -f calls"
 ts=$(qemu_call_time "stop $vm") || fail "no stop in the trace"
 tf=$(qemu_call_time "stop -f $vm") || fail "no stop -f in the trace"
 gap=$(awk -v a="$ts" -v b="$tf" 'BEGIN { printf "%d", (b - a) * 1000 }')
-assert_ge "$gap" 2900 "ms from the graceful stop to the forced one (stop wait 3s)"
+# The trace has when each call ended: the graceful one's QMP exchange
+# shortens the gap, by more on a loaded host; not forced at once, though.
+assert_ge "$gap" 2500 "ms from the graceful stop to the forced one (stop wait 3s)"
 grep "vm $vm: stopped after" "$SUPLOG" | grep -q '(forced)' ||
     fail "the supervisor did not log a forced stop: $(grep "vm $vm:" "$SUPLOG" | tail -n 3)"
 qemu_console_has $vm "power button" &&
