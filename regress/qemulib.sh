@@ -18,7 +18,10 @@
 # QEMU (whose command line names $T) and the kernel removes its tap.  VM
 # names carry the test's pid and ids come from a range per test, checked
 # against the addresses in use: tests may run side by side, and taps,
-# their descriptions and addresses are global to the host.
+# their descriptions and addresses are global to the host.  Id ranges in
+# use: qemu-tap 2-99, address_tap 100-250, address_local 256-400,
+# smoke.sh 300, qemu-local-concurrent 401-650, qemu-bootwait 651-900,
+# qemu-x11 901-1150.
 #
 # Boots are slow under TCG (about 10 s of a core, 20 s and more under
 # load), so the defaults here are generous: boot wait 90s, stop wait 60s
