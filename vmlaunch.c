@@ -161,6 +161,8 @@ main(int argc, char *argv[])
 	free(file);
 
 	if (checkonly) {
+		/* The file is read: what is left is printing. */
+		osdep_pledge("stdio", NULL);
 		if (host != NULL) {
 			if ((vm = config_lookup_host(conf, host)) == NULL) {
 				fprintf(stderr, "%s: %s: no vm matches this "
@@ -180,6 +182,11 @@ main(int argc, char *argv[])
 	}
 
 	if (status) {
+		/*
+		 * The control socket's directory (rpath), the socket (unix),
+		 * vmctl when no supervisor answers (proc exec).
+		 */
+		osdep_pledge("stdio rpath unix proc exec", NULL);
 		rc = client_status(conf);
 		config_free(conf);
 		exit(rc);
