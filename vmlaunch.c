@@ -183,10 +183,10 @@ main(int argc, char *argv[])
 
 	if (status) {
 		/*
-		 * The control socket's directory (rpath), the socket (unix),
+		 * The control socket's directory (rpath, getpw), the socket (unix),
 		 * vmctl when no supervisor answers (proc exec).
 		 */
-		osdep_pledge("stdio rpath unix proc exec", NULL);
+		osdep_pledge("stdio rpath getpw unix proc exec", NULL);
 		rc = client_status(conf);
 		config_free(conf);
 		exit(rc);
