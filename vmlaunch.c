@@ -183,8 +183,9 @@ main(int argc, char *argv[])
 
 	if (status) {
 		/*
-		 * The control socket's directory (rpath, getpw), the socket (unix),
-		 * vmctl when no supervisor answers (proc exec).
+		 * The control socket's directory (rpath, getpw), the
+		 * socket (unix), vmctl when no supervisor answers (proc
+		 * exec).
 		 */
 		osdep_pledge("stdio rpath getpw unix proc exec", NULL);
 		rc = client_status(conf);
