@@ -12,7 +12,7 @@ PKGS="
 	netcat-openbsd socat
 	xvfb x11-apps x11-utils xauth
 	qemu-system-x86 busybox-static cpio kmod xz-utils
-	clang libclang-rt-14-dev valgrind
+	clang libclang-rt-14-dev valgrind strace linux-perf
 "
 
 if [ "$(id -u)" -ne 0 ]; then
