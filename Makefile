@@ -62,6 +62,7 @@ test-sanitize: sanitize/$(PROG)
 # Everything CI runs: the suite, the suite under the sanitizers, each
 # fuzzer for FUZZTIME seconds, and the supervisor under valgrind.
 check: test test-sanitize fuzz valgrind
+	@echo "make check: test, test-sanitize, fuzz and valgrind all passed"
 
 # Fuzzing: libFuzzer harnesses built straight from the sources, then each
 # run for FUZZTIME seconds (regress/fuzz/run.sh; crashers: replay.sh).
