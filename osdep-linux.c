@@ -69,6 +69,17 @@ osdep_splice(int from, int to, size_t len)
 	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK));
 }
 
+/*
+ * A pipe of 64 KiB makes splice move 64 KiB a call; a larger one (up to
+ * fs.pipe-max-size, 1 MiB by default) lets it move more per wakeup.
+ * Best effort: the relay works either way.
+ */
+void
+osdep_pipe_grow(int fd)
+{
+	(void)fcntl(fd, F_SETPIPE_SZ, 1024 * 1024);
+}
+
 int
 osdep_peeruid(int fd, uid_t *uid)
 {

@@ -72,6 +72,12 @@ osdep_splice(int from, int to, size_t len)
 	return (-1);
 }
 
+/* OpenBSD's pipes size themselves; there is no splice to feed. */
+void
+osdep_pipe_grow(int fd)
+{
+}
+
 int
 osdep_peeruid(int fd, uid_t *uid)
 {

@@ -268,6 +268,10 @@ proxy_relay(int in, int out, int sock, char *err, size_t errlen)
 	down.src = PFD_SOCK;
 	down.dst = PFD_OUT;
 	down.splice = proxy_spliceable(sock, out);
+	if (up.splice)
+		osdep_pipe_grow(in);
+	if (down.splice)
+		osdep_pipe_grow(out);
 
 	fds[PFD_IN] = in;
 	fds[PFD_OUT] = out;

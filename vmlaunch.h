@@ -566,6 +566,7 @@ int		 address_parse_prefix(const char *, struct in_addr *, int *);
 /* osdep-*.c */
 int		 osdep_ifdescr(const char *, char *, size_t);
 ssize_t		 osdep_splice(int, int, size_t);
+void		 osdep_pipe_grow(int);
 int		 osdep_peeruid(int, uid_t *);
 void		 osdep_pledge(const char *, const char *);
 void		 osdep_unveil(const char *, const char *);
