@@ -32,3 +32,11 @@ osdep_splice(int from, int to, size_t len)
 	return (-1);
 #endif
 }
+
+void
+osdep_pipe_grow(int fd)
+{
+#ifdef __linux__
+	(void)fcntl(fd, F_SETPIPE_SZ, 1024 * 1024);
+#endif
+}
