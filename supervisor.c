@@ -1266,7 +1266,7 @@ vm_check(struct vm *vm)
 	    vm_backend(vm));
 	if ((vm->job = vmctl_status(sv.conf, vm->name, vm_check_done,
 	    vm)) == NULL) {
-		vm_fail_waiters(vm, "could not run vmctl");
+		vm_fail_waiters(vm, "could not run %s", vm_backend(vm));
 		vm_set_state(vm, VM_STOPPED);
 	}
 }
@@ -1363,7 +1363,7 @@ vm_start(struct vm *vm)
 	    vm_waiters(vm), vm_waiters(vm) == 1 ? "" : "s");
 	if ((vm->job = vmctl_start(sv.conf, vm->name, vm_start_done,
 	    vm)) == NULL) {
-		vm_fail_waiters(vm, "could not run vmctl");
+		vm_fail_waiters(vm, "could not run %s", vm_backend(vm));
 		vm_set_state(vm, VM_STOPPED);
 	}
 }
