@@ -60,6 +60,8 @@
 #define LINGER			2	/* s: nothing to watch, then exit */
 #define STATE_VERSION		1
 #define PROGRESS_DELAY		300	/* ms before the first progress */
+#define LOCK_WAIT		5000	/* ms for an exiting supervisor's lock */
+#define LOCK_INTERVAL		20	/* ms between two tries */
 
 struct supervisor	 sv;
 
@@ -71,6 +73,7 @@ static int	 supervisor_conf_changed(void);
 static void	 supervisor_conf_stamp(struct stat *);
 static void	 supervisor_shutdown(void);
 static int	 supervisor_lock(void);
+static int	 supervisor_answers(void);
 static int	 supervisor_listen(void);
 
 static void	 peer_read(int, short, void *);
@@ -2217,6 +2220,25 @@ supervisor_shutdown(void)
 	supervisor_check_exit();
 }
 
+/* Does a supervisor accept connections on our control socket? */
+static int
+supervisor_answers(void)
+{
+	struct sockaddr_un	 sun;
+	int			 s, ok;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, sv.sockpath, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		return (0);
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (0);
+	ok = connect(s, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(s);
+	return (ok);
+}
+
 static int
 supervisor_lock(void)
 {
@@ -2234,10 +2256,11 @@ supervisor_lock(void)
 		return (-1);
 	}
 	/*
-	 * A supervisor that is exiting still holds the lock for a moment:
-	 * wait for it rather than give up.
+	 * The lock is held by a supervisor that runs (give way at once: the
+	 * client that started us is waiting to connect to it) or by one
+	 * that is exiting (wait for it rather than give up).
 	 */
-	for (i = 0; i < 50; i++) {
+	for (i = 0; i < LOCK_WAIT / LOCK_INTERVAL; i++) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			free(path);
 			return (fd);
@@ -2246,9 +2269,18 @@ supervisor_lock(void)
 			log_warn("lock %s", path);
 			break;
 		}
-		usleep(100000);
+		if (supervisor_answers()) {
+			if (sv.foreground)
+				log_warnx("a supervisor already runs on %s",
+				    sv.sockpath);
+			else
+				log_debug("another supervisor answers on %s",
+				    sv.sockpath);
+			break;
+		}
+		usleep(LOCK_INTERVAL * 1000);
 	}
-	if (i == 50)
+	if (i == LOCK_WAIT / LOCK_INTERVAL)
 		log_warnx("another supervisor holds %s", path);
 	close(fd);
 	free(path);

@@ -75,8 +75,7 @@ esac
 EOF
 chmod 755 "$G/guestctl"
 
-# Idle 4s: a client of the ten that is slow to start on a loaded machine
-# must not find its VM already idle-stopped (that is a second start).
+# Idle 4s, stop wait 2s: long enough to tell each step apart by time.
 CONF_IDLE=4s CONF_STOP=2s conf_begin
 cmd="$G/guestctl \\\"\$0\\\" \\\"\$1\\\""
 conf_vm tiny "backend command {" \
@@ -117,15 +116,29 @@ out=$("$VMLAUNCH" -s -f "$CONF" 2>"$T/s.err") ||
 assert_match "$out" '^tiny +stopped ' "-s without a supervisor"
 assert_match "$out" '^no supervisor running' "-s without a supervisor"
 
-# Cold, 10 at once: one start command, every session served.
+# Cold, 10 at once: one start command, every session served.  Each
+# session holds until all ten have answered, so however slowly a client
+# starts on a loaded machine, the VM is in use when it arrives: a second
+# start would be a bug, not an idle stop in between.
 i=1
 while [ $i -le 10 ]; do
-	timeout -k 5 60 ssh -F "$SSHCFG" tiny.vm echo "hello $i" \
+	timeout -k 5 60 ssh -F "$SSHCFG" tiny.vm "echo hello $i;
+	    while [ ! -e '$T/release' ]; do sleep 0.05; done" \
 	    </dev/null >"$T/c.$i.out" 2>"$T/c.$i.err" &
 	echo $! >"$T/c.$i.pid"
 	register_pid $!
 	i=$((i + 1))
 done
+all_answered() {
+	_i=1
+	while [ $_i -le 10 ]; do
+		[ "$(cat "$T/c.$_i.out")" = "hello $_i" ] || return 1
+		_i=$((_i + 1))
+	done
+}
+wait_for 60 all_answered
+assert_eq "$(calls start)" 1 "start commands with 10 sessions open"
+touch "$T/release"
 i=1
 while [ $i -le 10 ]; do
 	pid=$(cat "$T/c.$i.pid")
