@@ -108,48 +108,44 @@ static void		 job_killpg(struct job *, int);
 static void		 job_free(struct job *);
 static const char	*job_duration(long long, char *, size_t);
 
-struct job *
-job_run(char *const *argv, char *const *envp, long long timeout_ms,
-    job_line_cb linecb, job_done_cb donecb, void *arg)
+/*
+ * Run argv in a child of its own process group, stdin on /dev/null,
+ * stdout and stderr on pipes whose read ends (close-on-exec) go to
+ * *outfd and *errfd.  Returns once the exec has happened or failed:
+ * *exec_errno is then 0 or why it failed.  -1 with errno when no child
+ * could be made.
+ */
+pid_t
+job_spawn(char *const *argv, char *const *envp, int *outfd, int *errfd,
+    int *exec_errno)
 {
-	struct job	*job;
 	int		 outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int		 execp[2] = { -1, -1 }, nullfd = -1, saved, i, e;
+	pid_t		 pid;
 	ssize_t		 n;
-
-	if (argv == NULL || argv[0] == NULL) {
-		errno = EINVAL;
-		return (NULL);
-	}
-	if ((job = calloc(1, sizeof(*job))) == NULL)
-		return (NULL);
-	if ((job->name = strdup(argv[0])) == NULL)
-		goto fail;
-	job->pid = -1;
-	job->status = -1;
-	job->timeout_ms = timeout_ms;
-	job->linecb = linecb;
-	job->donecb = donecb;
-	job->arg = arg;
-	job->out[0].fd = job->out[1].fd = -1;
-	job->out[0].which = 1;
-	job->out[1].which = 2;
 
 	if ((nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
 	    pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1 ||
-	    pipe2(execp, O_CLOEXEC) == -1)
-		goto fail;
-
-	switch (job->pid = fork()) {
-	case -1:
-		goto fail;
-	case 0:
-		job_child(argv, envp, nullfd, outp[1], errp[1], execp[1]);
-		/* NOTREACHED */
+	    pipe2(execp, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		saved = errno;
+		if (nullfd != -1)
+			close(nullfd);
+		for (i = 0; i < 2; i++) {
+			if (outp[i] != -1)
+				close(outp[i]);
+			if (errp[i] != -1)
+				close(errp[i]);
+			if (execp[i] != -1)
+				close(execp[i]);
+		}
+		errno = saved;
+		return (-1);
 	}
+	if (pid == 0)
+		job_child(argv, envp, nullfd, outp[1], errp[1], execp[1]);
 
 	/* Both sides set the group, so that signalling it cannot race. */
-	(void)setpgid(job->pid, job->pid);
+	(void)setpgid(pid, pid);
 	close(nullfd);
 	close(outp[1]);
 	close(errp[1]);
@@ -159,15 +155,47 @@ job_run(char *const *argv, char *const *envp, long long timeout_ms,
 	 * The exec pipe is closed by a successful exec or carries errno:
 	 * this read waits only for the exec itself, never for the command.
 	 */
+	*exec_errno = 0;
 	do {
 		n = read(execp[0], &e, sizeof(e));
 	} while (n == -1 && errno == EINTR);
 	if (n == sizeof(e))
-		job->exec_errno = e;
+		*exec_errno = e;
 	close(execp[0]);
+	*outfd = outp[0];
+	*errfd = errp[0];
+	return (pid);
+}
 
-	job->out[0].fd = outp[0];
-	job->out[1].fd = errp[0];
+struct job *
+job_run(char *const *argv, char *const *envp, long long timeout_ms,
+    job_line_cb linecb, job_done_cb donecb, void *arg)
+{
+	struct job	*job;
+	int		 i;
+
+	if (argv == NULL || argv[0] == NULL) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		return (NULL);
+	if ((job->name = strdup(argv[0])) == NULL ||
+	    (job->pid = job_spawn(argv, envp, &job->out[0].fd,
+	    &job->out[1].fd, &job->exec_errno)) == -1) {
+		i = errno;
+		free(job->name);
+		free(job);
+		errno = i;
+		return (NULL);
+	}
+	job->status = -1;
+	job->timeout_ms = timeout_ms;
+	job->linecb = linecb;
+	job->donecb = donecb;
+	job->arg = arg;
+	job->out[0].which = 1;
+	job->out[1].which = 2;
 	for (i = 0; i < 2; i++) {
 		(void)fcntl(job->out[i].fd, F_SETFL,
 		    fcntl(job->out[i].fd, F_GETFL) | O_NONBLOCK);
@@ -181,23 +209,6 @@ job_run(char *const *argv, char *const *envp, long long timeout_ms,
 
 	LIST_INSERT_HEAD(&jobs, job, entry);
 	return (job);
-
-fail:
-	saved = errno;
-	if (nullfd != -1)
-		close(nullfd);
-	for (i = 0; i < 2; i++) {
-		if (outp[i] != -1)
-			close(outp[i]);
-		if (errp[i] != -1)
-			close(errp[i]);
-		if (execp[i] != -1)
-			close(execp[i]);
-	}
-	free(job->name);
-	free(job);
-	errno = saved;
-	return (NULL);
 }
 
 /*

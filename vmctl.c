@@ -1231,67 +1231,26 @@ static int
 vmctl_sync_run(struct config *conf, char **argv, char **envp,
     struct vmctl_sync *r)
 {
-	extern char	**environ;
-	char		  tmp[16384];
-	struct pollfd	  pfd[2];
-	long long	  timeout, deadline, grace = -1, now, ms;
-	int		  outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	int		  execp[2] = { -1, -1 }, nullfd = -1, fds[4];
-	int		  i, e, reaped = 0, rc = -1, saved;
-	pid_t		  pid = -1;
-	ssize_t		  n;
+	char		 tmp[16384];
+	struct pollfd	 pfd[2];
+	long long	 timeout, deadline, grace = -1, now, ms;
+	int		 outfd = -1, errfd = -1, i, reaped = 0, rc = -1, saved;
+	pid_t		 pid = -1;
+	ssize_t		 n;
 
 	memset(r, 0, sizeof(*r));
 	for (i = 0; i < 2; i++) {
 		if ((r->buf[i] = malloc(VMCTL_OUTPUT_MAX + 1)) == NULL)
 			goto done;
 	}
-	if ((nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
-	    pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1 ||
-	    pipe2(execp, O_CLOEXEC) == -1)
+	if ((pid = job_spawn(argv, envp, &outfd, &errfd,
+	    &r->exec_errno)) == -1)
 		goto done;
-
-	switch (pid = fork()) {
-	case -1:
-		goto done;
-	case 0:
-		(void)setpgid(0, 0);
-		(void)signal(SIGPIPE, SIG_DFL);
-		fds[0] = fcntl(nullfd, F_DUPFD, 4);
-		fds[1] = fcntl(outp[1], F_DUPFD, 4);
-		fds[2] = fcntl(errp[1], F_DUPFD, 4);
-		fds[3] = fcntl(execp[1], F_DUPFD, 4);
-		for (i = 0; i < 4; i++) {
-			if (fds[i] == -1 || dup2(fds[i], i) == -1)
-				_exit(127);
-		}
-		(void)fcntl(3, F_SETFD, FD_CLOEXEC);
-		closefrom(4);
-		if (envp != NULL)
-			environ = envp;
-		execvp(argv[0], argv);
-		e = errno;
-		(void)write(3, &e, sizeof(e));
-		_exit(127);
-	}
-	(void)setpgid(pid, pid);
-	close(nullfd);
-	close(outp[1]);
-	close(errp[1]);
-	close(execp[1]);
-	nullfd = outp[1] = errp[1] = execp[1] = -1;
-	do {
-		n = read(execp[0], &e, sizeof(e));
-	} while (n == -1 && errno == EINTR);
-	if (n == sizeof(e))
-		r->exec_errno = e;
-	close(execp[0]);
-	execp[0] = -1;
 
 	timeout = vmctl_timeout_ms(conf);
 	deadline = vmctl_now_ms() + timeout;
-	pfd[0].fd = outp[0];
-	pfd[1].fd = errp[0];
+	pfd[0].fd = outfd;
+	pfd[1].fd = errfd;
 	pfd[0].events = pfd[1].events = POLLIN;
 	while (pfd[0].fd != -1 || pfd[1].fd != -1) {
 		now = vmctl_now_ms();
@@ -1325,9 +1284,9 @@ vmctl_sync_run(struct config *conf, char **argv, char **envp,
 				close(pfd[i].fd);
 				pfd[i].fd = -1;
 				if (i == 0)
-					outp[0] = -1;
+					outfd = -1;
 				else
-					errp[0] = -1;
+					errfd = -1;
 				continue;
 			}
 			if ((size_t)n > VMCTL_OUTPUT_MAX - r->len[i])
@@ -1352,16 +1311,10 @@ done:
 		while (waitpid(pid, &r->status, 0) == -1 && errno == EINTR)
 			;
 	}
-	if (nullfd != -1)
-		close(nullfd);
-	for (i = 0; i < 2; i++) {
-		if (outp[i] != -1)
-			close(outp[i]);
-		if (errp[i] != -1)
-			close(errp[i]);
-		if (execp[i] != -1)
-			close(execp[i]);
-	}
+	if (outfd != -1)
+		close(outfd);
+	if (errfd != -1)
+		close(errfd);
 	errno = saved;
 	return (rc);
 }

@@ -361,6 +361,8 @@ struct job;
 typedef void	(*job_done_cb)(struct job *, void *);
 typedef void	(*job_line_cb)(struct job *, int, const char *, void *);
 
+pid_t		 job_spawn(char *const *, char *const *, int *, int *,
+		    int *);
 struct job	*job_run(char *const *, char *const *, long long,
 		    job_line_cb, job_done_cb, void *);
 void		 job_signal(struct job *, int);
