@@ -3,12 +3,16 @@
 #
 #	. "$(dirname "$0")/../lib.sh"
 #	. "$(dirname "$0")/../x11lib.sh"
+#	x11_setup			# the usual start, as below
+#	conf_begin "$(x11_ssh_stmt)"; conf_vm ubuntu "autostart \"$APP\""
+#	conf_end
+#
+# or, step by step:
+#
 #	x11_need			# SKIP (77) unless Xvfb, xclock... exist
 #	test_init
 #	x11_start			# Xvfb on a private display: XDISP, XAUTH
 #	add_vm ubuntu
-#	conf_begin "$(x11_ssh_stmt)"; conf_vm ubuntu "autostart \"$(x11_app)\""
-#	conf_end
 #
 # The autostart app is a real X client, xclock, titled with a tag unique
 # to the test ($XTAG), so that its window can be found on the Xvfb display
@@ -28,6 +32,18 @@ x11_need() {
 	    print $2 }')
 	[ -z "$_xa" ] || [ -x "$_xa" ] ||
 	    skip "the guest sshd needs xauth at $_xa for X11 forwarding"
+}
+
+# x11_setup: the start of most X11 tests: skip without the tools, the
+# test directory, an ssh_config that forwards X11, Xvfb, the VM "ubuntu",
+# and APP, the X client to autostart.
+x11_setup() {
+	x11_need
+	test_init
+	write_ssh_config "ForwardX11 yes" "ForwardX11Trusted yes"
+	x11_start
+	add_vm ubuntu
+	APP=$(x11_app)
 }
 
 # x11_start: Xvfb on a free private display with a cookie file.  Sets

@@ -9,13 +9,9 @@
 #   guest) it is not started again and the idle stop follows.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../x11lib.sh"
-x11_need
-test_init
-write_ssh_config "ForwardX11 yes" "ForwardX11Trusted yes"
-x11_start
-add_vm ubuntu
+x11_setup
 conf_begin "$(x11_ssh_stmt)"
-conf_vm ubuntu "autostart \"$(x11_app)\""
+conf_vm ubuntu "autostart \"$APP\""
 conf_end
 supervisor_start
 

@@ -5,11 +5,7 @@
 # and none of it stops the VM's idle stop.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../x11lib.sh"
-x11_need
-test_init
-write_ssh_config "ForwardX11 yes" "ForwardX11Trusted yes"
-x11_start
-add_vm ubuntu
+x11_setup
 NOPROG=vmlx-no-such-program-$$
 conf_begin "$(x11_ssh_stmt)"
 conf_vm ubuntu 'autostart "exit 3"' "autostart \"$NOPROG\"" \

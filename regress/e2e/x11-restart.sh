@@ -4,15 +4,10 @@
 # restarts; killed a third time it is given up and the idle stop follows.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../x11lib.sh"
-x11_need
 # An idle timeout longer than the backoffs: the VM must not be idle-stopped
 # while an app waits for its restart.
 CONF_IDLE=5s
-test_init
-write_ssh_config "ForwardX11 yes" "ForwardX11Trusted yes"
-x11_start
-add_vm ubuntu
-APP=$(x11_app)
+x11_setup
 conf_begin "$(x11_ssh_stmt)"
 conf_vm ubuntu "autostart \"$APP\" restart 2"
 conf_end

@@ -4,12 +4,7 @@
 # DISPLAY, and the supervisor starts nothing.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../x11lib.sh"
-x11_need
-test_init
-write_ssh_config "ForwardX11 yes" "ForwardX11Trusted yes"
-x11_start
-add_vm ubuntu
-APP=$(x11_app)
+x11_setup
 conf_begin "$(x11_ssh_stmt)"
 conf_vm ubuntu "autostart \"$APP\" restart 2"
 conf_end
