@@ -368,13 +368,16 @@ s.connect(sys.argv[1])
 ' "$SOCK" 2>/dev/null
 }
 
-# Every vmlaunch process of this test (clients and supervisors).
+# Every vmlaunch process of this test (clients and supervisors), found by
+# its command line: VMLAUNCH, or VMLAUNCH_REAL when VMLAUNCH is a wrapper
+# that execs it under another program (make valgrind).
 vmlaunch_pids() {
 	for _c in /proc/[0-9]*/cmdline; do
 		_p=${_c#/proc/}
 		_p=${_p%/cmdline}
 		[ "$_p" = $$ ] && continue
-		tr '\0' ' ' 2>/dev/null <"$_c" | grep -qF "$VMLAUNCH -" || continue
+		tr '\0' ' ' 2>/dev/null <"$_c" |
+		    grep -qF "${VMLAUNCH_REAL:-$VMLAUNCH} -" || continue
 		tr '\0' ' ' 2>/dev/null <"$_c" | grep -qF -- "-f $T/" || continue
 		alive "$_p" && echo "$_p"
 	done

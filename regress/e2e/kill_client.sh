@@ -12,7 +12,8 @@ session_wait_up 1
 session_send 1 ping
 proxy=$(ps -o pid= --ppid "$(session_pid 1)" | tr -d ' ')
 [ -n "$proxy" ] || fail "no ProxyCommand under ssh"
-tr '\0' ' ' </proc/"$proxy"/cmdline | grep -qF "$VMLAUNCH" ||
+tr '\0' ' ' </proc/"$proxy"/cmdline |
+    grep -qF "${VMLAUNCH_REAL:-$VMLAUNCH}" ||
     fail "ssh's child is not vmlaunch"
 kill -9 "$proxy"
 killed=$(now_ms)

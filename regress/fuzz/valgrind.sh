@@ -1,27 +1,26 @@
 #!/bin/sh
 #
 # regress/fuzz/valgrind.sh: a representative subset of the end-to-end
-# tests with every supervisor they start with "vmlaunch -d" running under
-# valgrind memcheck, as "make valgrind" does.
+# tests with every vmlaunch process they run under valgrind memcheck, as
+# "make valgrind" does.
 #
 #	sh regress/fuzz/valgrind.sh		the default subset
 #	TESTS='ERE' sh regress/fuzz/valgrind.sh	another one (run.sh syntax)
 #
-# lib.sh starts the supervisor as "$VMLAUNCH -d ...", so VMLAUNCH points at
-# a small wrapper that runs -d under valgrind and everything else (the
-# ProxyCommand, -n, -s) as is.  Supervisors that a client forks on a cold
-# start are not covered, and tests that find vmlaunch processes by their
-# command line (cold_start, concurrent_cold, sighup_good, unknown_host,
-# kill_client) cannot see through the wrapper, so the subset leaves them
-# out, and so it does manual_vm, whose second session races with the
-# supervisor's exit when it is slowed down this much.  Children between
-# fork and exec are not reported (--child-silent-after-fork): one whose
-# exec fails exits holding the parent's job struct on its stack only,
-# which memcheck would call a definite leak.
+# VMLAUNCH points at a small wrapper that execs the real binary under
+# valgrind: supervisors started with "vmlaunch -d", the ProxyCommand
+# clients, and the supervisors those clients fork on a cold start (a
+# forked child stays under valgrind), -n and -s.  Tests find vmlaunch
+# processes by the real binary's path (VMLAUNCH_REAL, lib.sh).  Children
+# that exec another program (vmctl, ssh for autostart) leave valgrind at
+# the exec; one whose exec fails is checked like any other process.  The
+# subset leaves out manual_vm, whose second session races with the
+# supervisor's exit when it is slowed down this much, and the tests that
+# time sessions against short deadlines.
 #
-# A supervisor that exits by itself (SIGTERM, SIGINT, nothing to watch) is
-# leak checked; one the test kills with SIGKILL is checked for memory
-# errors only.  Any error or definite leak in any log fails the run.
+# A process that exits by itself is leak checked; one the test kills with
+# SIGKILL is checked for memory errors only.  Any error or definite leak
+# in any log fails the run.
 
 cd "$(dirname "$0")/../.." || exit 1
 TOP=$(pwd)
@@ -36,18 +35,14 @@ mkdir "$W/logs"
 
 cat >"$W/vmlaunch" <<WRAP
 #!/bin/sh
-if [ "\$1" = -d ]; then
-	exec valgrind -q --child-silent-after-fork=yes \\
-	    --leak-check=full --show-leak-kinds=definite \\
-	    --errors-for-leak-kinds=definite --error-exitcode=99 \\
-	    --log-file="$W/logs/vg.%p.log" "$REAL" "\$@"
-fi
-exec "$REAL" "\$@"
+exec valgrind -q --leak-check=full --show-leak-kinds=definite \\
+    --errors-for-leak-kinds=definite --error-exitcode=99 \\
+    --log-file="$W/logs/vg.%p.log" "$REAL" "\$@"
 WRAP
 chmod 755 "$W/vmlaunch"
 
-TESTS=${TESTS:-'^(warm_start|idle_stop|idle_cancel|sigterm|status|vmctl_garbage|vmctl_hang|stop_restart|fault-control|fault-signals|fault-vmctl|fault-statefile)$'}
-VMLAUNCH=$W/vmlaunch TESTS=$TESTS E2E_JOBS=${E2E_JOBS:-1} \
+TESTS=${TESTS:-'^(cold_start|concurrent_cold|unknown_host|kill_client|backend-command|warm_start|idle_stop|idle_cancel|sigterm|status|vmctl_garbage|vmctl_hang|stop_restart|fault-control|fault-signals|fault-vmctl|fault-statefile)$'}
+VMLAUNCH=$W/vmlaunch VMLAUNCH_REAL=$REAL TESTS=$TESTS E2E_JOBS=${E2E_JOBS:-1} \
     E2E_TIMEOUT=${E2E_TIMEOUT:-400} SSH_TIMEOUT=120 sh regress/run.sh
 rc=$?
 
@@ -62,6 +57,6 @@ for l in "$W"/logs/vg.*.log; do
 		head -n 60 "$l"
 	fi
 done
-echo "valgrind: $nlogs supervisor processes checked, $nbad with errors"
-[ $nlogs -gt 0 ] || { echo "valgrind: no supervisor ran under valgrind"; exit 1; }
+echo "valgrind: $nlogs vmlaunch processes checked, $nbad with errors"
+[ $nlogs -gt 0 ] || { echo "valgrind: no vmlaunch ran under valgrind"; exit 1; }
 [ $rc = 0 ] && [ $nbad = 0 ]
