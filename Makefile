@@ -60,7 +60,7 @@ test-sanitize: sanitize/$(PROG)
 	VMLAUNCH=`pwd`/sanitize/$(PROG) SANITIZE=1 sh regress/run.sh
 
 # Everything CI runs: the suite, the suite under the sanitizers, each
-# fuzzer for FUZZTIME seconds, and the supervisor under valgrind.
+# fuzzer for FUZZTIME seconds, and vmlaunch under valgrind.
 check: test test-sanitize fuzz valgrind
 	@echo "make check: test, test-sanitize, fuzz and valgrind all passed"
 
@@ -80,7 +80,8 @@ fuzz: parse.c
 	sh regress/fuzz/replay.sh
 	FUZZTIME=$(FUZZTIME) sh regress/fuzz/run.sh
 
-# The supervisor under valgrind memcheck across a subset of the e2e tests.
+# Every vmlaunch process under valgrind memcheck across a subset of the
+# e2e tests.
 valgrind: $(PROG)
 	sh regress/fuzz/valgrind.sh
 
