@@ -196,6 +196,7 @@ main(int argc, char *argv[])
 	if (daemonmode) {
 		log_init(1, LOG_DAEMON);
 		log_setverbose(verbose);
+		log_settime(1);
 		exit(supervisor_main(conf, 1, -1));
 	}
 

@@ -289,6 +289,7 @@ struct vmd_row {
 void		 log_init(int, int);
 void		 log_procinit(const char *);
 void		 log_setverbose(int);
+void		 log_settime(int);
 int		 log_getverbose(void);
 void		 log_warn(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
