@@ -59,10 +59,24 @@ sanitize: sanitize/$(PROG)
 test-sanitize: sanitize/$(PROG)
 	VMLAUNCH=`pwd`/sanitize/$(PROG) SANITIZE=1 sh regress/run.sh
 
-# Everything CI runs: the suite, the suite under the sanitizers, each
-# fuzzer for FUZZTIME seconds, and vmlaunch under valgrind.
-check: test test-sanitize fuzz valgrind
-	@echo "make check: test, test-sanitize, fuzz and valgrind all passed"
+# pledge(2) and unveil(2) modelled on Linux: the same sources plus
+# regress/pledge/model.c, whose checks the linker puts in front of every
+# call that needs more than "stdio"; then the same tests run against it
+# (a call outside the promises aborts; any report fails the run).
+pledge/$(PROG): $(SRCS) vmlaunch.h compat/compat.h regress/pledge/model.c
+	mkdir -p pledge
+	$(CC) $(CFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE \
+	    -o pledge/$(PROG) $(SRCS) regress/pledge/model.c \
+	    `sh regress/pledge/wrapflags.sh` $(OSLIBS)
+
+test-pledge: pledge/$(PROG)
+	VMLAUNCH=`pwd`/pledge/$(PROG) PLEDGE=1 sh regress/run.sh
+
+# Everything CI runs: the suite, the suite under the sanitizers and the
+# pledge model, each fuzzer for FUZZTIME seconds, vmlaunch under valgrind.
+check: test test-sanitize test-pledge fuzz valgrind
+	@echo "make check: test, test-sanitize, test-pledge, fuzz and" \
+	    "valgrind all passed"
 
 # Fuzzing: libFuzzer harnesses built straight from the sources, then each
 # run for FUZZTIME seconds (regress/fuzz/run.sh; crashers: replay.sh).
@@ -102,7 +116,7 @@ install: $(PROG)
 	install -m 644 vmlaunch.conf.5 $(DESTDIR)$(MANDIR)/man5/vmlaunch.conf.5
 
 clean:
-	rm -f $(PROG) sanitize/$(PROG) $(OBJS) parse.c y.tab.h
+	rm -f $(PROG) sanitize/$(PROG) pledge/$(PROG) $(OBJS) parse.c y.tab.h
 
-.PHONY: all test demo bench sanitize test-sanitize check install clean \
-	fuzz valgrind
+.PHONY: all test demo bench sanitize test-sanitize test-pledge check \
+	install clean fuzz valgrind
