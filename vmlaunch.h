@@ -166,8 +166,16 @@ struct domain {
 };
 TAILQ_HEAD(domainlist, domain);
 
+/* A file the parser read, for the supervisor's unveil(2). */
+struct conffile {
+	TAILQ_ENTRY(conffile)	 entry;
+	char			*path;		/* as opened */
+};
+TAILQ_HEAD(conffilelist, conffile);
+
 struct config {
 	char			*file;		/* the top-level file */
+	struct conffilelist	 files;		/* it and every include read */
 	char			*vmctl;		/* command line, split on blanks */
 	char			*ssh;
 	char			*socket;	/* NULL: ~/.vmlaunch/control */
