@@ -22,10 +22,10 @@ OSLIBS!=	if [ "`uname -s`" = Linux ]; then \
 
 SRCS=		vmlaunch.c parse.c printconf.c supervisor.c control.c \
 		client.c proxy.c vmctl.c address.c autostart.c job.c buf.c \
-		log.c osdep-$(OS).c
+		log.c sandbox.c osdep-$(OS).c
 OBJS=		vmlaunch.o parse.o printconf.o supervisor.o control.o \
 		client.o proxy.o vmctl.o address.o autostart.o job.o buf.o \
-		log.o osdep-$(OS).o
+		log.o sandbox.o osdep-$(OS).o
 
 ALLCFLAGS=	$(CFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE
 

@@ -47,6 +47,7 @@
 
 #define VMCTL_PATH		"/usr/sbin/vmctl"
 #define SSH_PATH		"/usr/bin/ssh"
+#define VMCTL_SHELL		"/bin/sh"	/* runs backend commands */
 
 /* Built-in policy defaults, in seconds; documented in vmlaunch.conf.5. */
 #define DEFAULT_IDLE_TIMEOUT	(10 * 60)
@@ -572,6 +573,10 @@ int		 address_tap(const char *, int, struct in_addr *, char *,
 void		 address_local(struct in_addr, int, unsigned int, int,
 		    struct in_addr *);
 int		 address_parse_prefix(const char *, struct in_addr *, int *);
+
+/* sandbox.c */
+void		 sandbox_supervisor(struct config *);
+void		 sandbox_status(struct config *);
 
 /* osdep-*.c */
 int		 osdep_ifdescr(const char *, char *, size_t);
