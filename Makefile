@@ -72,11 +72,23 @@ pledge/$(PROG): $(SRCS) vmlaunch.h compat/compat.h regress/pledge/model.c
 test-pledge: pledge/$(PROG)
 	VMLAUNCH=`pwd`/pledge/$(PROG) PLEDGE=1 sh regress/run.sh
 
-# Everything CI runs: the suite, the suite under the sanitizers and the
-# pledge model, each fuzzer for FUZZTIME seconds, vmlaunch under valgrind.
-check: test test-sanitize test-pledge fuzz valgrind
-	@echo "make check: test, test-sanitize, test-pledge, fuzz and" \
-	    "valgrind all passed"
+# OpenBSD's base libevent is 1.4: every file compiled against the
+# declarations of regress/libevent14 alone (the real headers out of
+# reach, <event2/...> an error); newer.c, which uses libevent 2, must not.
+EV14FLAGS=	-fsyntax-only -Werror=implicit-function-declaration \
+		$(WARNFLAGS) -Iregress/libevent14 -I. -D_GNU_SOURCE $(OSCFLAGS)
+
+check-libevent14: parse.c
+	$(CC) $(EV14FLAGS) $(SRCS)
+	@if $(CC) $(EV14FLAGS) regress/libevent14/newer.c 2>/dev/null; then \
+	    echo "check-libevent14: libevent 2 calls compile"; exit 1; fi
+
+# Everything CI runs: the libevent 1.4 API, the suite, the suite under
+# the sanitizers and the pledge model, each fuzzer for FUZZTIME seconds,
+# vmlaunch under valgrind.
+check: check-libevent14 test test-sanitize test-pledge fuzz valgrind
+	@echo "make check: check-libevent14, test, test-sanitize," \
+	    "test-pledge, fuzz and valgrind all passed"
 
 # Fuzzing: libFuzzer harnesses built straight from the sources, then each
 # run for FUZZTIME seconds (regress/fuzz/run.sh; crashers: replay.sh).
@@ -119,4 +131,4 @@ clean:
 	rm -f $(PROG) sanitize/$(PROG) pledge/$(PROG) $(OBJS) parse.c y.tab.h
 
 .PHONY: all test demo bench sanitize test-sanitize test-pledge check \
-	install clean fuzz valgrind
+	check-libevent14 install clean fuzz valgrind
