@@ -4,6 +4,7 @@ PROG=		vmlaunch
 PREFIX?=	/usr/local
 BINDIR?=	$(PREFIX)/bin
 MANDIR?=	$(PREFIX)/man
+EXAMPLESDIR?=	$(PREFIX)/share/examples/vmlaunch
 DESTDIR?=
 
 CC?=		cc
@@ -83,12 +84,13 @@ check-libevent14: parse.c
 	@if $(CC) $(EV14FLAGS) regress/libevent14/newer.c 2>/dev/null; then \
 	    echo "check-libevent14: libevent 2 calls compile"; exit 1; fi
 
-# Everything CI runs: the libevent 1.4 API, the suite, the suite under
-# the sanitizers and the pledge model, each fuzzer for FUZZTIME seconds,
-# vmlaunch under valgrind.
-check: check-libevent14 test test-sanitize test-pledge fuzz valgrind
-	@echo "make check: check-libevent14, test, test-sanitize," \
-	    "test-pledge, fuzz and valgrind all passed"
+# Everything CI runs: the libevent 1.4 API, the port's packing list, the
+# suite, the suite under the sanitizers and the pledge model, each fuzzer
+# for FUZZTIME seconds, vmlaunch under valgrind.
+check: check-libevent14 check-plist test test-sanitize test-pledge fuzz \
+	valgrind
+	@echo "make check: check-libevent14, check-plist, test," \
+	    "test-sanitize, test-pledge, fuzz and valgrind all passed"
 
 # Fuzzing: libFuzzer harnesses built straight from the sources, then each
 # run for FUZZTIME seconds (regress/fuzz/run.sh; crashers: replay.sh).
@@ -120,15 +122,27 @@ demo: $(PROG)
 bench: $(PROG)
 	sh bench/run.sh
 
+# The examples: every examples/*.conf and ssh_config, as they come.
 install: $(PROG)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(EXAMPLESDIR)
 	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
 	install -m 644 vmlaunch.1 $(DESTDIR)$(MANDIR)/man1/vmlaunch.1
 	install -m 644 vmlaunch.conf.5 $(DESTDIR)$(MANDIR)/man5/vmlaunch.conf.5
+	install -m 644 examples/*.conf examples/ssh_config \
+	    $(DESTDIR)$(EXAMPLESDIR)
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man1/vmlaunch.1 \
+	    $(DESTDIR)$(MANDIR)/man5/vmlaunch.conf.5
+	rm -rf $(DESTDIR)$(EXAMPLESDIR)
+
+# The OpenBSD port's packing list against what make install installs.
+check-plist: $(PROG)
+	sh regress/ports/plist.sh
 
 clean:
 	rm -f $(PROG) sanitize/$(PROG) pledge/$(PROG) $(OBJS) parse.c y.tab.h
 
 .PHONY: all test demo bench sanitize test-sanitize test-pledge check \
-	check-libevent14 install clean fuzz valgrind
+	check-libevent14 check-plist install uninstall clean fuzz valgrind
