@@ -31,7 +31,6 @@
 
 #include <sys/types.h>
 
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <paths.h>

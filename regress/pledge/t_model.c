@@ -42,38 +42,40 @@
 static const char	*dir;
 static char		 sub[1024], script[1024];
 
+/* An AF_INET socket, then the interface description, after promises. */
+static int
+t_inet(const char *promises, int ifdescr)
+{
+	char	 buf[64];
+
+	osdep_pledge(promises, NULL);
+	if (ifdescr)
+		(void)osdep_ifdescr("lo", buf, sizeof(buf));
+	return (socket(AF_INET, SOCK_STREAM, 0) == -1);
+}
+
 static int
 t_socket_inet(void)
 {
-	osdep_pledge("stdio", NULL);
-	return (socket(AF_INET, SOCK_STREAM, 0) == -1);
+	return (t_inet("stdio", 0));
 }
 
 static int
 t_socket_unix_only(void)
 {
-	osdep_pledge("stdio unix", NULL);
-	return (socket(AF_INET, SOCK_STREAM, 0) == -1);
+	return (t_inet("stdio unix", 0));
 }
 
 static int
 t_ifdescr_noroute(void)
 {
-	char	 buf[64];
-
-	osdep_pledge("stdio inet", NULL);
-	(void)osdep_ifdescr("lo", buf, sizeof(buf));
-	return (0);
+	return (t_inet("stdio inet", 1));
 }
 
 static int
 t_ifdescr_route(void)
 {
-	char	 buf[64];
-
-	osdep_pledge("stdio inet route", NULL);
-	(void)osdep_ifdescr("lo", buf, sizeof(buf));
-	return (0);
+	return (t_inet("stdio inet route", 1));
 }
 
 static int
