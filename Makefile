@@ -60,7 +60,7 @@ sanitize: sanitize/$(PROG)
 test-sanitize: sanitize/$(PROG)
 	VMLAUNCH=`pwd`/sanitize/$(PROG) SANITIZE=1 sh regress/run.sh
 
-# pledge(2) and unveil(2) modelled on Linux: the same sources plus
+# pledge(2) and unveil(2) modelled on Linux (only): the same sources plus
 # regress/pledge/model.c, whose checks the linker puts in front of every
 # call that needs more than "stdio"; then the same tests run against it
 # (a call outside the promises aborts; any report fails the run).
@@ -135,7 +135,8 @@ install: $(PROG)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man1/vmlaunch.1 \
 	    $(DESTDIR)$(MANDIR)/man5/vmlaunch.conf.5
-	rm -rf $(DESTDIR)$(EXAMPLESDIR)
+	rm -f $(DESTDIR)$(EXAMPLESDIR)/*.conf $(DESTDIR)$(EXAMPLESDIR)/ssh_config
+	rmdir $(DESTDIR)$(EXAMPLESDIR) 2>/dev/null || true
 
 # The OpenBSD port's packing list against what make install installs.
 check-plist: $(PROG)
