@@ -161,7 +161,7 @@ main(int argc, char *argv[])
 	free(file);
 
 	if (checkonly) {
-		/* The file is read: what is left is printing. */
+		/* The file is read: what is left is printing (stdio). */
 		osdep_pledge("stdio", NULL);
 		if (host != NULL) {
 			if ((vm = config_lookup_host(conf, host)) == NULL) {
@@ -183,10 +183,15 @@ main(int argc, char *argv[])
 
 	if (status) {
 		/*
-		 * The control socket's directory (rpath, getpw), the
-		 * socket (unix), vmctl when no supervisor answers (proc
-		 * exec).
+		 * sandbox.c unveils what -s may see.  rpath: lstat and
+		 * access of the socket's directory; getpw: getpwuid for it
+		 * when HOME is unset; unix: socket and connect to the
+		 * supervisor; proc exec: vmctl (or the backend commands)
+		 * when none answers: fork, setpgid, execvp, killpg on a
+		 * timeout.  Their stdin, /dev/null, needs no wpath.
 		 */
+		log_init(1, LOG_USER);
+		sandbox_status(conf);
 		osdep_pledge("stdio rpath getpw unix proc exec", NULL);
 		rc = client_status(conf);
 		config_free(conf);

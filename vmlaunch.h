@@ -47,6 +47,7 @@
 
 #define VMCTL_PATH		"/usr/sbin/vmctl"
 #define SSH_PATH		"/usr/bin/ssh"
+#define VMCTL_SHELL		"/bin/sh"	/* runs backend commands */
 
 /* Built-in policy defaults, in seconds; documented in vmlaunch.conf.5. */
 #define DEFAULT_IDLE_TIMEOUT	(10 * 60)
@@ -166,8 +167,16 @@ struct domain {
 };
 TAILQ_HEAD(domainlist, domain);
 
+/* A file the parser read, for the supervisor's unveil(2). */
+struct conffile {
+	TAILQ_ENTRY(conffile)	 entry;
+	char			*path;		/* as opened */
+};
+TAILQ_HEAD(conffilelist, conffile);
+
 struct config {
 	char			*file;		/* the top-level file */
+	struct conffilelist	 files;		/* it and every include read */
 	char			*vmctl;		/* command line, split on blanks */
 	char			*ssh;
 	char			*socket;	/* NULL: ~/.vmlaunch/control */
@@ -565,6 +574,10 @@ int		 address_tap(const char *, int, struct in_addr *, char *,
 void		 address_local(struct in_addr, int, unsigned int, int,
 		    struct in_addr *);
 int		 address_parse_prefix(const char *, struct in_addr *, int *);
+
+/* sandbox.c */
+void		 sandbox_supervisor(struct config *);
+void		 sandbox_status(struct config *);
 
 /* osdep-*.c */
 int		 osdep_ifdescr(const char *, char *, size_t);
