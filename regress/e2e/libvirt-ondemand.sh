@@ -5,7 +5,9 @@
 #  1. Three ssh sessions at once to the shut-off domain: each waits for
 #     the boot and runs in the guest; vmlaunch ran virsh start once and
 #     libvirt launched QEMU once.
-#  2. After the last session, the idle stop: virsh shutdown, the guest
+#  2. kill -9 of the supervisor: the sessions go on; the next supervisor
+#     adopts the domain by the domain id that the status command prints,
+#     and after the last session stops it: virsh shutdown, the guest
 #     powers off on the ACPI button, libvirt says "shut off (shutdown)",
 #     not destroyed, and no virsh destroy was run.
 #  3. The domain started by hand (virsh start): ssh is served, vmlaunch
@@ -52,14 +54,20 @@ out=$("$VMLAUNCH" -s -f "$CONF" 2>&1)
 msg "$out"
 assert_match "$out" "^ubuntu +running +ready +3 +yes " "-s with three sessions"
 
-# 2. The idle stop, through ACPI.
+# 2. A new supervisor adopts it, and stops it through ACPI when idle.
+kill -9 "$SUP_PID"
+wait_for 10 not alive "$SUP_PID"
 for i in 1 2 3; do
+	session_send $i after
 	session_close $i
 	assert_eq "$RC" 0 "session $i's exit status"
 done
 t0=$(now_ms)
+supervisor_start
+wait_for 30 grep -q "vm ubuntu: adopted from a previous supervisor (id $id)" \
+    "$SUPLOG"
 wait_for 90 lv_state_is ubuntu "shut off"
-msg "shut off $(($(now_ms) - t0)) ms after the last session"
+msg "shut off $(($(now_ms) - t0)) ms after the new supervisor started"
 assert_eq "$(lv_state ubuntu)" "shut off (shutdown)" \
     "libvirt's state after the idle stop"
 assert_eq "$(lv_calls 'shutdown ubuntu')" 1 "virsh shutdown calls"
