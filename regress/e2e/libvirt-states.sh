@@ -4,7 +4,8 @@
 # stand-in virsh: vmlaunch -s shows each in vmd's words; ssh to a
 # domain that is paused, suspended to RAM or crashed fails at once,
 # naming the state, and starts nothing; an unknown domain gets virsh's
-# own error.  The real daemon is regress/e2e/libvirt-ondemand.sh's.
+# own error.  The configuration in the README's "On Linux with libvirt"
+# is the example's.  The real daemon is regress/e2e/libvirt-ondemand.sh's.
 . "$(dirname "$0")/../lib.sh"
 test_init
 pick_addr_port
@@ -35,6 +36,21 @@ sed -e "s,^\\(	address\\) 192\\.168\\.122\\.10\$,\\1 $ADDR; port $PORT," \
 echo "socket \"$SOCK\"" >>"$CONF.new"
 conf_end
 grep -q "port $PORT\$" "$CONF" || fail "the example's address was not replaced"
+
+# The README's ~/.vmlaunch.conf, as vmlaunch -nv prints it back, is the
+# example's, blanks aside.
+awk '/^## On Linux with libvirt/ { s = 1 }
+    s && /^    \$ cat ~\/\.vmlaunch\.conf$/ { c = 1; next }
+    c && /^    \$ / { exit }
+    c { sub(/^    /, ""); print }' "$TOP/README.md" >"$T/readme.conf"
+grep -q '^backend command' "$T/readme.conf" ||
+    fail "no ~/.vmlaunch.conf with a backend in the README's libvirt section"
+for f in "$T/readme" "$TOP/examples/backend-libvirt"; do
+	"$VMLAUNCH" -nv -f "$f.conf" 2>&1 | tr -s ' \t' ' ' >"$T/${f##*/}.nv"
+done
+diff "$T/backend-libvirt.nv" "$T/readme.nv" >"$T/readme.diff" ||
+    fail "the README's configuration is not the example's" \
+    "(vmlaunch -nv, example < > README): $(cat "$T/readme.diff")"
 
 for s in "running:running" "idle:running" "blocked:running" \
     "in shutdown:stopping" "shut off:stopped" "paused:paused" \
