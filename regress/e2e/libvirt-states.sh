@@ -5,7 +5,7 @@
 # domain that is paused, suspended to RAM or crashed fails at once,
 # naming the state, and starts nothing; an unknown domain gets virsh's
 # own error.  The configuration in the README's "On Linux with libvirt"
-# is the example's.  The real daemon is regress/e2e/libvirt-ondemand.sh's.
+# is the example's, and so is the backend in vmlaunch.conf(5).  The real daemon is regress/e2e/libvirt-ondemand.sh's.
 . "$(dirname "$0")/../lib.sh"
 test_init
 pick_addr_port
@@ -51,6 +51,19 @@ done
 diff "$T/backend-libvirt.nv" "$T/readme.nv" >"$T/readme.diff" ||
     fail "the README's configuration is not the example's" \
     "(vmlaunch -nv, example < > README): $(cat "$T/readme.diff")"
+# The same for the backend in vmlaunch.conf(5)'s EXAMPLES.
+sed -n '/^The domains of libvirt/,/^\.Ed/p' "$TOP/vmlaunch.conf.5" |
+    sed -n '/^\.Bd/,/^\.Ed/p' | sed -e '/^\./d' -e 's/\\e/\\/g' \
+    >"$T/man.conf"
+for f in "$T/man" "$TOP/examples/backend-libvirt"; do
+	"$VMLAUNCH" -nv -f "$f.conf" 2>&1 | sed -n '/^backend/,/^}/p' |
+	    tr -s ' \t' ' ' >"$T/${f##*/}.backend"
+done
+grep -q '^backend command {' "$T/man.backend" ||
+    fail "no backend in vmlaunch.conf(5)'s libvirt example: $(cat "$T/man.conf")"
+diff "$T/backend-libvirt.backend" "$T/man.backend" >"$T/man.diff" ||
+    fail "vmlaunch.conf(5)'s libvirt backend is not the example's" \
+    "(vmlaunch -nv, example < > man page): $(cat "$T/man.diff")"
 
 for s in "running:running" "idle:running" "blocked:running" \
     "in shutdown:stopping" "shut off:stopped" "paused:paused" \
