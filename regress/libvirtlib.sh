@@ -22,9 +22,9 @@
 # run side by side.  Clients reach the daemon through its socket in $LV
 # (LV_URI).  No D-Bus, no dnsmasq, no firewall: the guest has QEMU's user
 # networking with a port forward to its sshd, given on QEMU's command line
-# through libvirt's qemu:commandline (this libvirt has no passt
-# portForward yet).  QEMU runs as root under TCG, without libvirt's
-# cgroups, namespaces or security driver.
+# through libvirt's qemu:commandline (Debian 12's libvirt 9.0 has no passt
+# backend, whose portForward would do).  QEMU runs as root under TCG,
+# without libvirt's cgroups, namespaces or security driver.
 #
 # On exit every domain is destroyed and undefined and the daemons are
 # stopped, before lib.sh's cleanup (whose kill of every process naming
