@@ -21,12 +21,14 @@ OSLIBS!=	if [ "`uname -s`" = Linux ]; then \
 		    pkg-config --libs libevent libbsd-overlay; \
 		    else echo -levent -lutil; fi
 
-SRCS=		vmlaunch.c parse.c printconf.c supervisor.c control.c \
-		client.c proxy.c vmctl.c address.c autostart.c job.c buf.c \
-		log.c sandbox.c osdep-$(OS).c
-OBJS=		vmlaunch.o parse.o printconf.o supervisor.o control.o \
-		client.o proxy.o vmctl.o address.o autostart.o job.o buf.o \
-		log.o sandbox.o osdep-$(OS).o
+SRCS=		vmlaunch.c parse.c config.c printconf.c supervisor.c \
+		peer.c vm.c state.c probe.c control.c client.c proxy.c \
+		backend.c vmctl.c address.c autostart.c job.c buf.c log.c \
+		sandbox.c osdep-$(OS).c
+OBJS=		vmlaunch.o parse.o config.o printconf.o supervisor.o \
+		peer.o vm.o state.o probe.o control.o client.o proxy.o \
+		backend.o vmctl.o address.o autostart.o job.o buf.o log.o \
+		sandbox.o osdep-$(OS).o
 
 ALLCFLAGS=	$(CFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE
 

@@ -15,9 +15,12 @@
  */
 
 /*
- * Guest addresses of vmd's local interfaces: found from the tap that vmd
- * describes as vm<ID>-if<IDX>-<NAME> (its address plus one), or computed
- * from the VM's id the way vmd does for `local interface` (VMCTL.md).
+ * Where a VM's guest is, by its address rule.  vmd's local interfaces:
+ * found from the tap that vmd describes as vm<ID>-if<IDX>-<NAME> (its
+ * address plus one), or computed from the VM's id the way vmd does for
+ * `local interface` (VMCTL.md).  A fixed address is used as is; a host
+ * name is looked up in a child (getaddrinfo blocks, the loop must not),
+ * one lookup per name at a time, and the answer kept for a few seconds.
  */
 
 #include <sys/types.h>
@@ -29,13 +32,45 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmlaunch.h"
 
 #define ADDRESS_DESCR_MAX	63	/* vmd cuts descriptions to this */
+#define ADDRESS_TTL		5000	/* ms an answer is kept */
+#define ADDRESS_TIMEOUT		10000	/* ms for a lookup */
+
+/* What a lookup child writes on its stdout. */
+struct address_answer_msg {
+	int			 error;		/* getaddrinfo's */
+	socklen_t		 len;
+	struct sockaddr_storage	 ss;
+};
+
+/* A host name: its last answer, its lookup and who waits for it. */
+struct address_name {
+	LIST_ENTRY(address_name) entry;
+	char			*host;
+	struct job		*job;
+	long long		 at;		/* of the answer, 0: none yet */
+	int			 error;		/* EAI_*, or -1: no answer */
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	TAILQ_HEAD(, address_req) waiting;
+};
+static LIST_HEAD(, address_name) address_names =
+    LIST_HEAD_INITIALIZER(address_names);
+
+struct address_req {
+	TAILQ_ENTRY(address_req) entry;
+	struct address_name	*name;
+	address_cb		 cb;
+	void			*arg;
+};
 
 static int	 address_descr_match(const char *, const char *, int);
 static int	 address_is_tap(const char *, const char *, int, char *,
@@ -166,4 +201,212 @@ address_parse_prefix(const char *s, struct in_addr *in, int *lenp)
 	in->s_addr = htonl(ntohl(in->s_addr) & mask);
 	*lenp = (int)len;
 	return (0);
+}
+
+/* "100.64.1.3:22", "[fe80::1]:22". */
+void
+address_print(const struct sockaddr_storage *ss, socklen_t sl, char *buf,
+    size_t len)
+{
+	char	 host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo((const struct sockaddr *)ss, sl, host, sizeof(host),
+	    serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		(void)strlcpy(buf, "?", len);
+	else
+		snprintf(buf, len, ss->ss_family == AF_INET6 ? "[%s]:%s" :
+		    "%s:%s", host, serv);
+}
+
+static struct address_name *
+address_name_get(const char *host)
+{
+	struct address_name	*n;
+
+	LIST_FOREACH(n, &address_names, entry)
+		if (strcmp(n->host, host) == 0)
+			return (n);
+	if ((n = calloc(1, sizeof(*n))) == NULL ||
+	    (n->host = strdup(host)) == NULL)
+		fatal("address");
+	n->error = -1;
+	TAILQ_INIT(&n->waiting);
+	LIST_INSERT_HEAD(&address_names, n, entry);
+	return (n);
+}
+
+/* In the lookup child. */
+static void
+address_lookup(void *arg)
+{
+	struct address_answer_msg	 a;
+	struct addrinfo			 hints, *res;
+	const char			*host = arg;
+
+	/* All this child does: look up, write the answer. */
+	osdep_pledge("stdio dns", NULL);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	memset(&a, 0, sizeof(a));
+	if ((a.error = getaddrinfo(host, NULL, &hints, &res)) == 0) {
+		memcpy(&a.ss, res->ai_addr, res->ai_addrlen);
+		a.len = res->ai_addrlen;
+		freeaddrinfo(res);
+	}
+	if (write(STDOUT_FILENO, &a, sizeof(a)) != (ssize_t)sizeof(a))
+		_exit(1);
+}
+
+static void
+address_lookup_done(struct job *job, void *arg)
+{
+	struct address_name		*n = arg;
+	struct address_answer_msg	 a;
+	struct address_req		*r;
+	const char			*out;
+	size_t				 len;
+
+	n->job = NULL;
+	n->at = now_ms();
+	out = job_output(job, 1, &len);
+	if (len != sizeof(a))
+		n->error = job_timed_out(job) ? EAI_AGAIN : EAI_FAIL;
+	else {
+		memcpy(&a, out, sizeof(a));
+		n->error = a.error;
+		if (a.error == 0 && a.len <= sizeof(n->ss)) {
+			n->ss = a.ss;
+			n->len = a.len;
+		} else if (a.error == 0)
+			n->error = EAI_FAIL;
+	}
+	/* Those waiting ask again, now that there is an answer. */
+	while ((r = TAILQ_FIRST(&n->waiting)) != NULL) {
+		TAILQ_REMOVE(&n->waiting, r, entry);
+		r->cb(r->arg);
+		free(r);
+	}
+}
+
+/*
+ * Call cb(arg) once host has a fresh answer (address_guest then has
+ * it).  The request is the caller's until then or address_cancel().
+ */
+struct address_req *
+address_resolve(const char *host, address_cb cb, void *arg)
+{
+	struct address_name	*n = address_name_get(host);
+	struct address_req	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("address");
+	r->name = n;
+	r->cb = cb;
+	r->arg = arg;
+	TAILQ_INSERT_TAIL(&n->waiting, r, entry);
+	if (n->job == NULL && (n->job = job_fork("getaddrinfo",
+	    address_lookup, n->host, ADDRESS_TIMEOUT, address_lookup_done,
+	    n)) == NULL) {
+		log_warn("lookup of %s", host);
+		n->at = now_ms();
+		n->error = EAI_SYSTEM;
+	}
+	return (r);
+}
+
+void
+address_cancel(struct address_req *r)
+{
+	if (r == NULL)
+		return;
+	TAILQ_REMOVE(&r->name->waiting, r, entry);
+	free(r);
+}
+
+/*
+ * The guest's address and port by the rule in pol, for VM name (with its
+ * vmd id, if known).  ADDRESS_ERROR with err when it cannot be known now
+ * (no tap, no id, a failed lookup); ADDRESS_PENDING when a host name has
+ * no fresh answer: address_resolve() calls back once it has.
+ */
+enum address_answer
+address_guest(const struct policy *pol, const char *name, int has_id,
+    unsigned int id, int port, struct sockaddr_storage *ss, socklen_t *sl,
+    char *err, size_t errlen)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	struct address_name	*n;
+	struct in_addr		 in;
+
+	memset(ss, 0, sizeof(*ss));
+	switch (pol->addr) {
+	case ADDR_TAP:
+		if (address_tap(name, pol->addr_if, &in, err, errlen) == -1)
+			return (ADDRESS_ERROR);
+		break;
+	case ADDR_LOCAL:
+	case ADDR_UNSET:
+		if (!has_id) {
+			snprintf(err, errlen, "vm id not known yet");
+			return (ADDRESS_ERROR);
+		}
+		address_local(pol->addr_prefix, pol->addr_prefixlen, id,
+		    pol->addr_if, &in);
+		break;
+	case ADDR_FIXED:
+		if (inet_pton(AF_INET, pol->addr_host, &sin->sin_addr) == 1) {
+			in = sin->sin_addr;
+			break;
+		}
+		if (inet_pton(AF_INET6, pol->addr_host,
+		    &sin6->sin6_addr) == 1) {
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(port);
+			*sl = sizeof(*sin6);
+			return (ADDRESS_OK);
+		}
+		n = address_name_get(pol->addr_host);
+		if (n->at == 0 || now_ms() - n->at >= ADDRESS_TTL)
+			return (ADDRESS_PENDING);
+		if (n->error != 0) {
+			snprintf(err, errlen, "%s: %s", n->host,
+			    n->error == EAI_AGAIN && n->job == NULL ?
+			    "lookup timed out" : gai_strerror(n->error));
+			return (ADDRESS_ERROR);
+		}
+		memcpy(ss, &n->ss, n->len);
+		*sl = n->len;
+		if (ss->ss_family == AF_INET6)
+			sin6->sin6_port = htons(port);
+		else
+			sin->sin_port = htons(port);
+		return (ADDRESS_OK);
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	sin->sin_addr = in;
+	*sl = sizeof(*sin);
+	return (ADDRESS_OK);
+}
+
+/* At exit: lookups killed, answers forgotten. */
+void
+address_shutdown(void)
+{
+	struct address_name	*n;
+	struct address_req	*r;
+
+	while ((n = LIST_FIRST(&address_names)) != NULL) {
+		LIST_REMOVE(n, entry);
+		if (n->job != NULL)
+			job_cancel(n->job);
+		while ((r = TAILQ_FIRST(&n->waiting)) != NULL) {
+			TAILQ_REMOVE(&n->waiting, r, entry);
+			free(r);
+		}
+		free(n->host);
+		free(n);
+	}
 }

@@ -20,9 +20,21 @@
  * it.  Each is a child of the supervisor; its output goes to the log, and
  * an app marked `restart` is started again, with a backoff and a limit,
  * while its VM runs.  When the VM stops, its apps end.
+ *
+ * An app's ssh comes back through vmlaunch (ProxyCommand) as a session
+ * of its VM, marked (VMLAUNCH_SESSION=app in its environment) so that it
+ * never boots the VM: an app restarted after its VM was stopped by hand
+ * fails, rather than booting the VM again.  Apps waiting for a restart
+ * count as use of the VM (autostart_pending), and vm.c is told when
+ * that changes.
+ *
+ * Lifetime: apps belong to this file, listed by their VM; an app owns
+ * its job and its restart timer.  vm.c calls autostart_vm_gone() before
+ * a VM is freed, which frees its apps.
  */
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -56,77 +68,31 @@ struct app {
 	int			 backoff;
 	enum app_state		 state;
 	struct job		*job;
-	struct job		*checkjob;	/* is the VM still running? */
+	struct backend_req	*check;		/* is the VM still running? */
 	pid_t			 pid;
 	int			 status;	/* last wait status */
 	long long		 t_start;
 	struct event		 ev_restart;
 };
 
-extern char	**environ;
+static TAILQ_HEAD(, app) apps = TAILQ_HEAD_INITIALIZER(apps);
+static struct config	*autostart_conf;
 
 static void	 app_launch(struct app *);
 static void	 app_done(struct job *, void *);
 static void	 app_line(struct job *, int, const char *, void *);
 static void	 app_restart(int, short, void *);
-static void	 app_restart_check(const struct vmctl_result *, void *);
+static void	 app_restart_check(const struct backend_result *, void *);
 static void	 app_free(struct app *);
 
-/* The name ssh is given: NAME.DOMAIN with the first domain, else NAME. */
-static char *
-app_host(struct vm *vm)
+void
+autostart_configure(struct config *conf)
 {
-	struct domain	*d;
-	char		*h;
-
-	if ((d = TAILQ_FIRST(&sv.conf->domains)) != NULL) {
-		if (asprintf(&h, "%s.%s", vm->name, d->name) == -1)
-			fatal("asprintf");
-	} else if ((h = strdup(vm->name)) == NULL)
-		fatal("strdup");
-	return (h);
-}
-
-/* The supervisor's environment with the booting session's display. */
-static char **
-app_env(struct vm *vm)
-{
-	char	**env;
-	size_t	  n = 0, i, j = 0;
-
-	while (environ[n] != NULL)
-		n++;
-	if ((env = calloc(n + 3, sizeof(*env))) == NULL)
-		fatal("calloc");
-	for (i = 0; i < n; i++) {
-		if (strncmp(environ[i], "DISPLAY=", 8) == 0 ||
-		    strncmp(environ[i], "XAUTHORITY=", 11) == 0)
-			continue;
-		env[j++] = environ[i];
-	}
-	if (asprintf(&env[j++], "DISPLAY=%s", vm->display) == -1)
-		fatal("asprintf");
-	if (vm->xauthority[0] != '\0' &&
-	    asprintf(&env[j++], "XAUTHORITY=%s", vm->xauthority) == -1)
-		fatal("asprintf");
-	env[j] = NULL;
-	return (env);
-}
-
-static void
-app_env_free(char **env)
-{
-	size_t	 i;
-
-	for (i = 0; env[i] != NULL; i++)
-		if (strncmp(env[i], "DISPLAY=", 8) == 0 ||
-		    strncmp(env[i], "XAUTHORITY=", 11) == 0)
-			free(env[i]);
-	free(env);
+	autostart_conf = conf;
 }
 
 void
-autostart_vm_ready(struct vm *vm)
+autostart_vm_ready(struct vm *vm, struct vmconf *vmc)
 {
 	struct autostart	*as;
 	struct app		*app;
@@ -137,19 +103,18 @@ autostart_vm_ready(struct vm *vm)
 	 * without vmlaunch stopping it (vmctl stop by hand): end them, so
 	 * that each autostart runs once per boot.
 	 */
-	if (!TAILQ_EMPTY(&vm->apps))
-		autostart_vm_stopped(vm);
-	if (vm->conf == NULL || TAILQ_EMPTY(&vm->conf->autostarts))
+	autostart_vm_gone(vm);
+	if (vmc == NULL || TAILQ_EMPTY(&vmc->autostarts))
 		return;
-	TAILQ_FOREACH(as, &vm->conf->autostarts, entry)
+	TAILQ_FOREACH(as, &vmc->autostarts, entry)
 		n++;
-	if (vm->display[0] == '\0') {
+	if (*vm_display(vm) == '\0') {
 		log_info("vm %s: the session that booted it has no DISPLAY; "
-		    "%d autostart app%s skipped", vm->name, n,
+		    "%d autostart app%s skipped", vm_name(vm), n,
 		    n == 1 ? "" : "s");
 		return;
 	}
-	TAILQ_FOREACH(as, &vm->conf->autostarts, entry) {
+	TAILQ_FOREACH(as, &vmc->autostarts, entry) {
 		if ((app = calloc(1, sizeof(*app))) == NULL ||
 		    (app->command = strdup(as->command)) == NULL)
 			fatal("calloc");
@@ -158,7 +123,7 @@ autostart_vm_ready(struct vm *vm)
 		app->restart_max = as->restart_max;
 		app->backoff = APP_BACKOFF_MIN;
 		evtimer_set(&app->ev_restart, app_restart, app);
-		TAILQ_INSERT_TAIL(&vm->apps, app, entry);
+		TAILQ_INSERT_TAIL(&apps, app, entry);
 		app_launch(app);
 	}
 }
@@ -167,10 +132,10 @@ static void
 app_launch(struct app *app)
 {
 	struct vm	*vm = app->vm;
-	const char	*extra[8];
-	char		**argv, **env, *host;
+	const char	*extra[7];
+	char		**argv, **env, *host, *set[4];
 
-	host = app_host(vm);
+	host = config_app_host(autostart_conf, vm_name(vm));
 	/*
 	 * The command goes to the guest's shell as ssh's remote command;
 	 * no shell runs it here.  BatchMode: never wait for a password.
@@ -182,16 +147,30 @@ app_launch(struct app *app)
 	extra[4] = host;
 	extra[5] = app->command;
 	extra[6] = NULL;
-	if ((argv = vmctl_argv(sv.conf->ssh, extra)) == NULL)
+	if ((argv = job_argv(config_ssh(autostart_conf), extra)) == NULL)
 		fatal("argv");
-	env = app_env(vm);
+	/* The booting session's display; an app never boots its VM. */
+	if (asprintf(&set[0], "DISPLAY=%s", vm_display(vm)) == -1)
+		fatal("asprintf");
+	if (*vm_xauthority(vm) == '\0')
+		set[1] = strdup("XAUTHORITY");
+	else if (asprintf(&set[1], "XAUTHORITY=%s", vm_xauthority(vm)) == -1)
+		set[1] = NULL;
+	set[2] = strdup("VMLAUNCH_SESSION=app");
+	set[3] = NULL;
+	if (set[1] == NULL || set[2] == NULL ||
+	    (env = job_env(set)) == NULL)
+		fatal("environment");
 	app->job = job_run(argv, env, 0, app_line, app_done, app);
-	app_env_free(env);
-	vmctl_argv_free(argv);
+	job_env_free(env);
+	free(set[0]);
+	free(set[1]);
+	free(set[2]);
+	job_argv_free(argv);
 	free(host);
 	app->t_start = now_ms();
 	if (app->job == NULL) {
-		log_warnx("vm %s: app \"%s\": could not start", vm->name,
+		log_warnx("vm %s: app \"%s\": could not start", vm_name(vm),
 		    app->command);
 		app->state = APP_EXITED;
 		return;
@@ -199,7 +178,7 @@ app_launch(struct app *app)
 	app->state = APP_RUNNING;
 	app->pid = job_pid(app->job);
 	log_info("vm %s: app \"%s\" started (pid %ld) on display %s",
-	    vm->name, app->command, (long)app->pid, vm->display);
+	    vm_name(vm), app->command, (long)app->pid, vm_display(vm));
 }
 
 static void
@@ -207,7 +186,8 @@ app_line(struct job *job, int fd, const char *line, void *arg)
 {
 	struct app	*app = arg;
 
-	log_info("vm %s: app \"%s\": %s", app->vm->name, app->command, line);
+	log_info("vm %s: app \"%s\": %s", vm_name(app->vm), app->command,
+	    line);
 }
 
 static void
@@ -215,26 +195,27 @@ app_done(struct job *job, void *arg)
 {
 	struct app	*app = arg;
 	struct vm	*vm = app->vm;
+	struct timeval	 tv;
 	char		 how[128];
 
 	app->job = NULL;
 	app->status = job_status(job);
 	job_describe(job, how, sizeof(how));
 	if (app->state == APP_STOPPING) {
-		log_info("vm %s: app \"%s\" ended (%s)", vm->name,
+		log_info("vm %s: app \"%s\" ended (%s)", vm_name(vm),
 		    app->command, how);
 		app->state = APP_EXITED;
 		return;
 	}
-	if (!app->restart || (vm->state != VM_READY &&
-	    vm->state != VM_IDLE) || sv.shutdown) {
-		log_info("vm %s: app \"%s\" %s", vm->name, app->command, how);
+	if (!app->restart || !vm_serving(vm) || supervisor_shutting_down()) {
+		log_info("vm %s: app \"%s\" %s", vm_name(vm), app->command,
+		    how);
 		app->state = APP_EXITED;
 		return;
 	}
 	if (app->restarts >= app->restart_max) {
 		log_warnx("vm %s: app \"%s\" %s; restarted %d times "
-		    "already, giving up", vm->name, app->command, how,
+		    "already, giving up", vm_name(vm), app->command, how,
 		    app->restarts);
 		app->state = APP_EXITED;
 		return;
@@ -242,17 +223,16 @@ app_done(struct job *job, void *arg)
 	if ((now_ms() - app->t_start) / 1000 >= APP_STABLE)
 		app->backoff = APP_BACKOFF_MIN;
 	log_info("vm %s: app \"%s\" %s; restarting it in %ds (%d of %d)",
-	    vm->name, app->command, how, app->backoff, app->restarts + 1,
+	    vm_name(vm), app->command, how, app->backoff, app->restarts + 1,
 	    app->restart_max);
 	app->state = APP_RESTARTING;
-	{
-		struct timeval	tv = { app->backoff, 0 };
-
-		evtimer_add(&app->ev_restart, &tv);
-	}
+	tv.tv_sec = app->backoff;
+	tv.tv_usec = 0;
+	evtimer_add(&app->ev_restart, &tv);
 	app->backoff *= 2;
 	if (app->backoff > APP_BACKOFF_MAX)
 		app->backoff = APP_BACKOFF_MAX;
+	vm_use_changed(vm);
 }
 
 static void
@@ -262,47 +242,46 @@ app_restart(int fd, short ev, void *arg)
 
 	if (app->state != APP_RESTARTING)
 		return;
-	if (app->vm->state != VM_READY && app->vm->state != VM_IDLE) {
+	if (!vm_serving(app->vm)) {
+		log_info("vm %s: app \"%s\" not restarted: the vm is not "
+		    "running", vm_name(app->vm), app->command);
 		app->state = APP_EXITED;
+		vm_use_changed(app->vm);
 		return;
 	}
 	/*
 	 * The VM may have been stopped behind our back (its apps then fail
-	 * too): ask first, or the app's own ssh would boot it again.
+	 * too): ask first, rather than run an app that cannot reach it.
 	 */
-	if (app->checkjob == NULL)
-		app->checkjob = vmctl_status(sv.conf, app->vm->name,
+	if (app->check == NULL)
+		app->check = backend_status(vm_name(app->vm), BACKEND_FRESH,
 		    app_restart_check, app);
-	if (app->checkjob == NULL) {
-		log_warnx("vm %s: app \"%s\": cannot check the vm, not "
-		    "restarted", app->vm->name, app->command);
-		app->state = APP_EXITED;
-	}
 }
 
 static void
-app_restart_check(const struct vmctl_result *res, void *arg)
+app_restart_check(const struct backend_result *res, void *arg)
 {
 	struct app	*app = arg;
 	struct vm	*vm = app->vm;
 
-	app->checkjob = NULL;
+	app->check = NULL;
 	if (app->state != APP_RESTARTING)
 		return;
 	if (!res->ok || res->row == NULL ||
 	    res->row->state != VMD_RUNNING) {
 		log_info("vm %s: app \"%s\" not restarted: the vm is %s",
-		    vm->name, app->command, !res->ok ? "in an unknown state" :
-		    res->row == NULL ? "gone" :
+		    vm_name(vm), app->command, !res->ok ?
+		    "in an unknown state" : res->row == NULL ? "gone" :
 		    vmd_state_name(res->row->state));
 		app->state = APP_EXITED;
-		/* Let the supervisor see the change for itself. */
-		if (vm->state == VM_READY || vm->state == VM_IDLE)
-			vm_check(vm);
+		vm_use_changed(vm);
+		/* Let the VM see the change for itself. */
+		vm_suspect(vm);
 		return;
 	}
 	app->restarts++;
 	app_launch(app);
+	vm_use_changed(vm);
 }
 
 /* The VM is about to stop: end its apps, restart none. */
@@ -311,17 +290,19 @@ autostart_vm_stopping(struct vm *vm)
 {
 	struct app	*app;
 
-	TAILQ_FOREACH(app, &vm->apps, entry) {
+	TAILQ_FOREACH(app, &apps, entry) {
+		if (app->vm != vm)
+			continue;
 		evtimer_del(&app->ev_restart);
 		if (app->job != NULL) {
 			log_info("vm %s: ending app \"%s\" (pid %ld)",
-			    vm->name, app->command, (long)app->pid);
+			    vm_name(vm), app->command, (long)app->pid);
 			app->state = APP_STOPPING;
 			job_signal(app->job, SIGTERM);
 		} else {
 			if (app->state == APP_RESTARTING)
 				log_info("vm %s: app \"%s\": restart "
-				    "cancelled, the vm stops", vm->name,
+				    "cancelled, the vm stops", vm_name(vm),
 				    app->command);
 			app->state = APP_EXITED;
 		}
@@ -334,23 +315,24 @@ app_free(struct app *app)
 	evtimer_del(&app->ev_restart);
 	if (app->job != NULL)
 		job_cancel(app->job);
-	if (app->checkjob != NULL)
-		job_cancel(app->checkjob);
-	TAILQ_REMOVE(&app->vm->apps, app, entry);
+	backend_cancel(app->check);
+	TAILQ_REMOVE(&apps, app, entry);
 	free(app->command);
 	free(app);
 }
 
 /* The VM is gone: whatever is left of its apps is killed and reaped. */
 void
-autostart_vm_stopped(struct vm *vm)
+autostart_vm_gone(struct vm *vm)
 {
-	struct app	*app;
+	struct app	*app, *tapp;
 
-	while ((app = TAILQ_FIRST(&vm->apps)) != NULL) {
+	TAILQ_FOREACH_SAFE(app, &apps, entry, tapp) {
+		if (app->vm != vm)
+			continue;
 		if (app->job != NULL)
 			log_info("vm %s: killing app \"%s\" (pid %ld)",
-			    vm->name, app->command, (long)app->pid);
+			    vm_name(vm), app->command, (long)app->pid);
 		app_free(app);
 	}
 }
@@ -362,20 +344,8 @@ autostart_pending(struct vm *vm)
 	struct app	*app;
 	int		 n = 0;
 
-	TAILQ_FOREACH(app, &vm->apps, entry)
-		if (app->state == APP_RESTARTING)
-			n++;
-	return (n);
-}
-
-int
-autostart_running(struct vm *vm)
-{
-	struct app	*app;
-	int		 n = 0;
-
-	TAILQ_FOREACH(app, &vm->apps, entry)
-		if (app->job != NULL)
+	TAILQ_FOREACH(app, &apps, entry)
+		if (app->vm == vm && app->state == APP_RESTARTING)
 			n++;
 	return (n);
 }
@@ -387,22 +357,26 @@ autostart_status(struct vm *vm, struct ctl_status_vm *row)
 	struct app		*app;
 	char			 how[64];
 
-	TAILQ_FOREACH(app, &vm->apps, entry) {
+	TAILQ_FOREACH(app, &apps, entry) {
+		if (app->vm != vm)
+			continue;
 		if (row->napps >= STATUS_APPS_MAX)
 			break;
 		sa = &row->apps[row->napps++];
-		strlcpy(sa->command, app->command, sizeof(sa->command));
+		(void)strlcpy(sa->command, app->command, sizeof(sa->command));
 		sa->restarts = app->restarts;
 		sa->pid = app->job != NULL ? (int32_t)app->pid : -1;
 		switch (app->state) {
 		case APP_RUNNING:
-			strlcpy(sa->state, "running", sizeof(sa->state));
+			(void)strlcpy(sa->state, "running", sizeof(sa->state));
 			break;
 		case APP_RESTARTING:
-			strlcpy(sa->state, "restarting", sizeof(sa->state));
+			(void)strlcpy(sa->state, "restarting",
+			    sizeof(sa->state));
 			break;
 		case APP_STOPPING:
-			strlcpy(sa->state, "stopping", sizeof(sa->state));
+			(void)strlcpy(sa->state, "stopping",
+			    sizeof(sa->state));
 			break;
 		case APP_EXITED:
 			if (WIFEXITED(app->status))
@@ -412,24 +386,19 @@ autostart_status(struct vm *vm, struct ctl_status_vm *row)
 				snprintf(how, sizeof(how), "killed %d",
 				    WTERMSIG(app->status));
 			else
-				strlcpy(how, "exited", sizeof(how));
-			strlcpy(sa->state, how, sizeof(sa->state));
+				(void)strlcpy(how, "exited", sizeof(how));
+			(void)strlcpy(sa->state, how, sizeof(sa->state));
 			break;
 		}
 	}
 }
 
-/* Running apps keep the command they were started with. */
-void
-autostart_reload(void)
-{
-}
-
+/* At exit: every app killed and freed. */
 void
 autostart_shutdown(void)
 {
-	struct vm	*vm;
+	struct app	*app;
 
-	TAILQ_FOREACH(vm, &sv.vms, entry)
-		autostart_vm_stopping(vm);
+	while ((app = TAILQ_FIRST(&apps)) != NULL)
+		app_free(app);
 }

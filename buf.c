@@ -54,14 +54,6 @@ buf_reset(struct buf *b)
 	b->error = 0;
 }
 
-/* Replace the contents with a copy of data, ready to be read. */
-void
-buf_set(struct buf *b, const void *data, size_t len)
-{
-	buf_reset(b);
-	buf_put(b, data, len);
-}
-
 static void
 buf_grow(struct buf *b, size_t need)
 {

@@ -21,6 +21,19 @@
  *
  * The control connection stays open until the client exits: the
  * supervisor counts it as the session, whatever way the client ends.
+ * Every wait is bounded: a supervisor that says nothing for CLIENT_SILENCE
+ * (it sends progress every few seconds while a VM boots) is given up on
+ * with one line, and so is one that does not accept at all.  Until the
+ * socket has arrived, a connection that drops (a supervisor that died)
+ * is tried again, starting a new supervisor, within the VM's own bound.
+ *
+ * Once relaying, the client splits in two, as OpenSSH separates
+ * privileges: the relay (this process, which ssh talks to) is pledged to
+ * "stdio" and touches only the guest's bytes; a keeper (a child) holds
+ * the control connection and nothing else.  Should the supervisor die,
+ * the keeper finds or starts a new one and tells it about the session
+ * again (CTL_FLAG_RESUME), so the VM is not stopped under it.  The
+ * keeper exits as soon as the relay does (a pipe between them closes).
  */
 
 #include <sys/types.h>
@@ -46,7 +59,11 @@
 
 #define CLIENT_EXIT_FAIL	255	/* what ssh itself exits with */
 #define CLIENT_SPAWN_WAIT	5000	/* ms for a new supervisor to listen */
-#define CLIENT_RETRIES		3	/* tries when the control link drops */
+#define CLIENT_SILENCE		15000	/* ms without a word: give up */
+#define CLIENT_STATUS_MARGIN	10000	/* ms beyond vmctl's limit, for -s */
+#define CLIENT_MARGIN		30000	/* ms beyond the VM's own bounds */
+#define CLIENT_RETRY_MS		100	/* ms before asking again */
+#define CLIENT_RESPAWN_MS	1000	/* ms between two supervisors started */
 
 struct client_progress {
 	int			 tty;		/* stderr is a terminal */
@@ -57,13 +74,25 @@ struct client_progress {
 	long long		 received;	/* local ms when pr arrived */
 };
 
-static long long	 client_now(void);
-static int		 client_dir(const char *, int);
-static int		 client_connect(const char *);
+/* How one try at getting a session ended. */
+enum client_try {
+	TRIED_READY,		/* the guest socket is here */
+	TRIED_FAILED,		/* the supervisor said why not: final */
+	TRIED_DROPPED,		/* the connection dropped: ask again */
+	TRIED_SILENT		/* nothing for too long: give up */
+};
+
+static int		 client_connect(const char *, long long);
 static int		 client_spawn(struct config *, int);
-static int		 client_open(struct config *, const char *, int);
-static int		 client_session(struct config *, struct vmconf *,
-			    const char *, int, int, const char *, struct buf *);
+static int		 client_open(struct config *, const char *, int,
+			    long long *);
+static enum client_try	 client_try(int, struct ctl_connect *,
+			    struct vmconf *, struct client_progress *,
+			    struct buf *, int *, char *, size_t);
+static int		 client_relay(struct config *, const char *,
+			    struct ctl_connect *, int, int, struct vmconf *);
+static __dead void	 client_keeper(struct config *, const char *,
+			    struct ctl_connect *, int, int);
 static const char	*client_duration(long long, char *, size_t);
 static void		 client_progress_show(struct client_progress *,
 			    const char *);
@@ -71,60 +100,18 @@ static void		 client_progress_clear(struct client_progress *);
 
 extern char *__progname;
 
-static long long
-client_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /*
- * The socket directory must be ours and private, or another user could
- * plant a socket there and get our sessions.  Create it if asked.
+ * Connect to the control socket, not waiting in connect(2) for a full
+ * backlog: -1 with errno on failure (EAGAIN: it is full, try again).
  */
 static int
-client_dir(const char *dir, int create)
-{
-	struct stat	 st;
-
-	if (lstat(dir, &st) == -1) {
-		if (errno != ENOENT || !create) {
-			warn("%s", dir);
-			return (-1);
-		}
-		if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-			warn("mkdir %s", dir);
-			return (-1);
-		}
-		if (lstat(dir, &st) == -1) {
-			warn("%s", dir);
-			return (-1);
-		}
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		warnx("%s: not a directory", dir);
-		return (-1);
-	}
-	if (st.st_uid != geteuid()) {
-		warnx("%s: not owned by uid %u", dir, (unsigned)geteuid());
-		return (-1);
-	}
-	if ((st.st_mode & 07777) != 0700) {
-		warnx("%s: mode %04o, must be 0700", dir,
-		    (unsigned)(st.st_mode & 07777));
-		return (-1);
-	}
-	return (0);
-}
-
-/* Connect to the control socket; -1 with errno on failure. */
-static int
-client_connect(const char *path)
+client_connect(const char *path, long long deadline)
 {
 	struct sockaddr_un	 sun;
-	int			 fd, saved;
+	struct pollfd		 pfd;
+	socklen_t		 len = sizeof(int);
+	int			 fd, saved, error = 0;
+	long long		 left;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -133,15 +120,35 @@ client_connect(const char *path)
 		errno = ENAMETOOLONG;
 		return (-1);
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
 		return (-1);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return (-1);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		goto done;
+	if (errno != EINPROGRESS)
+		goto fail;
+	/* Some systems finish a local connect later, as for TCP. */
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	left = deadline - now_ms();
+	if (left <= 0 || poll(&pfd, 1, (int)left) != 1) {
+		errno = EAGAIN;
+		goto fail;
 	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1 ||
+	    error != 0) {
+		errno = error ? error : errno;
+		goto fail;
+	}
+ done:
+	if (fcntl(fd, F_SETFL, 0) == -1)
+		goto fail;
 	return (fd);
+ fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return (-1);
 }
 
 /*
@@ -198,9 +205,9 @@ client_spawn(struct config *conf, int verbose)
 		;
 	pfd.fd = ready[0];
 	pfd.events = POLLIN;
-	deadline = client_now() + CLIENT_SPAWN_WAIT;
+	deadline = now_ms() + CLIENT_SPAWN_WAIT;
 	for (;;) {
-		if ((left = deadline - client_now()) <= 0)
+		if ((left = deadline - now_ms()) <= 0)
 			break;
 		n = poll(&pfd, 1, (int)left);
 		if (n == -1 && errno == EINTR)
@@ -213,31 +220,36 @@ client_spawn(struct config *conf, int verbose)
 }
 
 /*
- * Connect to the supervisor, starting one when nothing answers, then
- * retry with a short backoff until the deadline.
+ * Connect to the supervisor, starting one when nothing answers (at most
+ * once every CLIENT_RESPAWN_MS, *spawned remembers when), then retry
+ * with a short backoff: for at most CLIENT_SILENCE, since a supervisor
+ * that exists but does not accept is frozen.  -1 with a message shown.
  */
 static int
-client_open(struct config *conf, const char *path, int verbose)
+client_open(struct config *conf, const char *path, int verbose,
+    long long *spawned)
 {
-	long long	 deadline = 0;
-	int		 fd, delay = 10, spawned = 0;
+	long long	 deadline = now_ms() + CLIENT_SILENCE;
+	int		 fd, delay = 10;
 
 	for (;;) {
-		if ((fd = client_connect(path)) != -1)
+		if ((fd = client_connect(path, deadline)) != -1)
 			return (fd);
-		if (errno != ENOENT && errno != ECONNREFUSED) {
+		if (errno != ENOENT && errno != ECONNREFUSED &&
+		    errno != EAGAIN) {
 			warn("%s", path);
 			return (-1);
 		}
-		if (!spawned) {
+		if (errno != EAGAIN &&
+		    (*spawned == 0 || now_ms() - *spawned >= CLIENT_RESPAWN_MS)) {
 			if (client_spawn(conf, verbose) == -1)
 				return (-1);
-			spawned = 1;
-			deadline = client_now() + CLIENT_SPAWN_WAIT;
+			*spawned = now_ms();
 			continue;
 		}
-		if (client_now() >= deadline) {
-			warnx("%s: no supervisor answers", path);
+		if (now_ms() >= deadline) {
+			warnx("the supervisor on %s did not answer within "
+			    "%llds", path, (long long)CLIENT_SILENCE / 1000);
 			return (-1);
 		}
 		(void)poll(NULL, 0, delay);
@@ -277,7 +289,7 @@ client_progress_show(struct client_progress *cp, const char *name)
 	long long	 elapsed;
 	size_t		 width;
 
-	elapsed = cp->pr.elapsed_ms + (client_now() - cp->received);
+	elapsed = cp->pr.elapsed_ms + (now_ms() - cp->received);
 	if (cp->pr.deadline_ms > 0)
 		snprintf(line, sizeof(line), "%s: %s: %s (%s of %s)",
 		    __progname, name, cp->pr.text,
@@ -313,13 +325,33 @@ client_progress_clear(struct client_progress *cp)
 	}
 }
 
+/* From the environment: what kind of session this ssh is. */
+static int
+client_flags(void)
+{
+	const char	*s = getenv("VMLAUNCH_SESSION");
+
+	if (s == NULL)
+		return (0);
+	if (strcmp(s, "app") == 0)
+		return (CTL_FLAG_NOBOOT);
+	if (strcmp(s, "check") == 0)
+		return (CTL_FLAG_NOBOOT | CTL_FLAG_NOTUSE);
+	return (0);
+}
+
 int
 client_main(struct config *conf, const char *host, int port, int verbose)
 {
-	struct vmconf	*vm;
-	struct buf	 b;
-	char		*dir = NULL, *path = NULL;
-	int		 rc = CLIENT_EXIT_FAIL;
+	struct client_progress	 cp;
+	struct ctl_connect	 cc;
+	struct vmconf		*vm;
+	struct buf		 b;
+	const struct policy	*pol;
+	const char		*s;
+	char			*dir = NULL, *path = NULL, msg[512];
+	long long		 deadline, spawned = 0;
+	int			 ctlfd = -1, guestfd = -1, rc = CLIENT_EXIT_FAIL;
 
 	signal(SIGPIPE, SIG_IGN);
 	log_init(1, LOG_USER);	/* fatal() on stderr */
@@ -330,154 +362,201 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 		return (CLIENT_EXIT_FAIL);
 	}
 	if ((dir = config_dir_path(conf)) == NULL ||
-	    (path = config_socket_path(conf)) == NULL)
+	    (path = config_socket_path(conf)) == NULL) {
 		warnx("cannot find the control socket");
-	else if (client_dir(dir, 1) == 0) {
-		buf_init(&b);
-		rc = client_session(conf, vm, host, port, verbose, path, &b);
-		buf_free(&b);
+		goto done;
 	}
+	if (config_dir_check(dir, 1, msg, sizeof(msg)) == -1) {
+		warnx("%s", msg);
+		goto done;
+	}
+
+	memset(&cc, 0, sizeof(cc));
+	cc.version = CTL_VERSION;
+	cc.port = port;
+	cc.flags = client_flags();
+	(void)strlcpy(cc.host, host, sizeof(cc.host));
+	/* A value that does not fit is left out rather than cut. */
+	if ((s = getenv("DISPLAY")) != NULL && strlen(s) < sizeof(cc.display))
+		(void)strlcpy(cc.display, s, sizeof(cc.display));
+	if ((s = getenv("XAUTHORITY")) != NULL &&
+	    strlen(s) < sizeof(cc.xauthority))
+		(void)strlcpy(cc.xauthority, s, sizeof(cc.xauthority));
+	memset(&cp, 0, sizeof(cp));
+	cp.tty = isatty(STDERR_FILENO);
+
+	/*
+	 * As long as the VM's own bounds allow (a stop to wait for, a
+	 * start, a boot, the backend's time limit for each), a supervisor
+	 * that went away is asked again.
+	 */
+	pol = &vm->pol;
+	deadline = now_ms() + (pol->boot_wait + pol->stop_wait +
+	    3 * (conf->vmctl_timeout > 0 ? conf->vmctl_timeout :
+	    DEFAULT_VMCTL_TIMEOUT)) * 1000 + CLIENT_MARGIN;
+	buf_init(&b);
+	for (;;) {
+		if ((ctlfd = client_open(conf, path, verbose,
+		    &spawned)) == -1)
+			break;
+		switch (client_try(ctlfd, &cc, vm, &cp, &b, &guestfd, msg,
+		    sizeof(msg))) {
+		case TRIED_READY:
+			buf_free(&b);
+			rc = client_relay(conf, path, &cc, ctlfd, guestfd, vm);
+			goto done;
+		case TRIED_FAILED:
+		case TRIED_SILENT:
+			client_progress_clear(&cp);
+			fprintf(stderr, "%s: %s\n", __progname, msg);
+			goto out;
+		case TRIED_DROPPED:
+			break;
+		}
+		close(ctlfd);
+		ctlfd = -1;
+		if (now_ms() >= deadline) {
+			client_progress_clear(&cp);
+			warnx("%s: %s", vm->name, msg);
+			break;
+		}
+		(void)poll(NULL, 0, CLIENT_RETRY_MS);
+	}
+ out:
+	buf_free(&b);
+	if (ctlfd != -1)
+		close(ctlfd);
+ done:
 	free(dir);
 	free(path);
 	return (rc);
 }
 
-static int
-client_session(struct config *conf, struct vmconf *vm, const char *host,
-    int port, int verbose, const char *path, struct buf *bp)
+/*
+ * Ask once: send the request, show progress, wait for the socket or an
+ * error.  msg says why when not TRIED_READY.
+ */
+static enum client_try
+client_try(int ctlfd, struct ctl_connect *cc, struct vmconf *vm,
+    struct client_progress *cp, struct buf *bp, int *guestfd, char *msg,
+    size_t msglen)
 {
-	struct client_progress	 cp;
-	struct ctl_connect	 cc;
 	struct ctl_ready	 rd;
 	struct ctl_error	 ce;
-	struct pollfd		 pfd;
-	const char		*s;
-	char			 errmsg[256];
-	uint32_t		 type;
-	int			 ctlfd = -1, guestfd = -1, tries, got, n;
+	uint32_t		 type = 0;
+	long long		 heard = now_ms();
+	int			 n, wait;
 
-	memset(&cc, 0, sizeof(cc));
-	cc.version = CTL_VERSION;
-	cc.port = port;
-	cc.flags = verbose ? CTL_FLAG_VERBOSE : 0;
-	strlcpy(cc.host, host, sizeof(cc.host));
-	/* A value that does not fit is left out rather than cut. */
-	if ((s = getenv("DISPLAY")) != NULL && strlen(s) < sizeof(cc.display))
-		strlcpy(cc.display, s, sizeof(cc.display));
-	if ((s = getenv("XAUTHORITY")) != NULL &&
-	    strlen(s) < sizeof(cc.xauthority))
-		strlcpy(cc.xauthority, s, sizeof(cc.xauthority));
-
-	memset(&cp, 0, sizeof(cp));
-	cp.tty = isatty(STDERR_FILENO);
-
-	/*
-	 * A supervisor that was exiting as we connected closes the link
-	 * before any reply: start over, a new one will answer.
-	 */
-	for (tries = 0; tries < CLIENT_RETRIES; tries++) {
-		if (ctlfd != -1)
-			close(ctlfd);
-		if ((ctlfd = client_open(conf, path, verbose)) == -1)
-			return (CLIENT_EXIT_FAIL);
-		buf_reset(bp);
-		ctl_pack_connect(bp, &cc);
-		if (ctl_send(ctlfd, CTL_CONNECT, bp, -1) == -1) {
-			if (errno == EPIPE || errno == ECONNRESET)
-				continue;
-			warn("send to supervisor");
-			return (CLIENT_EXIT_FAIL);
+	buf_reset(bp);
+	ctl_pack_connect(bp, cc);
+	if (ctl_send(ctlfd, CTL_CONNECT, bp, -1) == -1) {
+		snprintf(msg, msglen, "send to the supervisor: %s",
+		    strerror(errno));
+		return (TRIED_DROPPED);
+	}
+	for (;;) {
+		/* Keep the elapsed time moving between messages. */
+		wait = cp->tty && cp->active ? 1000 : CLIENT_SILENCE;
+		n = ctl_recv(ctlfd, &type, bp, guestfd, wait);
+		if (n == -1 && errno == ETIMEDOUT) {
+			if (now_ms() - heard >= CLIENT_SILENCE) {
+				snprintf(msg, msglen, "%s: the supervisor did "
+				    "not answer within %llds", vm->name,
+				    (long long)CLIENT_SILENCE / 1000);
+				return (TRIED_SILENT);
+			}
+			client_progress_show(cp, vm->name);
+			continue;
 		}
-
-		got = 0;
-		for (;;) {
-			/* Keep the elapsed time moving between messages. */
-			if (cp.tty && cp.active) {
-				pfd.fd = ctlfd;
-				pfd.events = POLLIN;
-				n = poll(&pfd, 1, 1000);
-				if (n == -1 && errno != EINTR) {
-					client_progress_clear(&cp);
-					warn("poll");
-					return (CLIENT_EXIT_FAIL);
-				}
-				if (n <= 0) {
-					client_progress_show(&cp, vm->name);
-					continue;
-				}
-			}
-			n = ctl_recv(ctlfd, &type, bp, &guestfd);
-			if (n == 0 && !got)
-				break;
-			if (n <= 0) {
-				client_progress_clear(&cp);
-				if (n == 0)
-					warnx("%s: the supervisor closed the "
-					    "connection", vm->name);
-				else
-					warn("%s: control connection",
-					    vm->name);
-				return (CLIENT_EXIT_FAIL);
-			}
-			got = 1;
-			if (guestfd != -1 && type != CTL_READY) {
-				close(guestfd);
-				guestfd = -1;
-				type = 0;	/* unexpected */
-			}
-			switch (type) {
-			case CTL_PROGRESS:
-				if (ctl_unpack_progress(bp->data, bp->len,
-				    &cp.pr) == -1)
-					goto bad;
-				cp.received = client_now();
-				if (!cp.tty && cp.active &&
-				    cp.pr.phase == cp.lastphase)
-					continue;
-				cp.active = 1;
-				cp.lastphase = cp.pr.phase;
-				client_progress_show(&cp, vm->name);
-				continue;
-			case CTL_ERROR:
-				if (ctl_unpack_error(bp->data, bp->len, &ce) == -1)
-					goto bad;
-				client_progress_clear(&cp);
-				fprintf(stderr, "%s: %s\n", __progname,
-				    ce.message);
-				return (CLIENT_EXIT_FAIL);
-			case CTL_READY:
-				if (ctl_unpack_ready(bp->data, bp->len, &rd) == -1 ||
-				    guestfd == -1)
-					goto bad;
-				client_progress_clear(&cp);
-				if (verbose)
-					fprintf(stderr, "%s: connected to %s\n",
-					    __progname, rd.address);
-				goto relay;
-			default:
+		if (n <= 0) {
+			snprintf(msg, msglen, "the supervisor closed the "
+			    "connection%s%s", n == 0 ? "" : ": ",
+			    n == 0 ? "" : strerror(errno));
+			return (TRIED_DROPPED);
+		}
+		heard = now_ms();
+		if (*guestfd != -1 && type != CTL_READY) {
+			close(*guestfd);
+			*guestfd = -1;
+			type = 0;	/* unexpected */
+		}
+		switch (type) {
+		case CTL_PROGRESS:
+			if (ctl_unpack_progress(bp->data, bp->len,
+			    &cp->pr) == -1)
 				goto bad;
-			}
+			cp->received = now_ms();
+			if (!cp->tty && cp->active &&
+			    cp->pr.phase == cp->lastphase)
+				continue;
+			cp->active = 1;
+			cp->lastphase = cp->pr.phase;
+			client_progress_show(cp, vm->name);
+			continue;
+		case CTL_ERROR:
+			if (ctl_unpack_error(bp->data, bp->len, &ce) == -1)
+				goto bad;
+			(void)strlcpy(msg, ce.message, msglen);
+			return (TRIED_FAILED);
+		case CTL_READY:
+			if (ctl_unpack_ready(bp->data, bp->len, &rd) == -1 ||
+			    *guestfd == -1)
+				goto bad;
+			client_progress_clear(cp);
+			return (TRIED_READY);
+		default:
+			goto bad;
 		}
 	}
-	warnx("%s: the supervisor closed the connection", vm->name);
-	return (CLIENT_EXIT_FAIL);
+ bad:
+	if (*guestfd != -1) {
+		close(*guestfd);
+		*guestfd = -1;
+	}
+	snprintf(msg, msglen, "%s: bad %s message from the supervisor",
+	    vm->name, ctl_type_name(type));
+	return (TRIED_FAILED);
+}
 
-bad:
-	client_progress_clear(&cp);
-	warnx("%s: bad %s message from the supervisor", vm->name,
-	    ctl_type_name(type));
-	return (CLIENT_EXIT_FAIL);
+/*
+ * The session: fork the keeper (the control connection is its alone),
+ * then relay until both directions are done.
+ */
+static int
+client_relay(struct config *conf, const char *path, struct ctl_connect *cc,
+    int ctlfd, int guestfd, struct vmconf *vm)
+{
+	char	 errmsg[256];
+	int	 life[2];
 
-relay:
-	buf_reset(bp);
+	if (pipe2(life, O_CLOEXEC) == -1) {
+		warn("pipe");
+		return (CLIENT_EXIT_FAIL);
+	}
+	switch (fork()) {
+	case -1:
+		/* No keeper: the session still counts, unless we lose it. */
+		warn("fork");
+		close(life[0]);
+		close(life[1]);
+		break;
+	case 0:
+		close(guestfd);
+		close(life[1]);
+		client_keeper(conf, path, cc, ctlfd, life[0]);
+		/* NOTREACHED */
+	default:
+		/* The keeper holds the session; life[1] tells it we live. */
+		close(ctlfd);
+		close(life[0]);
+		break;
+	}
 	/*
-	 * From here on only the relay runs, on descriptors we hold: read,
-	 * write, poll, fstat, fcntl and shutdown are all "stdio"; no files,
-	 * no new sockets, no children.  (The supervisor is forked before
-	 * this point, so it is not bound by it.)
+	 * From here on only the relay runs, on descriptors we hold: no
+	 * files, no sockets, no children.  (The supervisor is forked
+	 * before this point, and the keeper too.)
 	 */
 	osdep_pledge("stdio", NULL);
-	/* ctlfd stays open until exit: it is the session. */
 	if (proxy_relay(STDIN_FILENO, STDOUT_FILENO, guestfd, errmsg,
 	    sizeof(errmsg)) == -1) {
 		warnx("%s: %s", vm->name, errmsg);
@@ -485,6 +564,79 @@ relay:
 	}
 	close(guestfd);
 	return (0);
+}
+
+/*
+ * The keeper: as long as the relay lives, a supervisor knows about this
+ * session.  It holds nothing of ssh's (stdin and stdout go to
+ * /dev/null, so that ssh sees the relay's end as the end) and no guest
+ * socket.
+ */
+static __dead void
+client_keeper(struct config *conf, const char *path, struct ctl_connect *cc,
+    int ctlfd, int life)
+{
+	struct pollfd	 pfd[2];
+	struct buf	 b;
+	long long	 spawned = 0;
+	uint32_t	 type;
+	int		 fd, n, done = 0, delay = CLIENT_RETRY_MS;
+
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	buf_init(&b);
+	cc->flags |= CTL_FLAG_RESUME;
+	for (;;) {
+		pfd[0].fd = life;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = ctlfd;
+		pfd[1].events = POLLIN;
+		n = poll(pfd, ctlfd != -1 ? 2 : 1, ctlfd != -1 || done ?
+		    -1 : delay);
+		if (n == -1 && errno != EINTR)
+			_exit(1);
+		if (n > 0 && pfd[0].revents != 0)
+			_exit(0);	/* the relay is gone */
+		if (ctlfd != -1 && n > 0 && pfd[1].revents != 0) {
+			n = ctl_recv(ctlfd, &type, &b, NULL, 1000);
+			if (n == 1 && type == CTL_ERROR) {
+				/* A supervisor that leaves for good. */
+				done = 1;
+			} else if (n == 1)
+				continue;
+			close(ctlfd);
+			ctlfd = -1;
+			continue;
+		}
+		if (ctlfd != -1 || done)
+			continue;
+		/* The supervisor died: tell a new one, starting it if need be. */
+		if ((ctlfd = client_connect(path, now_ms() + delay)) == -1) {
+			if ((errno == ENOENT || errno == ECONNREFUSED) &&
+			    (spawned == 0 ||
+			    now_ms() - spawned >= CLIENT_RESPAWN_MS)) {
+				(void)client_spawn(conf, 0);
+				spawned = now_ms();
+			}
+			if (delay < 1000)
+				delay *= 2;
+			continue;
+		}
+		buf_reset(&b);
+		ctl_pack_connect(&b, cc);
+		if (ctl_send(ctlfd, CTL_CONNECT, &b, -1) == -1) {
+			close(ctlfd);
+			ctlfd = -1;
+			continue;
+		}
+		delay = CLIENT_RETRY_MS;
+	}
 }
 
 int
@@ -498,20 +650,34 @@ client_status(struct config *conf)
 	size_t			 nrows = 0, nvrows = 0, i, w = 4;
 	char			*dir, *path = NULL, msg[512], idle[32];
 	uint32_t		 type, a;
-	int			 fd = -1, n, removed = 0, rc = 1;
+	long long		 deadline;
+	int			 fd = -1, n, removed = 0, rc = 1, wait;
 
 	signal(SIGPIPE, SIG_IGN);
 	log_init(1, LOG_USER);
 
 	if ((dir = config_dir_path(conf)) != NULL &&
 	    (path = config_socket_path(conf)) != NULL &&
-	    access(dir, X_OK) == 0 && client_dir(dir, 0) == 0)
-		fd = client_connect(path);
+	    access(dir, X_OK) == 0 &&
+	    config_dir_check(dir, 0, msg, sizeof(msg)) == 0) {
+		deadline = now_ms() + CLIENT_SILENCE;
+		while ((fd = client_connect(path, deadline)) == -1 &&
+		    errno == EAGAIN && now_ms() < deadline)
+			(void)poll(NULL, 0, 50);
+		if (fd == -1 && errno == EAGAIN) {
+			warnx("the supervisor on %s did not answer within "
+			    "%llds", path, (long long)CLIENT_SILENCE / 1000);
+			free(dir);
+			free(path);
+			return (1);
+		}
+	} else if (dir != NULL && access(dir, X_OK) == 0)
+		warnx("%s", msg);
 	free(dir);
 	free(path);
 
 	if (fd == -1) {
-		if (vmctl_status_sync(conf, &vrows, &nvrows, msg,
+		if (backend_status_sync(conf, &vrows, &nvrows, msg,
 		    sizeof(msg)) == -1) {
 			warnx("%s", msg);
 			return (1);
@@ -538,9 +704,16 @@ client_status(struct config *conf)
 		warn("send to supervisor");
 		goto fail;
 	}
+	/* The supervisor runs vmctl status first: its limit, and more. */
+	wait = (conf->vmctl_timeout > 0 ? conf->vmctl_timeout :
+	    DEFAULT_VMCTL_TIMEOUT) * 1000 + CLIENT_STATUS_MARGIN;
 	for (;;) {
-		if ((n = ctl_recv(fd, &type, &b, NULL)) == -1) {
-			warn("supervisor");
+		if ((n = ctl_recv(fd, &type, &b, NULL, wait)) == -1) {
+			if (errno == ETIMEDOUT)
+				warnx("the supervisor did not answer within "
+				    "%ds", wait / 1000);
+			else
+				warn("supervisor");
 			goto fail;
 		}
 		if (n == 0) {

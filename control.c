@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,12 +46,13 @@
 #define MSG_NOSIGNAL	0
 #endif
 
-#define CTL_HDR_LEN	8
 #define CTL_MAX_FDS	8	/* received fds beyond the first are closed */
 
 static void	ctl_reader(struct buf *, const void *, size_t);
-static int	ctl_wait(int, short);
+static int	ctl_wait(int, short, long long);
 static void	ctl_close_fds(struct cmsghdr *, struct msghdr *, int *);
+static void	ctl_hdr_pack(uint8_t *, uint32_t, uint32_t);
+static int	ctl_hdr_unpack(const uint8_t *, uint32_t *, uint32_t *);
 
 /* A read-only view of caller memory; never freed, never written. */
 static void
@@ -87,7 +89,7 @@ ctl_unpack_connect(const void *data, size_t len, struct ctl_connect *c)
 	buf_get_str(&b, c->display, sizeof(c->display));
 	buf_get_str(&b, c->xauthority, sizeof(c->xauthority));
 	if (!buf_done(&b) || c->version != CTL_VERSION || c->port == 0 ||
-	    (c->flags & ~CTL_FLAG_VERBOSE) != 0 || c->host[0] == '\0')
+	    (c->flags & ~CTL_FLAGS) != 0 || c->host[0] == '\0')
 		return (-1);
 	return (0);
 }
@@ -206,18 +208,105 @@ ctl_unpack_status_vm(const void *data, size_t len, struct ctl_status_vm *s)
 	return (0);
 }
 
-/* Wait until fd is ready for events; -1 on poll failure. */
+/* The header, both ways: type and length, big endian. */
+static void
+ctl_hdr_pack(uint8_t *hdr, uint32_t type, uint32_t len)
+{
+	hdr[0] = type >> 24;
+	hdr[1] = type >> 16;
+	hdr[2] = type >> 8;
+	hdr[3] = type;
+	hdr[4] = len >> 24;
+	hdr[5] = len >> 16;
+	hdr[6] = len >> 8;
+	hdr[7] = len;
+}
+
+/* -1 when the header cannot be: the peer is to be dropped. */
 static int
-ctl_wait(int fd, short events)
+ctl_hdr_unpack(const uint8_t *hdr, uint32_t *type, uint32_t *len)
+{
+	*type = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	    (uint32_t)hdr[2] << 8 | hdr[3];
+	*len = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 |
+	    (uint32_t)hdr[6] << 8 | hdr[7];
+	if (*type == 0 || *type >= CTL_TYPE_MAX || *len > CTL_MSG_MAX)
+		return (-1);
+	return (0);
+}
+
+/* A whole message, header and payload, in one malloc'd block. */
+uint8_t *
+ctl_message(uint32_t type, const struct buf *b, size_t *lenp)
+{
+	size_t	 len = b != NULL ? b->len : 0;
+	uint8_t	*m;
+
+	if (len > CTL_MSG_MAX || (m = malloc(CTL_HDR_LEN + len)) == NULL)
+		return (NULL);
+	ctl_hdr_pack(m, type, len);
+	if (len > 0)
+		memcpy(m + CTL_HDR_LEN, b->data, len);
+	*lenp = CTL_HDR_LEN + len;
+	return (m);
+}
+
+/*
+ * One sendmsg of len bytes, with passfd attached (SCM_RIGHTS) when it is
+ * not -1: the bytes written, or -1 with errno.  SIGPIPE never.
+ */
+ssize_t
+ctl_write(int fd, const void *data, size_t len, int passfd)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cmsgbuf;
+	struct msghdr	 msg;
+	struct cmsghdr	*cmsg;
+	struct iovec	 iov;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = (void *)(uintptr_t)data;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (passfd != -1) {
+		memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+		msg.msg_control = cmsgbuf.buf;
+		msg.msg_controllen = sizeof(cmsgbuf.buf);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		memcpy(CMSG_DATA(cmsg), &passfd, sizeof(int));
+	}
+	return (sendmsg(fd, &msg, MSG_NOSIGNAL));
+}
+
+/*
+ * Wait until fd is ready for events, at most ms (-1: no limit); -1 with
+ * ETIMEDOUT once that has passed, or on a poll failure.
+ */
+static int
+ctl_wait(int fd, short events, long long deadline)
 {
 	struct pollfd	 pfd;
+	long long	 left;
+	int		 n;
 
 	pfd.fd = fd;
 	pfd.events = events;
 	for (;;) {
-		if (poll(&pfd, 1, -1) != -1)
+		left = -1;
+		if (deadline >= 0 && (left = deadline - now_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			return (-1);
+		}
+		if ((n = poll(&pfd, 1, left > INT_MAX ? INT_MAX :
+		    (int)left)) > 0)
 			return (0);
-		if (errno != EINTR)
+		if (n == -1 && errno != EINTR)
 			return (-1);
 	}
 }
@@ -232,77 +321,33 @@ ctl_wait(int fd, short events)
 int
 ctl_send(int fd, uint32_t type, const struct buf *b, int passfd)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cmsgbuf;
-	struct msghdr	 msg;
-	struct cmsghdr	*cmsg;
-	struct iovec	 iov[2];
-	uint8_t		 hdr[CTL_HDR_LEN];
-	size_t		 paylen, total, done = 0, skip;
+	uint8_t		*m;
+	size_t		 len, done = 0;
 	ssize_t		 n;
-	int		 niov;
 
-	paylen = b != NULL ? b->len : 0;
-	if (type == 0 || type >= CTL_TYPE_MAX || paylen > CTL_MSG_MAX) {
+	if (type == 0 || type >= CTL_TYPE_MAX) {
 		errno = EINVAL;
 		return (-1);
 	}
-	hdr[0] = type >> 24;
-	hdr[1] = type >> 16;
-	hdr[2] = type >> 8;
-	hdr[3] = type;
-	hdr[4] = paylen >> 24;
-	hdr[5] = paylen >> 16;
-	hdr[6] = paylen >> 8;
-	hdr[7] = paylen;
-	total = sizeof(hdr) + paylen;
-
-	while (done < total) {
-		niov = 0;
-		skip = done;
-		if (skip < sizeof(hdr)) {
-			iov[niov].iov_base = hdr + skip;
-			iov[niov].iov_len = sizeof(hdr) - skip;
-			niov++;
-			skip = 0;
-		} else
-			skip -= sizeof(hdr);
-		if (paylen > skip) {
-			iov[niov].iov_base = b->data + skip;
-			iov[niov].iov_len = paylen - skip;
-			niov++;
-		}
-
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = iov;
-		msg.msg_iovlen = niov;
-		if (done == 0 && passfd >= 0) {
-			memset(&cmsgbuf, 0, sizeof(cmsgbuf));
-			msg.msg_control = cmsgbuf.buf;
-			msg.msg_controllen = sizeof(cmsgbuf.buf);
-			cmsg = CMSG_FIRSTHDR(&msg);
-			cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-			cmsg->cmsg_level = SOL_SOCKET;
-			cmsg->cmsg_type = SCM_RIGHTS;
-			memcpy(CMSG_DATA(cmsg), &passfd, sizeof(int));
-		}
-
-		if ((n = sendmsg(fd, &msg, MSG_NOSIGNAL)) == -1) {
+	if ((m = ctl_message(type, b, &len)) == NULL) {
+		errno = EINVAL;
+		return (-1);
+	}
+	while (done < len) {
+		n = ctl_write(fd, m + done, len - done, done == 0 ? passfd :
+		    -1);
+		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if (done == 0)
-					return (-1);
-				if (ctl_wait(fd, POLLOUT) == -1)
-					return (-1);
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    done > 0 && ctl_wait(fd, POLLOUT, -1) == 0)
 				continue;
-			}
+			free(m);
 			return (-1);
 		}
 		done += n;
 	}
+	free(m);
 	return (0);
 }
 
@@ -337,14 +382,15 @@ ctl_close_fds(struct cmsghdr *first, struct msghdr *msg, int *keep)
 }
 
 /*
- * Read exactly one message, waiting for it even on a non-blocking socket.
- * The payload replaces the contents of b; a passed fd is returned in
- * *fdp (-1 if none; if fdp is NULL it is closed).  Returns 1 for a
- * message, 0 for EOF before its first byte, -1 on error (EBADMSG: a bad
- * header; ECONNRESET: EOF inside a message).
+ * Read exactly one message, waiting for it even on a non-blocking socket,
+ * for at most timeout ms (-1: no limit).  The payload replaces the
+ * contents of b; a passed fd is returned in *fdp (-1 if none; if fdp is
+ * NULL it is closed).  Returns 1 for a message, 0 for EOF before its
+ * first byte, -1 on error (EBADMSG: a bad header; ECONNRESET: EOF inside
+ * a message; ETIMEDOUT: the time ran out).
  */
 int
-ctl_recv(int fd, uint32_t *typep, struct buf *b, int *fdp)
+ctl_recv(int fd, uint32_t *typep, struct buf *b, int *fdp, int timeout)
 {
 	union {
 		struct cmsghdr	hdr;
@@ -357,7 +403,8 @@ ctl_recv(int fd, uint32_t *typep, struct buf *b, int *fdp)
 	size_t		 total = sizeof(hdr), done = 0;
 	ssize_t		 n;
 	uint8_t		*p;
-	int		 flags = 0, passed = -1, saved;
+	long long	 deadline = timeout < 0 ? -1 : now_ms() + timeout;
+	int		 flags = MSG_DONTWAIT, passed = -1, saved;
 
 #ifdef MSG_CMSG_CLOEXEC
 	flags |= MSG_CMSG_CLOEXEC;
@@ -384,7 +431,7 @@ ctl_recv(int fd, uint32_t *typep, struct buf *b, int *fdp)
 			if (errno == EINTR)
 				continue;
 			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-			    ctl_wait(fd, POLLIN) == 0)
+			    ctl_wait(fd, POLLIN, deadline) == 0)
 				continue;
 			goto fail;
 		}
@@ -403,12 +450,7 @@ ctl_recv(int fd, uint32_t *typep, struct buf *b, int *fdp)
 		done += n;
 
 		if (done == sizeof(hdr)) {
-			type = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-			    (uint32_t)hdr[2] << 8 | hdr[3];
-			len = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 |
-			    (uint32_t)hdr[6] << 8 | hdr[7];
-			if (type == 0 || type >= CTL_TYPE_MAX ||
-			    len > CTL_MSG_MAX) {
+			if (ctl_hdr_unpack(hdr, &type, &len) == -1) {
 				errno = EBADMSG;
 				goto fail;
 			}
@@ -452,11 +494,7 @@ ctl_frame(const uint8_t *data, size_t len, uint32_t *typep, size_t *paylenp)
 
 	if (len < CTL_HDR_LEN)
 		return (0);
-	type = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 |
-	    (uint32_t)data[2] << 8 | data[3];
-	paylen = (uint32_t)data[4] << 24 | (uint32_t)data[5] << 16 |
-	    (uint32_t)data[6] << 8 | data[7];
-	if (type == 0 || type >= CTL_TYPE_MAX || paylen > CTL_MSG_MAX)
+	if (ctl_hdr_unpack(data, &type, &paylen) == -1)
 		return (-1);
 	if (len - CTL_HDR_LEN < paylen)
 		return (0);

@@ -15,7 +15,8 @@
  */
 
 /*
- * Jobs: the children of the supervisor (vmctl, autostart apps).  Each runs
+ * Jobs: the children of the supervisor (backend commands, autostart
+ * apps, host name lookups).  Each runs
  * in its own process group with stdin on /dev/null and stdout and stderr on
  * two non-blocking pipes read through the event loop.  A job is done when
  * its exit has been reaped and both pipes reached EOF, as in tmux; since a
@@ -88,7 +89,6 @@ struct job {
 	job_line_cb		 linecb;
 	job_done_cb		 donecb;
 	void			*arg;
-	void			 (*cleanup)(void *);
 };
 
 static LIST_HEAD(, job)	 jobs = LIST_HEAD_INITIALIZER(jobs);
@@ -106,7 +106,10 @@ static int		 job_close_stream(struct job *, struct job_stream *);
 static int		 job_check(struct job *);
 static void		 job_killpg(struct job *, int);
 static void		 job_free(struct job *);
-static const char	*job_duration(long long, char *, size_t);
+static void		 job_child_setup(int, int, int, int);
+static struct job	*job_new(const char *, long long, job_line_cb,
+			    job_done_cb, void *);
+static void		 job_watch(struct job *);
 
 /*
  * Run argv in a child of its own process group, stdin on /dev/null,
@@ -167,26 +170,16 @@ job_spawn(char *const *argv, char *const *envp, int *outfd, int *errfd,
 	return (pid);
 }
 
-struct job *
-job_run(char *const *argv, char *const *envp, long long timeout_ms,
-    job_line_cb linecb, job_done_cb donecb, void *arg)
+static struct job *
+job_new(const char *name, long long timeout_ms, job_line_cb linecb,
+    job_done_cb donecb, void *arg)
 {
 	struct job	*job;
-	int		 i;
 
-	if (argv == NULL || argv[0] == NULL) {
-		errno = EINVAL;
-		return (NULL);
-	}
 	if ((job = calloc(1, sizeof(*job))) == NULL)
 		return (NULL);
-	if ((job->name = strdup(argv[0])) == NULL ||
-	    (job->pid = job_spawn(argv, envp, &job->out[0].fd,
-	    &job->out[1].fd, &job->exec_errno)) == -1) {
-		i = errno;
-		free(job->name);
+	if ((job->name = strdup(name)) == NULL) {
 		free(job);
-		errno = i;
 		return (NULL);
 	}
 	job->status = -1;
@@ -196,6 +189,15 @@ job_run(char *const *argv, char *const *envp, long long timeout_ms,
 	job->arg = arg;
 	job->out[0].which = 1;
 	job->out[1].which = 2;
+	return (job);
+}
+
+/* The child exists and its pipes are ours: watch them, and the clock. */
+static void
+job_watch(struct job *job)
+{
+	int	 i;
+
 	for (i = 0; i < 2; i++) {
 		(void)fcntl(job->out[i].fd, F_SETFL,
 		    fcntl(job->out[i].fd, F_GETFL) | O_NONBLOCK);
@@ -204,25 +206,95 @@ job_run(char *const *argv, char *const *envp, long long timeout_ms,
 		event_add(&job->out[i].ev, NULL);
 	}
 	evtimer_set(&job->timer, job_timer_cb, job);
-	if (timeout_ms > 0)
-		job_set_timer(job, JOB_TIMER_TIMEOUT, timeout_ms);
-
+	if (job->timeout_ms > 0)
+		job_set_timer(job, JOB_TIMER_TIMEOUT, job->timeout_ms);
 	LIST_INSERT_HEAD(&jobs, job, entry);
+}
+
+struct job *
+job_run(char *const *argv, char *const *envp, long long timeout_ms,
+    job_line_cb linecb, job_done_cb donecb, void *arg)
+{
+	struct job	*job;
+	int		 saved;
+
+	if (argv == NULL || argv[0] == NULL) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	if ((job = job_new(argv[0], timeout_ms, linecb, donecb, arg)) == NULL)
+		return (NULL);
+	if ((job->pid = job_spawn(argv, envp, &job->out[0].fd,
+	    &job->out[1].fd, &job->exec_errno)) == -1) {
+		saved = errno;
+		free(job->name);
+		free(job);
+		errno = saved;
+		return (NULL);
+	}
+	job_watch(job);
+	return (job);
+}
+
+/*
+ * A job that is a function of ours rather than a program: the child
+ * runs fn(arg) with the same descriptors a program would get (its
+ * output on fd 1 is the job's output), then exits.  For the blocking
+ * calls the loop must not make itself (getaddrinfo).
+ */
+struct job *
+job_fork(const char *name, void (*fn)(void *), void *arg,
+    long long timeout_ms, job_done_cb donecb, void *cbarg)
+{
+	struct job	*job;
+	int		 outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, nullfd = -1;
+	int		 saved, i;
+
+	if ((job = job_new(name, timeout_ms, NULL, donecb, cbarg)) == NULL)
+		return (NULL);
+	if ((nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1 ||
+	    (job->pid = fork()) == -1) {
+		saved = errno;
+		if (nullfd != -1)
+			close(nullfd);
+		for (i = 0; i < 2; i++) {
+			if (outp[i] != -1)
+				close(outp[i]);
+			if (errp[i] != -1)
+				close(errp[i]);
+		}
+		free(job->name);
+		free(job);
+		errno = saved;
+		return (NULL);
+	}
+	if (job->pid == 0) {
+		job_child_setup(nullfd, outp[1], errp[1], -1);
+		fn(arg);
+		_exit(0);
+	}
+	(void)setpgid(job->pid, job->pid);
+	close(nullfd);
+	close(outp[1]);
+	close(errp[1]);
+	job->out[0].fd = outp[0];
+	job->out[1].fd = errp[0];
+	job_watch(job);
 	return (job);
 }
 
 /*
  * In the child: own process group, default signals, stdin on /dev/null,
- * the pipes on 1 and 2, the exec pipe on 3 and nothing else open, so a
- * long-lived grandchild holds none of the supervisor's sockets.
+ * the pipes on 1 and 2, the exec pipe (if any) on 3 and nothing else
+ * open, so a long-lived grandchild holds none of the supervisor's
+ * sockets.
  */
-static __dead void
-job_child(char *const *argv, char *const *envp, int nullfd, int outfd,
-    int errfd, int execfd)
+static void
+job_child_setup(int nullfd, int outfd, int errfd, int execfd)
 {
-	extern char	**environ;
 	sigset_t	  set;
-	int		  fds[4], i, saved;
+	int		  fds[4], i, n = execfd != -1 ? 4 : 3;
 	const int	  sigs[] = { SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGQUIT,
 			    SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM };
 
@@ -236,14 +308,24 @@ job_child(char *const *argv, char *const *envp, int nullfd, int outfd,
 	fds[0] = fcntl(nullfd, F_DUPFD, 4);
 	fds[1] = fcntl(outfd, F_DUPFD, 4);
 	fds[2] = fcntl(errfd, F_DUPFD, 4);
-	fds[3] = fcntl(execfd, F_DUPFD, 4);
-	for (i = 0; i < 4; i++) {
+	fds[3] = execfd != -1 ? fcntl(execfd, F_DUPFD, 4) : -1;
+	for (i = 0; i < n; i++) {
 		if (fds[i] == -1 || dup2(fds[i], i) == -1)
 			_exit(127);
 	}
-	(void)fcntl(3, F_SETFD, FD_CLOEXEC);
-	closefrom(4);
+	if (execfd != -1)
+		(void)fcntl(3, F_SETFD, FD_CLOEXEC);
+	closefrom(n);
+}
 
+static __dead void
+job_child(char *const *argv, char *const *envp, int nullfd, int outfd,
+    int errfd, int execfd)
+{
+	extern char	**environ;
+	int		  saved;
+
+	job_child_setup(nullfd, outfd, errfd, execfd);
 	if (envp != NULL)
 		environ = (char **)envp;
 	execvp(argv[0], argv);
@@ -528,17 +610,8 @@ job_free(struct job *job)
 		}
 		free(job->out[i].data);
 	}
-	if (job->cleanup != NULL)
-		job->cleanup(job->arg);
 	free(job->name);
 	free(job);
-}
-
-/* Called with the job's arg whenever the job is freed, cancelled or not. */
-void
-job_set_cleanup(struct job *job, void (*cleanup)(void *))
-{
-	job->cleanup = cleanup;
 }
 
 int
@@ -565,6 +638,25 @@ pid_t
 job_pid(struct job *job)
 {
 	return (job->pid);
+}
+
+const char *
+job_name(struct job *job)
+{
+	return (job->name);
+}
+
+/* Why the exec failed, 0 when it did not. */
+int
+job_exec_errno(struct job *job)
+{
+	return (job->exec_errno);
+}
+
+long long
+job_timeout(struct job *job)
+{
+	return (job->timeout_ms);
 }
 
 /* The wait status, or -1 while the job has not exited. */
@@ -600,16 +692,6 @@ job_output(struct job *job, int which, size_t *len)
 	return (s->data);
 }
 
-static const char *
-job_duration(long long ms, char *buf, size_t len)
-{
-	if (ms % 1000 == 0)
-		snprintf(buf, len, "%llds", ms / 1000);
-	else
-		snprintf(buf, len, "%lldms", ms);
-	return (buf);
-}
-
 const char *
 job_describe(struct job *job, char *buf, size_t len)
 {
@@ -618,9 +700,13 @@ job_describe(struct job *job, char *buf, size_t len)
 	if (job->exec_errno != 0)
 		snprintf(buf, len, "could not run %s: %s", job->name,
 		    strerror(job->exec_errno));
-	else if (job->timed_out)
-		snprintf(buf, len, "timed out after %s",
-		    job_duration(job->timeout_ms, d, sizeof(d)));
+	else if (job->timed_out) {
+		if (job->timeout_ms % 1000 != 0)
+			snprintf(d, sizeof(d), "%lldms", job->timeout_ms);
+		else
+			print_duration(job->timeout_ms / 1000, d, sizeof(d));
+		snprintf(buf, len, "timed out after %s", d);
+	}
 	else if (!job->exited)
 		snprintf(buf, len, "running");
 	else if (WIFEXITED(job->status))
@@ -632,4 +718,111 @@ job_describe(struct job *job, char *buf, size_t len)
 	else
 		snprintf(buf, len, "ended with wait status %#x", job->status);
 	return (buf);
+}
+
+/*
+ * A command line split on blanks (no shell, no quoting), then the extra
+ * arguments; NULL-terminated, free with job_argv_free().
+ */
+char **
+job_argv(const char *cmdline, const char *const *extra)
+{
+	char		**argv, *copy, *p, *word;
+	size_t		  n = 0, nextra = 0, i;
+
+	while (extra != NULL && extra[nextra] != NULL)
+		nextra++;
+	if ((copy = strdup(cmdline)) == NULL)
+		return (NULL);
+	/* Enough slots for every word of an alternating worst case. */
+	if ((argv = calloc(strlen(copy) / 2 + 2 + nextra,
+	    sizeof(*argv))) == NULL) {
+		free(copy);
+		return (NULL);
+	}
+	for (p = copy; (word = strsep(&p, " \t")) != NULL;) {
+		if (*word == '\0')
+			continue;
+		if ((argv[n++] = strdup(word)) == NULL)
+			goto fail;
+	}
+	if (n == 0) {
+		errno = EINVAL;
+		goto fail;
+	}
+	for (i = 0; i < nextra; i++) {
+		if ((argv[n++] = strdup(extra[i])) == NULL)
+			goto fail;
+	}
+	argv[n] = NULL;
+	free(copy);
+	return (argv);
+
+fail:
+	free(copy);
+	job_argv_free(argv);
+	return (NULL);
+}
+
+void
+job_argv_free(char **argv)
+{
+	size_t	 i;
+
+	if (argv == NULL)
+		return;
+	for (i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/*
+ * A copy of our environment with the "NAME=value" strings of set in
+ * place of the variables of those names; a bare "NAME" in set removes
+ * that variable.  Free with job_env_free().
+ */
+char **
+job_env(char *const *set)
+{
+	extern char	**environ;
+	char		**env;
+	size_t		  n = 0, nset = 0, i, j, k = 0, len;
+
+	while (environ[n] != NULL)
+		n++;
+	while (set[nset] != NULL)
+		nset++;
+	if ((env = calloc(n + nset + 1, sizeof(*env))) == NULL)
+		return (NULL);
+	for (i = 0; i < nset; i++)
+		if (strchr(set[i], '=') != NULL &&
+		    (env[k++] = strdup(set[i])) == NULL)
+			goto fail;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nset; j++) {
+			len = strcspn(set[j], "=");
+			if (strncmp(environ[i], set[j], len) == 0 &&
+			    environ[i][len] == '=')
+				break;
+		}
+		if (j == nset && (env[k++] = strdup(environ[i])) == NULL)
+			goto fail;
+	}
+	env[k] = NULL;
+	return (env);
+fail:
+	job_env_free(env);
+	return (NULL);
+}
+
+void
+job_env_free(char **env)
+{
+	size_t	 i;
+
+	if (env == NULL)
+		return;
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
 }

@@ -16,7 +16,9 @@
 
 /*
  * Logging for the supervisor: stderr in the foreground (-d), syslog
- * otherwise.  -v raises the verbosity so log_debug is shown.
+ * otherwise.  -v raises the verbosity so log_debug is shown.  And the
+ * clock that every timer and deadline is measured with: one function,
+ * so that a simulation can run the same code on a clock of its own.
  */
 
 #include <errno.h>
@@ -43,13 +45,6 @@ log_init(int to_stderr, int facility)
 }
 
 void
-log_procinit(const char *name)
-{
-	if (name != NULL)
-		log_procname = name;
-}
-
-void
 log_setverbose(int v)
 {
 	log_verbose = v;
@@ -63,12 +58,6 @@ void
 log_settime(int on)
 {
 	log_stamped = on;
-}
-
-int
-log_getverbose(void)
-{
-	return (log_verbose);
 }
 
 void
@@ -185,4 +174,14 @@ fatalx(const char *emsg, ...)
 	va_start(ap, emsg);
 	vfatalc(0, emsg, ap);
 	va_end(ap);
+}
+
+/* Milliseconds on the monotonic clock. */
+long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }

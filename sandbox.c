@@ -81,7 +81,7 @@ sandbox_program(struct sandbox *sb, const char *cmdline)
 	ssize_t		  n;
 	int		  fd;
 
-	if ((argv = vmctl_argv(cmdline, NULL)) == NULL)
+	if ((argv = job_argv(cmdline, NULL)) == NULL)
 		fatal("unveil");
 	path[0] = '\0';
 	if (argv[0] != NULL && strchr(argv[0], '/') != NULL)
@@ -100,7 +100,7 @@ sandbox_program(struct sandbox *sb, const char *cmdline)
 		}
 		free(dirs);
 	}
-	vmctl_argv_free(argv);
+	job_argv_free(argv);
 	if (path[0] == '\0')
 		return;
 	sandbox_add(sb, path, "x");
@@ -152,10 +152,11 @@ sandbox_supervisor(struct config *conf)
 		fatalx("cannot tell where the control socket goes");
 	sandbox_add(&sb, dir, "rwc");
 	free(dir);
-	sandbox_program(&sb, conf->vmctl);
-	sandbox_program(&sb, conf->ssh);
+	sandbox_program(&sb, conf->vmctl != NULL ? conf->vmctl :
+	    VMCTL_PATH);
+	sandbox_program(&sb, config_ssh(conf));
 	/* A reload may bring in a backend command: always. */
-	sandbox_program(&sb, VMCTL_SHELL);
+	sandbox_program(&sb, BACKEND_SHELL);
 	sandbox_add(&sb, "/dev/null", "rw");
 	sandbox_add(&sb, "/etc/resolv.conf", "r");
 	sandbox_add(&sb, "/etc/hosts", "r");
@@ -181,8 +182,9 @@ sandbox_status(struct config *conf)
 		free(path);
 	}
 	free(dir);
-	sandbox_program(&sb, conf->vmctl);
-	sandbox_program(&sb, VMCTL_SHELL);
+	sandbox_program(&sb, conf->vmctl != NULL ? conf->vmctl :
+	    VMCTL_PATH);
+	sandbox_program(&sb, BACKEND_SHELL);
 	sandbox_add(&sb, "/dev/null", "rw");
 	sandbox_apply(&sb);
 }

@@ -47,7 +47,7 @@
 
 #define VMCTL_PATH		"/usr/sbin/vmctl"
 #define SSH_PATH		"/usr/bin/ssh"
-#define VMCTL_SHELL		"/bin/sh"	/* runs backend commands */
+#define BACKEND_SHELL		"/bin/sh"	/* runs backend commands */
 
 /* Built-in policy defaults, in seconds; documented in vmlaunch.conf.5. */
 #define DEFAULT_IDLE_TIMEOUT	(10 * 60)
@@ -211,7 +211,12 @@ enum ctl_type {
 	CTL_TYPE_MAX
 };
 
-#define CTL_FLAG_VERBOSE	0x0001
+/* What kind of session a CTL_CONNECT asks for. */
+#define CTL_FLAG_RESUME		0x0001	/* has its socket from a supervisor
+					   that died: count it again */
+#define CTL_FLAG_NOBOOT		0x0002	/* fail rather than boot the VM */
+#define CTL_FLAG_NOTUSE		0x0004	/* does not keep the VM up */
+#define CTL_FLAGS		0x0007
 
 struct ctl_connect {
 	uint32_t		 version;
@@ -294,12 +299,10 @@ struct vmd_row {
 	char			 name[VM_NAME_MAX];
 };
 
-/* log.c */
+/* log.c: logging, and the clock everything is timed with */
 void		 log_init(int, int);
-void		 log_procinit(const char *);
 void		 log_setverbose(int);
 void		 log_settime(int);
-int		 log_getverbose(void);
 void		 log_warn(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 void		 log_warnx(const char *, ...)
@@ -316,6 +319,7 @@ __dead void	 fatal(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 __dead void	 fatalx(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
+long long	 now_ms(void);
 
 /* parse.y */
 struct config	*parse_config(const char *);
@@ -327,6 +331,11 @@ int		 config_host_valid(const char *);
 char		*config_socket_path(struct config *);
 char		*config_dir_path(struct config *);
 
+/* config.c: what the running program asks of a config */
+int		 config_dir_check(const char *, int, char *, size_t);
+char		*config_app_host(struct config *, const char *);
+const char	*config_ssh(struct config *);
+
 /* printconf.c */
 void		 print_config(FILE *, struct config *);
 void		 print_vm(FILE *, struct config *, struct vmconf *);
@@ -336,7 +345,6 @@ const char	*print_duration(long long, char *, size_t);
 void		 buf_init(struct buf *);
 void		 buf_free(struct buf *);
 void		 buf_reset(struct buf *);
-void		 buf_set(struct buf *, const void *, size_t);
 void		 buf_put(struct buf *, const void *, size_t);
 void		 buf_put_u16(struct buf *, uint16_t);
 void		 buf_put_u32(struct buf *, uint32_t);
@@ -348,7 +356,8 @@ uint64_t	 buf_get_u64(struct buf *);
 void		 buf_get_str(struct buf *, char *, size_t);
 int		 buf_done(struct buf *);
 
-/* control.c: the protocol, shared by both roles */
+/* control.c: the wire codec, shared by both roles */
+#define CTL_HDR_LEN		8
 void		 ctl_pack_connect(struct buf *, const struct ctl_connect *);
 int		 ctl_unpack_connect(const void *, size_t, struct ctl_connect *);
 void		 ctl_pack_progress(struct buf *, const struct ctl_progress *);
@@ -361,8 +370,10 @@ int		 ctl_unpack_error(const void *, size_t, struct ctl_error *);
 void		 ctl_pack_status_vm(struct buf *, const struct ctl_status_vm *);
 int		 ctl_unpack_status_vm(const void *, size_t,
 		    struct ctl_status_vm *);
+uint8_t		*ctl_message(uint32_t, const struct buf *, size_t *);
+ssize_t		 ctl_write(int, const void *, size_t, int);
 int		 ctl_send(int, uint32_t, const struct buf *, int);
-int		 ctl_recv(int, uint32_t *, struct buf *, int *);
+int		 ctl_recv(int, uint32_t *, struct buf *, int *, int);
 ssize_t		 ctl_frame(const uint8_t *, size_t, uint32_t *, size_t *);
 const char	*ctl_type_name(uint32_t);
 
@@ -375,190 +386,205 @@ pid_t		 job_spawn(char *const *, char *const *, int *, int *,
 		    int *);
 struct job	*job_run(char *const *, char *const *, long long,
 		    job_line_cb, job_done_cb, void *);
+struct job	*job_fork(const char *, void (*)(void *), void *, long long,
+		    job_done_cb, void *);
 void		 job_signal(struct job *, int);
 void		 job_cancel(struct job *);
 void		 job_reap(void);
 int		 job_count(void);
 void		 job_kill_all(int);
 pid_t		 job_pid(struct job *);
+const char	*job_name(struct job *);
 int		 job_status(struct job *);
 int		 job_timed_out(struct job *);
+int		 job_exec_errno(struct job *);
+long long	 job_timeout(struct job *);
 const char	*job_output(struct job *, int, size_t *);
 const char	*job_describe(struct job *, char *, size_t);
-void		 job_set_cleanup(struct job *, void (*)(void *));
+char	       **job_argv(const char *, const char *const *);
+void		 job_argv_free(char **);
+char	       **job_env(char *const *);
+void		 job_env_free(char **);
 
-/* vmctl.c */
-struct vmctl_result {
+/* vmctl.c: what vmctl and the backend commands say */
+enum backend_error {
+	BACKEND_OK = 0,
+	BACKEND_EXEC,		/* could not be run */
+	BACKEND_TIMEOUT,	/* killed at the time limit */
+	BACKEND_SIGNALED,	/* died of a signal */
+	BACKEND_FAILED,		/* ran and said no */
+	BACKEND_GARBAGE		/* ran and said nothing we understand */
+};
+
+/* How a command ended, however it was run. */
+struct backend_ran {
+	const char		*out;
+	size_t			 outlen;
+	const char		*err;
+	size_t			 errlen;
+	enum backend_error	 how;		/* BACKEND_OK: exited, see code */
+	int			 code;		/* exit status, signal, errno */
+	long long		 timeout_ms;
+	const char		*prog;
+};
+
+struct backend_result {
 	int			 ok;		/* the command did its job */
+	enum backend_error	 err;		/* why not */
 	char			 msg[512];	/* why not, or what it said */
 	struct vmd_row		*rows;		/* status: every row */
 	size_t			 nrows;
 	const struct vmd_row	*row;		/* status NAME: its row or NULL */
+	int			 has_id;	/* start: the id it reported */
+	unsigned int		 id;
 };
-typedef void	(*vmctl_cb)(const struct vmctl_result *, void *);
 
+const char	*vmd_state_name(enum vmd_state);
 int		 vmctl_parse_status(const char *, size_t, struct vmd_row **,
 		    size_t *, char *, size_t);
 const struct vmd_row *vmctl_find_row(const struct vmd_row *, size_t,
 		    const char *);
-const char	*vmd_state_name(enum vmd_state);
 int		 vmctl_parse_command_status(const char *, size_t,
 		    struct vmd_row *, char *, size_t);
-char	       **vmctl_argv(const char *, const char *const *);
-void		 vmctl_argv_free(char **);
-struct job	*vmctl_status(struct config *, const char *, vmctl_cb, void *);
-struct job	*vmctl_start(struct config *, const char *, vmctl_cb, void *);
-struct job	*vmctl_stop(struct config *, const char *, int, vmctl_cb,
-		    void *);
-int		 vmctl_status_sync(struct config *, struct vmd_row **,
-		    size_t *, char *, size_t);
+int		 vmctl_outcome_status(const struct backend_ran *,
+		    struct vmd_row **, size_t *, char *, size_t);
+void		 vmctl_outcome(enum backend_cmd, const struct backend_ran *,
+		    struct backend_result *);
+void		 vmctl_outcome_command(enum backend_cmd, const char *,
+		    const struct backend_ran *, struct backend_result *,
+		    struct vmd_row *);
 
-/* supervisor.c */
+/* backend.c: run the backend's commands, one API for both kinds */
+struct backend_req;
+typedef void	(*backend_cb)(const struct backend_result *, void *);
+#define BACKEND_FRESH		0x0001	/* an answer taken after the call */
+
+void		 backend_configure(struct config *);
+struct backend_req *backend_status(const char *, int, backend_cb, void *);
+struct backend_req *backend_start(const char *, backend_cb, void *);
+struct backend_req *backend_stop(const char *, int, backend_cb, void *);
+void		 backend_cancel(struct backend_req *);
+int		 backend_status_running(void);
+int		 backend_status_sync(struct config *, struct vmd_row **,
+		    size_t *, char *, size_t);
+const char	*backend_cmd_word(enum backend_cmd);
+void		 backend_shutdown(void);
+
+/* address.c: where a VM's guest is */
+enum address_answer {
+	ADDRESS_OK = 0,
+	ADDRESS_ERROR,		/* cannot be known now: err says why */
+	ADDRESS_PENDING		/* a lookup runs: ask address_resolve */
+};
+struct address_req;
+typedef void	(*address_cb)(void *);
+
+enum address_answer address_guest(const struct policy *, const char *,
+		    int, unsigned int, int, struct sockaddr_storage *,
+		    socklen_t *, char *, size_t);
+struct address_req *address_resolve(const char *, address_cb, void *);
+void		 address_cancel(struct address_req *);
+int		 address_tap(const char *, int, struct in_addr *, char *,
+		    size_t);
+void		 address_local(struct in_addr, int, unsigned int, int,
+		    struct in_addr *);
+int		 address_parse_prefix(const char *, struct in_addr *, int *);
+void		 address_print(const struct sockaddr_storage *, socklen_t,
+		    char *, size_t);
+void		 address_shutdown(void);
+
+/* probe.c: connections to a guest, for readiness and for sessions */
+enum probe_event {
+	PROBE_READY,		/* fd: connected (and the banner is there) */
+	PROBE_FAILED,		/* a session's connect failed: text says why */
+	PROBE_ADDRESS,		/* text: the address it now tries */
+	PROBE_WAITING		/* text: why the guest is not ready yet */
+};
+enum probe_mode {
+	PROBE_BANNER,		/* until the SSH- banner arrives */
+	PROBE_CONNECT		/* one connect, for a session */
+};
+struct probe;
+typedef void	(*probe_cb)(enum probe_event, int, const char *, void *);
+
+struct probe	*probe_start(const struct policy *, const char *, int,
+		    unsigned int, int, enum probe_mode, probe_cb, void *);
+void		 probe_cancel(struct probe *);
+
+/* state.c: the state file, and adopting what a predecessor started */
+enum state_phase {
+	STATE_STARTING,		/* vmctl start runs (written before it) */
+	STATE_RUNNING,		/* started: ours to stop */
+	STATE_STOPPING		/* vmctl stop issued (written before it) */
+};
+void		 state_init(struct config *);
+void		 state_set(const char *, enum state_phase, int, unsigned int);
+void		 state_clear(const char *);
+void		 state_adopt(void);
+int		 state_pending(void);
+void		 state_shutdown(void);
+
+/* vm.c: a state machine per VM, and the sessions that use it */
 enum vm_state {
 	VM_STOPPED = 0,		/* not running as far as we know */
-	VM_CHECKING,		/* vmctl status in flight */
-	VM_STARTING,		/* vmctl start in flight */
-	VM_BOOTING,		/* probing the guest for its banner */
-	VM_READY,		/* serving sessions */
-	VM_IDLE,		/* no sessions, idle timer running */
-	VM_STOPPING		/* vmctl stop issued, waiting for stopped */
+	VM_CHECKING,		/* asking the backend what state it is in */
+	VM_STARTING,		/* the backend's start runs */
+	VM_BOOTING,		/* waiting for the guest's banner */
+	VM_READY,		/* running, serving sessions */
+	VM_IDLE,		/* ours and unused: the idle timer runs */
+	VM_STOPPING		/* a stop runs, ours or someone else's */
 };
 
-enum peer_state {
-	PEER_NEW = 0,		/* has not said what it wants */
-	PEER_WAITING,		/* waits for its VM to become ready */
-	PEER_CONNECTING,	/* fast path connect in flight */
-	PEER_SESSION,		/* has its guest socket: a session */
-	PEER_STATUS,		/* asked for the status table */
-	PEER_DONE		/* answered, closing */
+/* What a session is told by its VM; arg is the session's owner's. */
+struct session_ops {
+	void	(*ready)(void *, int, const char *);	/* fd is yours */
+	void	(*fail)(void *, const char *);
+	void	(*changed)(void *);	/* the progress to show changed */
 };
-
-struct outmsg {
-	TAILQ_ENTRY(outmsg)	 entry;
-	size_t			 len;
-	size_t			 off;
-	int			 fd;		/* passed with the message */
-	uint8_t			 data[];
-};
-TAILQ_HEAD(outmsglist, outmsg);
-
+struct session;
 struct vm;
 
-struct peer {
-	TAILQ_ENTRY(peer)	 entry;		/* sv.peers */
-	TAILQ_ENTRY(peer)	 ventry;	/* vm->peers */
-	int			 fd;
-	enum peer_state		 state;
-	struct event		 ev_read;
-	struct event		 ev_write;
-	struct event		 ev_timeout;
-	struct event		 ev_conn;
-	int			 connfd;	/* fast path connect */
-	uint8_t			*ibuf;
-	size_t			 ilen;
-	size_t			 isize;
-	struct outmsglist	 outq;
-	int			 closing;	/* free once outq is sent */
-	int			 dead;		/* free now */
-	int			 statusjob;
-	struct vm		*vm;
-	int			 port;
-	long long		 t_start;
-	struct ctl_connect	 req;
-};
-TAILQ_HEAD(peerlist, peer);
+void		 vm_configure(struct config *);
+struct session	*vm_session_open(struct vmconf *, int, int, const char *,
+		    const char *, const struct session_ops *, void *);
+void		 vm_session_close(struct session *);
+void		 vm_session_progress(struct session *, long long,
+		    struct ctl_progress *);
+const char	*vm_session_vm(struct session *);
+void		 vm_adopt(const char *, enum state_phase, int, unsigned int,
+		    enum vmd_state, long long);
+void		 vm_status_rows(const struct backend_result *,
+		    void (*)(const struct ctl_status_vm *, void *), void *);
+void		 vm_shutdown(void);
+int		 vm_busy(void);
+void		 vm_free_all(void);
+const char	*vm_name(struct vm *);
+const char	*vm_display(struct vm *);
+const char	*vm_xauthority(struct vm *);
+int		 vm_serving(struct vm *);
+void		 vm_use_changed(struct vm *);
+void		 vm_suspect(struct vm *);
 
-struct app;
-TAILQ_HEAD(applist, app);
+/* peer.c: the control socket's peers */
+void		 peer_configure(struct config *);
+void		 peer_accept(int);
+void		 peer_shutdown(void);
+int		 peer_count(void);
+void		 peer_free_all(void);
 
-struct vm {
-	TAILQ_ENTRY(vm)		 entry;
-	char			 name[VM_NAME_MAX];
-	struct vmconf		*conf;		/* NULL: removed by a reload */
-	struct policy		 pol;		/* copy for a removed VM */
-	enum vm_state		 state;
-	enum vmd_state		 vmd;		/* last seen from vmctl */
-	int			 started;	/* by vmlaunch: ours to stop */
-	int			 booted_here;	/* autostart when ready */
-	int			 has_id;
-	unsigned int		 id;
-	int			 adopt;		/* named by the state file */
-	int			 adopt_has_id;
-	unsigned int		 adopt_id;
-	struct peerlist		 peers;		/* waiting and sessions */
-	struct job		*job;		/* vmctl in flight */
-	struct job		*watchjob;	/* status watch while booting */
-	struct event		 ev_idle;
-	struct event		 ev_deadline;	/* boot wait */
-	struct event		 ev_probe;	/* next probe */
-	struct event		 ev_probeio;
-	struct event		 ev_watch;
-	struct event		 ev_stoppoll;
-	struct event		 ev_stopforce;
-	int			 lastport;	/* of the last session */
-	int			 probefd;
-	int			 probe_connected;
-	int			 backoff;	/* ms */
-	char			 probeaddr[128];
-	char			 probeerr[256];
-	long long		 t_phase;
-	long long		 t_boot;
-	long long		 t_stop;
-	long long		 t_force;
-	long long		 idle_at;
-	int			 stopforced;	/* 1: not ours, 2: -f sent */
-	char			 stopwhy[128];
-	char			 display[256];	/* of the session that booted */
-	char			 xauthority[1024];
-	struct applist		 apps;
-	/* fixed host names are resolved in a child */
-	pid_t			 respid;
-	int			 resfd;
-	struct event		 ev_res;
-	struct sockaddr_storage	 resaddr;
-	socklen_t		 reslen;
-	long long		 res_at;
-	char			 reserr[256];
-};
-TAILQ_HEAD(vmlist, vm);
-
-struct supervisor {
-	struct config		*conf;
-	struct stat		 conf_st;	/* the file as last read */
-	int			 foreground;
-	int			 listenfd;
-	char			*sockpath;
-	struct event		 ev_accept;
-	struct event		 ev_acceptpause;
-	struct event		 ev_linger;
-	int			 lingered;
-	int			 shutdown;
-	struct vmlist		 vms;
-	struct peerlist		 peers;
-	int			 npeers;
-};
-extern struct supervisor sv;
-
+/* supervisor.c */
 int		 supervisor_main(struct config *, int, int);
+int		 supervisor_shutting_down(void);
+void		 supervisor_reload_if_changed(void);
 void		 supervisor_check_exit(void);
-int		 supervisor_check_dir(const char *);
-const char	*vm_state_name(enum vm_state);
-void		 vm_copy_policy(struct vm *);
-void		 vm_check(struct vm *);
-void		 vm_session_closed(struct vm *);
-void		 peer_send(struct peer *, uint32_t, const struct buf *, int);
-long long	 now_ms(void);
-int		 resolve_address(struct vm *, const char *, int,
-		    struct sockaddr_storage *, socklen_t *, char *, size_t);
 
 /* autostart.c */
-void		 autostart_vm_ready(struct vm *);
+void		 autostart_vm_ready(struct vm *, struct vmconf *);
 void		 autostart_vm_stopping(struct vm *);
-void		 autostart_vm_stopped(struct vm *);
-int		 autostart_running(struct vm *);
+void		 autostart_vm_gone(struct vm *);
 int		 autostart_pending(struct vm *);
 void		 autostart_status(struct vm *, struct ctl_status_vm *);
-void		 autostart_reload(void);
+void		 autostart_configure(struct config *);
 void		 autostart_shutdown(void);
 
 /* client.c */
@@ -567,13 +593,6 @@ int		 client_status(struct config *);
 
 /* proxy.c */
 int		 proxy_relay(int, int, int, char *, size_t);
-
-/* address.c */
-int		 address_tap(const char *, int, struct in_addr *, char *,
-		    size_t);
-void		 address_local(struct in_addr, int, unsigned int, int,
-		    struct in_addr *);
-int		 address_parse_prefix(const char *, struct in_addr *, int *);
 
 /* sandbox.c */
 void		 sandbox_supervisor(struct config *);

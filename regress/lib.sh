@@ -542,6 +542,17 @@ vm_state_is() {	# name state
 	[ "$(vm_state "$1")" = "$2" ]
 }
 
+# The supervisor's own view of vm NAME: the STATE column of vmlaunch -s
+# ("-" without a supervisor).
+sup_state() {
+	"$VMLAUNCH" -s -f "$CONF" 2>/dev/null |
+	    awk -v n="$1" '$1 == n { print $3 }'
+}
+
+sup_state_is() {	# name state
+	[ "$(sup_state "$1")" = "$2" ]
+}
+
 # Start a VM by hand, as a user would with vmctl start, and wait for its
 # guest to answer.
 vm_start_by_hand() {

@@ -173,7 +173,7 @@ recv_all(const uint8_t *data, size_t size)
 
 	buf_init(&b);
 	for (i = 0; i < 64; i++) {
-		if (ctl_recv(sp[0], &type, &b, &fd) != 1)
+		if (ctl_recv(sp[0], &type, &b, &fd, -1) != 1)
 			break;
 		if (fd != -1)
 			abort();	/* nothing was passed */

@@ -160,7 +160,7 @@ test_connect(void)
 	memset(&c, 0, sizeof(c));
 	c.version = CTL_VERSION;
 	c.port = 2222;
-	c.flags = CTL_FLAG_VERBOSE;
+	c.flags = CTL_FLAG_RESUME;
 	strlcpy(c.host, "ubuntu.vm", sizeof(c.host));
 	strlcpy(c.display, ":0", sizeof(c.display));
 	memset(c.xauthority, 'x', sizeof(c.xauthority) - 1);
@@ -420,7 +420,7 @@ test_sendrecv(void)
 	CHECK(ctl_send(sp[0], CTL_READY, &b, pp[1]) == 0, "send with fd");
 	CHECK(ctl_send(sp[0], CTL_STATUS_END, NULL, -1) == 0,
 	    "send empty payload");
-	n = ctl_recv(sp[1], &type, &r, &fd);
+	n = ctl_recv(sp[1], &type, &r, &fd, -1);
 	CHECK(n == 1 && type == CTL_READY && fd >= 0 &&
 	    ctl_unpack_error(r.data, r.len, &f) == 0 &&
 	    strcmp(f.message, "no") == 0, "recv with fd");
@@ -429,7 +429,7 @@ test_sendrecv(void)
 	CHECK(st1.st_ino == st2.st_ino && (fcntl(fd, F_GETFD) & FD_CLOEXEC),
 	    "passed fd is the same pipe, close-on-exec");
 	close(fd);
-	n = ctl_recv(sp[1], &type, &r, &fd);
+	n = ctl_recv(sp[1], &type, &r, &fd, -1);
 	CHECK(n == 1 && type == CTL_STATUS_END && r.len == 0 && fd == -1,
 	    "recv without fd");
 
@@ -437,24 +437,24 @@ test_sendrecv(void)
 	ctl_send(sp[0], CTL_READY, &b, pp[1]);
 	fd = dup(0);
 	close(fd);	/* the lowest free number */
-	n = ctl_recv(sp[1], &type, &r, NULL);
+	n = ctl_recv(sp[1], &type, &r, NULL, -1);
 	CHECK(n == 1 && !fd_is_open(fd), "unwanted fd closed");
 
 	/* Bad headers: EBADMSG. */
 	put_hdr(raw, CTL_READY, CTL_MSG_MAX + 1);
 	write(sp[0], raw, 8);
 	errno = 0;
-	n = ctl_recv(sp[1], &type, &r, &fd);
+	n = ctl_recv(sp[1], &type, &r, &fd, -1);
 	CHECK(n == -1 && errno == EBADMSG, "recv oversized len");
 	put_hdr(raw, 0, 0);
 	write(sp[0], raw, 8);
 	errno = 0;
-	n = ctl_recv(sp[1], &type, &r, &fd);
+	n = ctl_recv(sp[1], &type, &r, &fd, -1);
 	CHECK(n == -1 && errno == EBADMSG, "recv type 0");
 	put_hdr(raw, CTL_TYPE_MAX, 0);
 	write(sp[0], raw, 8);
 	errno = 0;
-	n = ctl_recv(sp[1], &type, &r, &fd);
+	n = ctl_recv(sp[1], &type, &r, &fd, -1);
 	CHECK(n == -1 && errno == EBADMSG, "recv type out of range");
 	/* Bad header carrying an fd: the fd is not leaked. */
 	{
@@ -462,7 +462,7 @@ test_sendrecv(void)
 
 		buf_init(&big);
 		ctl_send(sp[0], CTL_READY, NULL, pp[1]);
-		n = ctl_recv(sp[1], &type, &r, &fd);
+		n = ctl_recv(sp[1], &type, &r, &fd, -1);
 		CHECK(n == 1 && fd >= 0, "recv fd with empty payload");
 		close(fd);
 		buf_free(&big);
@@ -495,7 +495,7 @@ test_sendrecv(void)
 			fcntl(sp[0], F_SETFL, O_NONBLOCK);
 			_exit(ctl_send(sp[0], CTL_ERROR, &big, -1) == 0 ? 0 : 1);
 		}
-		n = ctl_recv(sp[1], &type, &r, &fd);
+		n = ctl_recv(sp[1], &type, &r, &fd, -1);
 		ok = n == 1 && type == CTL_ERROR && r.len == big.len &&
 		    memcmp(r.data, big.data, big.len) == 0;
 		waitpid(pid, &i, 0);
@@ -518,7 +518,7 @@ test_sendrecv(void)
 		ok = errno == EAGAIN;
 		/* Everything sent is whole messages. */
 		for (i = 0; i < sent; i++) {
-			if (ctl_recv(sq[1], &type, &r, NULL) != 1 ||
+			if (ctl_recv(sq[1], &type, &r, NULL, -1) != 1 ||
 			    r.len != b.len)
 				ok = 0;
 		}
@@ -535,17 +535,29 @@ test_sendrecv(void)
 	write(sp[0], "abc", 3);
 	close(sp[0]);
 	errno = 0;
-	n = ctl_recv(sp[1], &type, &r, &fd);
+	n = ctl_recv(sp[1], &type, &r, &fd, -1);
 	CHECK(n == -1 && errno == ECONNRESET, "recv EOF inside a message");
-	n = ctl_recv(sp[1], &type, &r, &fd);
+	n = ctl_recv(sp[1], &type, &r, &fd, -1);
 	CHECK(n == 0, "recv clean EOF");
+	close(sp[1]);
+
+	/* Nothing within the time allowed; then half a header, still not. */
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	errno = 0;
+	CHECK(ctl_recv(sp[1], &type, &r, &fd, 50) == -1 && errno == ETIMEDOUT,
+	    "recv times out with nothing sent");
+	write(sp[0], raw, 5);
+	errno = 0;
+	CHECK(ctl_recv(sp[1], &type, &r, &fd, 50) == -1 && errno == ETIMEDOUT,
+	    "recv times out inside the header");
+	close(sp[0]);
 	close(sp[1]);
 
 	/* Truncated header then EOF. */
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
 	write(sp[0], raw, 5);
 	close(sp[0]);
-	CHECK(ctl_recv(sp[1], &type, &r, &fd) == -1,
+	CHECK(ctl_recv(sp[1], &type, &r, &fd, -1) == -1,
 	    "recv EOF inside the header");
 	close(sp[1]);
 
@@ -578,7 +590,7 @@ test_sendrecv(void)
 		sendmsg(sp[0], &msg, 0);
 		before = dup(0);
 		close(before);
-		n = ctl_recv(sp[1], &type, &r, &fd);
+		n = ctl_recv(sp[1], &type, &r, &fd, -1);
 		after = dup(0);
 		close(after);
 		CHECK(n == 1 && fd >= 0 && after == before + 1,
@@ -614,7 +626,7 @@ test_recv_fuzz(void)
 		}
 		write(sp[0], junk, len);
 		close(sp[0]);
-		while ((n = ctl_recv(sp[1], &type, &r, &fd)) == 1) {
+		while ((n = ctl_recv(sp[1], &type, &r, &fd, -1)) == 1) {
 			if (fd != -1)
 				close(fd);
 		}

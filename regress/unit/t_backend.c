@@ -40,7 +40,7 @@ sigchld_cb(int sig, short events, void *arg)
 }
 
 static void
-result_cb(const struct vmctl_result *res, void *arg)
+result_cb(const struct backend_result *res, void *arg)
 {
 	struct outcome	*o = arg;
 	size_t		 i;
@@ -111,19 +111,24 @@ conf_clear(struct config *conf)
 	}
 }
 
-typedef struct job *(*vmctl_fn)(struct config *, const char *, vmctl_cb,
-    void *);
+typedef struct backend_req *(*vmctl_fn)(const char *, backend_cb, void *);
 
-static struct job *
-stop_plain(struct config *conf, const char *name, vmctl_cb cb, void *arg)
+static struct backend_req *
+status_named(const char *name, backend_cb cb, void *arg)
 {
-	return (vmctl_stop(conf, name, 0, cb, arg));
+	return (backend_status(name, 0, cb, arg));
 }
 
-static struct job *
-stop_force(struct config *conf, const char *name, vmctl_cb cb, void *arg)
+static struct backend_req *
+stop_plain(const char *name, backend_cb cb, void *arg)
 {
-	return (vmctl_stop(conf, name, 1, cb, arg));
+	return (backend_stop(name, 0, cb, arg));
+}
+
+static struct backend_req *
+stop_force(const char *name, backend_cb cb, void *arg)
+{
+	return (backend_stop(name, 1, cb, arg));
 }
 
 /* Run fn for vm name, whose every command is cmd. */
@@ -131,12 +136,13 @@ static void
 run(const char *cmd, vmctl_fn fn, const char *name, struct outcome *o)
 {
 	struct config	 conf;
-	struct job	*job;
+	struct backend_req *job;
 
 	memset(o, 0, sizeof(*o));
 	conf_init(&conf, "args");
 	conf_vm(&conf, name, cmd);
-	job = fn(&conf, name, result_cb, o);
+	backend_configure(&conf);
+	job = fn(name, result_cb, o);
 	CHECK(job != NULL, "%s: job started", cmd);
 	if (job != NULL)
 		CHECK(wait_done(o, 5000) && o->done == 1,
@@ -218,51 +224,51 @@ test_commands(void)
 	struct stat	 st;
 	long long	 t0;
 
-	run("echo running", vmctl_status, "x", &o);
+	run("echo running", status_named, "x", &o);
 	CHECK(o.ok && o.has_row && o.row.state == VMD_RUNNING &&
 	    !o.row.has_id && strcmp(o.row.name, "x") == 0 && o.nrows == 1,
 	    "status running: ok %d row %d (%s)", o.ok, o.has_row, o.msg);
-	run("echo stopped 77", vmctl_status, "x", &o);
+	run("echo stopped 77", status_named, "x", &o);
 	CHECK(o.ok && o.has_row && o.row.state == VMD_STOPPED &&
 	    o.row.has_id && o.row.id == 77, "status with an instance number");
-	run("echo bogus", vmctl_status, "x", &o);
+	run("echo bogus", status_named, "x", &o);
 	CHECK(!o.ok, "garbage status fails");
 	CHECK_STR(o.msg, "status command printed \"bogus\", " EXPECT,
 	    "garbage status message");
-	run("echo nope >&2", vmctl_status, "x", &o);
+	run("echo nope >&2", status_named, "x", &o);
 	CHECK_STR(o.msg, "status command printed nothing, " EXPECT
 	    " (stderr: nope)", "empty status message");
-	run("echo running; exit 3", vmctl_status, "x", &o);
+	run("echo running; exit 3", status_named, "x", &o);
 	CHECK(!o.ok, "status exit 3 fails even with a state");
 	CHECK_STR(o.msg, "status command exited with status 3",
 	    "status exit message");
-	run("echo a >&2; echo 'no such domain' >&2; exit 1", vmctl_status,
+	run("echo a >&2; echo 'no such domain' >&2; exit 1", status_named,
 	    "x", &o);
 	CHECK_STR(o.msg, "status command exited with status 1: no such "
 	    "domain", "status stderr message");
-	run("kill -9 $$", vmctl_status, "x", &o);
+	run("kill -9 $$", status_named, "x", &o);
 	CHECK_STR(o.msg, "status command killed by signal 9",
 	    "status killed message");
 	t0 = unit_now_ms();
-	run("exec sleep 100", vmctl_status, "x", &o);
+	run("exec sleep 100", status_named, "x", &o);
 	CHECK_STR(o.msg, "status command timed out after 1s",
 	    "status timeout message");
 	CHECK(unit_now_ms() - t0 < 3500, "timeout in time: %lld ms",
 	    unit_now_ms() - t0);
 
-	run("echo qemu started >&2", vmctl_start, "x", &o);
+	run("echo qemu started >&2", backend_start, "x", &o);
 	CHECK(o.ok, "start ok");
 	CHECK_STR(o.msg, "qemu started", "start message");
-	run("echo pid 12", vmctl_start, "x", &o);
+	run("echo pid 12", backend_start, "x", &o);
 	CHECK(o.ok, "start ok, stdout");
 	CHECK_STR(o.msg, "pid 12", "start message from stdout");
-	run("true", vmctl_start, "x", &o);
+	run("true", backend_start, "x", &o);
 	CHECK_STR(o.msg, "start command done", "silent start message");
-	run("echo first >&2; echo 'qemu: no disk' >&2; exit 1", vmctl_start,
+	run("echo first >&2; echo 'qemu: no disk' >&2; exit 1", backend_start,
 	    "x", &o);
 	CHECK(!o.ok, "start failure");
 	CHECK_STR(o.msg, "qemu: no disk", "start failure: stderr's last line");
-	run("echo out; exit 4", vmctl_start, "x", &o);
+	run("echo out; exit 4", backend_start, "x", &o);
 	CHECK(!o.ok, "silent start failure");
 	CHECK_STR(o.msg, "start command exited with status 4",
 	    "silent start failure message");
@@ -275,23 +281,23 @@ test_commands(void)
 	/* What each command is given: $0, $1 and the environment. */
 	snprintf(cmd, sizeof(cmd), "echo \"$VMLAUNCH_ACTION $0 $1 "
 	    "$VMLAUNCH_VM $#\" >&2; exit 1");
-	run(cmd, vmctl_start, "my-vm", &o);
+	run(cmd, backend_start, "my-vm", &o);
 	CHECK_STR(o.msg, "start vmlaunch-backend my-vm my-vm 1", "start args");
 	run(cmd, stop_plain, "my-vm", &o);
 	CHECK_STR(o.msg, "stop vmlaunch-backend my-vm my-vm 1", "stop args");
 	run(cmd, stop_force, "my-vm", &o);
 	CHECK_STR(o.msg, "kill vmlaunch-backend my-vm my-vm 1",
 	    "force stop args");
-	run(cmd, vmctl_status, "my-vm", &o);
+	run(cmd, status_named, "my-vm", &o);
 	CHECK_STR(o.msg, "status command exited with status 1: status "
 	    "vmlaunch-backend my-vm my-vm 1", "status args");
 	/* Our own VMLAUNCH_VM does not leak through. */
 	setenv("VMLAUNCH_VM", "outer", 1);
-	run("echo \"$VMLAUNCH_VM\" >&2", vmctl_start, "inner", &o);
+	run("echo \"$VMLAUNCH_VM\" >&2", backend_start, "inner", &o);
 	CHECK_STR(o.msg, "inner", "VMLAUNCH_VM replaced");
 	unsetenv("VMLAUNCH_VM");
 	setenv("T_BACKEND_KEEP", "kept", 1);
-	run("echo \"$T_BACKEND_KEEP\" >&2", vmctl_start, "x", &o);
+	run("echo \"$T_BACKEND_KEEP\" >&2", backend_start, "x", &o);
 	CHECK_STR(o.msg, "kept", "the rest of the environment is passed");
 
 	/*
@@ -304,10 +310,10 @@ test_commands(void)
 	    dir, dir);
 	mark[VM_NAME_MAX - 1] = '\0';
 	run("printf '%s|%s' \"$1\" \"$VMLAUNCH_VM\" >&2; exit 1",
-	    vmctl_start, mark, &o);
+	    backend_start, mark, &o);
 	snprintf(cmd, sizeof(cmd), "%s|%s", mark, mark);
 	CHECK_STR(o.msg, cmd, "metacharacters passed intact");
-	run("echo running", vmctl_status, mark, &o);
+	run("echo running", status_named, mark, &o);
 	CHECK(o.ok && o.has_row && strcmp(o.row.name, mark) == 0,
 	    "metacharacters: status row");
 	run("true", stop_force, mark, &o);
@@ -323,7 +329,7 @@ test_all(void)
 {
 	struct config	 conf;
 	struct outcome	 o;
-	struct job	*job;
+	struct backend_req *job;
 	struct vmd_row	*rows;
 	size_t		 n, i;
 	char		 err[512];
@@ -336,7 +342,8 @@ test_all(void)
 	conf_vm(&conf, "c1", "echo running 5");
 	conf_vm(&conf, "c2", "echo garbage");
 	conf_vm(&conf, "build01", "echo stopping");
-	job = vmctl_status(&conf, NULL, result_cb, &o);
+	backend_configure(&conf);
+	job = backend_status(NULL, 0, result_cb, &o);
 	CHECK(job != NULL && wait_done(&o, 5000) && o.done == 1,
 	    "status of all: called back once");
 	CHECK(o.ok && o.nrows == 4 && !o.has_row, "status of all: ok %d "
@@ -361,7 +368,7 @@ test_all(void)
 	CHECK(job_count() == 0, "status of all: nothing left running (%d)",
 	    job_count());
 
-	rc = vmctl_status_sync(&conf, &rows, &n, err, sizeof(err));
+	rc = backend_status_sync(&conf, &rows, &n, err, sizeof(err));
 	CHECK(rc == 0 && n == 4, "sync status of all: rc %d n %zu (%s)", rc,
 	    n, err);
 	seen = 0;
@@ -385,7 +392,8 @@ test_all(void)
 	conf_init(&conf, "status-novmd");
 	conf_vm(&conf, "v", NULL);
 	conf_vm(&conf, "c1", "echo running");
-	job = vmctl_status(&conf, NULL, result_cb, &o);
+	backend_configure(&conf);
+	job = backend_status(NULL, 0, result_cb, &o);
 	CHECK(job != NULL && wait_done(&o, 5000) && !o.ok, "vmctl failing");
 	CHECK_STR(o.msg, "vmctl: connect: /var/run/vmd.sock: No such file or "
 	    "directory", "vmctl failing message");
@@ -397,16 +405,18 @@ test_all(void)
 	conf_vm(&conf, "c1", "echo running");
 	conf_vm(&conf, "c2", "echo stopped");
 	memset(&o, 0, sizeof(o));
-	job = vmctl_status(&conf, NULL, result_cb, &o);
+	backend_configure(&conf);
+	job = backend_status(NULL, 0, result_cb, &o);
 	CHECK(job != NULL && wait_done(&o, 5000) && o.ok && o.nrows == 2,
 	    "commands only: ok %d nrows %zu (%s)", o.ok, o.nrows, o.msg);
-	rc = vmctl_status_sync(&conf, &rows, &n, err, sizeof(err));
+	rc = backend_status_sync(&conf, &rows, &n, err, sizeof(err));
 	CHECK(rc == 0 && n == 2, "sync commands only: rc %d (%s)", rc, err);
 	free(rows);
 	conf_clear(&conf);
 	conf_vm(&conf, "c1", "echo bad");
 	memset(&o, 0, sizeof(o));
-	job = vmctl_status(&conf, NULL, result_cb, &o);
+	backend_configure(&conf);
+	job = backend_status(NULL, 0, result_cb, &o);
 	CHECK(job != NULL && wait_done(&o, 5000) && o.ok && o.nrows == 1 &&
 	    o.rows[0].state == VMD_UNKNOWN, "one command VM, failing: ok %d "
 	    "nrows %zu state %d (%s)", o.ok, o.nrows, o.rows[0].state, o.msg);
@@ -418,16 +428,19 @@ test_all(void)
 	conf_vm(&conf, "c1", "exec sleep 100");
 	conf_vm(&conf, "c2", "exec sleep 100");
 	memset(&o, 0, sizeof(o));
-	job = vmctl_status(&conf, NULL, result_cb, &o);
-	CHECK(job != NULL && job_count() == 4, "four jobs: %d", job_count());
-	job_cancel(job);
+	backend_configure(&conf);
+	job = backend_status(NULL, 0, result_cb, &o);
+	CHECK(job != NULL && job_count() == 3, "three jobs (no more): %d",
+	    job_count());
+	backend_cancel(job);
 	wait_done(&o, 300);
 	CHECK(o.done == 0 && job_count() == 0, "cancelled: no callback, %d "
 	    "jobs", job_count());
 
 	/* Hanging parts: each times out, the answer still comes. */
 	memset(&o, 0, sizeof(o));
-	job = vmctl_status(&conf, NULL, result_cb, &o);
+	backend_configure(&conf);
+	job = backend_status(NULL, 0, result_cb, &o);
 	CHECK(job != NULL && wait_done(&o, 6000) && o.done == 1 && !o.ok,
 	    "hanging parts: called back once");
 	CHECK_STR(o.msg, "vmctl timed out after 1s", "hanging parts message");
@@ -440,18 +453,21 @@ test_all(void)
 	run("echo \"mine $VMLAUNCH_ACTION\" >&2", stop_plain, "gone", &o);
 	conf_clear(&conf);
 	memset(&o, 0, sizeof(o));
-	job = vmctl_stop(&conf, "gone", 1, result_cb, &o);
+	backend_configure(&conf);
+	job = backend_stop("gone", 1, result_cb, &o);
 	CHECK(job != NULL && wait_done(&o, 5000), "removed vm stopped");
 	CHECK_STR(o.msg, "mine kill", "removed vm: its own force stop");
 	/* Once configured for vmd, vmctl it is. */
 	conf_vm(&conf, "gone", NULL);
 	memset(&o, 0, sizeof(o));
-	job = vmctl_stop(&conf, "gone", 1, result_cb, &o);
+	backend_configure(&conf);
+	job = backend_stop("gone", 1, result_cb, &o);
 	CHECK(job != NULL && wait_done(&o, 5000), "vmd again");
 	CHECK_STR(o.msg, "stop -f gone", "vmd again: vmctl's argv");
 	conf_clear(&conf);
 	memset(&o, 0, sizeof(o));
-	job = vmctl_stop(&conf, "gone", 0, result_cb, &o);
+	backend_configure(&conf);
+	job = backend_stop("gone", 0, result_cb, &o);
 	CHECK(job != NULL && wait_done(&o, 5000), "forgotten");
 	CHECK_STR(o.msg, "stop gone", "forgotten: vmctl's argv");
 }

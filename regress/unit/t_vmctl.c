@@ -1,7 +1,7 @@
 /*
  * vmctl.c: `vmctl status` parsing for every variant in VMCTL.md, argv
  * splitting, and the commands run for real against fakevmctl.sh, both
- * through the event loop and with vmctl_status_sync().
+ * through the event loop and with backend_status_sync().
  */
 
 #include <sys/types.h>
@@ -217,31 +217,26 @@ test_argv(void)
 	const char	*extra[] = { "start", "my-vm", NULL };
 	const char	*status[] = { "status", NULL };
 
-	argv = vmctl_argv("/usr/sbin/vmctl", status);
+	argv = job_argv("/usr/sbin/vmctl", status);
 	CHECK(argv != NULL && strcmp(argv[0], "/usr/sbin/vmctl") == 0 &&
 	    strcmp(argv[1], "status") == 0 && argv[2] == NULL, "plain argv");
-	vmctl_argv_free(argv);
+	job_argv_free(argv);
 
-	argv = vmctl_argv("  doas -n\t\t/usr/sbin/vmctl  ", extra);
+	argv = job_argv("  doas -n\t\t/usr/sbin/vmctl  ", extra);
 	CHECK(argv != NULL && strcmp(argv[0], "doas") == 0 &&
 	    strcmp(argv[1], "-n") == 0 &&
 	    strcmp(argv[2], "/usr/sbin/vmctl") == 0 &&
 	    strcmp(argv[3], "start") == 0 && strcmp(argv[4], "my-vm") == 0 &&
 	    argv[5] == NULL, "blanks split, extras appended");
-	vmctl_argv_free(argv);
+	job_argv_free(argv);
 
-	argv = vmctl_argv("sh -c 'a b'", NULL);
+	argv = job_argv("sh -c 'a b'", NULL);
 	CHECK(argv != NULL && strcmp(argv[2], "'a") == 0 &&
 	    strcmp(argv[3], "b'") == 0 && argv[4] == NULL, "no quoting");
-	vmctl_argv_free(argv);
+	job_argv_free(argv);
 
-	CHECK(vmctl_argv("", status) == NULL, "empty command refused");
-	CHECK(vmctl_argv(" \t ", status) == NULL, "blank command refused");
-
-	argv = vmctl_argv(NULL, status);
-	CHECK(argv != NULL && strcmp(argv[0], VMCTL_PATH) == 0,
-	    "default vmctl");
-	vmctl_argv_free(argv);
+	CHECK(job_argv("", status) == NULL, "empty command refused");
+	CHECK(job_argv(" \t ", status) == NULL, "blank command refused");
 }
 
 /* The commands through the event loop. */
@@ -262,7 +257,7 @@ sigchld_cb(int sig, short events, void *arg)
 }
 
 static void
-result_cb(const struct vmctl_result *res, void *arg)
+result_cb(const struct backend_result *res, void *arg)
 {
 	struct outcome	*o = arg;
 
@@ -297,35 +292,41 @@ fake_conf(struct config *conf, const char *mode, char *cmd, size_t len)
 	conf->vmctl_timeout = 1;
 }
 
-typedef struct job *(*vmctl_fn)(struct config *, const char *, vmctl_cb,
-    void *);
+typedef struct backend_req *(*vmctl_fn)(const char *, backend_cb, void *);
+
+static struct backend_req *
+status_named(const char *name, backend_cb cb, void *arg)
+{
+	return (backend_status(name, 0, cb, arg));
+}
 
 static void
 run(const char *mode, vmctl_fn fn, const char *name, struct outcome *o)
 {
 	struct config	 conf;
 	char		 cmd[1024];
-	struct job	*job;
+	struct backend_req *job;
 
 	memset(o, 0, sizeof(*o));
 	fake_conf(&conf, mode, cmd, sizeof(cmd));
-	job = fn(&conf, name, result_cb, o);
+	backend_configure(&conf);
+	job = fn(name, result_cb, o);
 	CHECK(job != NULL, "%s: job started", mode);
 	if (job != NULL)
 		CHECK(wait_done(o, 5000) && o->done == 1, "%s: called back once",
 		    mode);
 }
 
-static struct job *
-stop_plain(struct config *conf, const char *name, vmctl_cb cb, void *arg)
+static struct backend_req *
+stop_plain(const char *name, backend_cb cb, void *arg)
 {
-	return (vmctl_stop(conf, name, 0, cb, arg));
+	return (backend_stop(name, 0, cb, arg));
 }
 
-static struct job *
-stop_force(struct config *conf, const char *name, vmctl_cb cb, void *arg)
+static struct backend_req *
+stop_force(const char *name, backend_cb cb, void *arg)
 {
-	return (vmctl_stop(conf, name, 1, cb, arg));
+	return (backend_stop(name, 1, cb, arg));
 }
 
 static void
@@ -333,51 +334,51 @@ test_async(void)
 {
 	struct outcome	 o;
 	struct config	 conf;
-	struct job	*job;
+	struct backend_req *job;
 	char		 cmd[1024];
 	long long	 t0;
 
-	run("status-ok", vmctl_status, "build01", &o);
+	run("status-ok", status_named, "build01", &o);
 	CHECK(o.ok && o.nrows == 2 && o.has_row && o.row.id == 2 &&
 	    o.row.state == VMD_STOPPED, "status build01: row %d", o.has_row);
-	run("status-ok", vmctl_status, "build0", &o);
+	run("status-ok", status_named, "build0", &o);
 	CHECK(o.ok && o.nrows == 2 && !o.has_row, "status build0: no row");
-	run("status-ok", vmctl_status, NULL, &o);
+	run("status-ok", status_named, NULL, &o);
 	CHECK(o.ok && o.nrows == 2 && !o.has_row, "status all");
-	run("status-exit1", vmctl_status, "build01x", &o);
+	run("status-exit1", status_named, "build01x", &o);
 	CHECK(o.ok && o.has_row && o.row.state == VMD_RUNNING,
 	    "status exit 1 not trusted");
 
-	run("status-novmd", vmctl_status, "x", &o);
+	run("status-novmd", status_named, "x", &o);
 	CHECK(!o.ok, "vmd not running fails");
 	CHECK_STR(o.msg, "vmctl: connect: /var/run/vmd.sock: No such file or "
 	    "directory", "vmd not running message");
-	run("status-garbage", vmctl_status, "x", &o);
+	run("status-garbage", status_named, "x", &o);
 	CHECK(!o.ok, "garbage fails");
 	CHECK_STR(o.msg, "vmctl status: unexpected output: \"hello world\"",
 	    "garbage message");
-	run("status-empty", vmctl_status, "x", &o);
+	run("status-empty", status_named, "x", &o);
 	CHECK_STR(o.msg, "vmctl status: no output", "empty message");
-	run("status-killed", vmctl_status, "x", &o);
+	run("status-killed", status_named, "x", &o);
 	CHECK(!o.ok, "killed vmctl fails");
 	CHECK_STR(o.msg, "vmctl killed by signal 9", "killed message");
 
 	t0 = unit_now_ms();
-	run("hang", vmctl_status, "x", &o);
+	run("hang", status_named, "x", &o);
 	CHECK(!o.ok, "hanging vmctl fails");
 	CHECK_STR(o.msg, "vmctl timed out after 1s", "timeout message");
 	CHECK(unit_now_ms() - t0 < 3000, "timeout in time: %lld ms",
 	    unit_now_ms() - t0);
 
-	run("start-ok", vmctl_start, "my-vm", &o);
+	run("start-ok", backend_start, "my-vm", &o);
 	CHECK(o.ok, "start ok");
 	CHECK_STR(o.msg, "vmctl: started vm 1 successfully, tty /dev/ttyp8",
 	    "start message");
-	run("start-busy", vmctl_start, "my-vm", &o);
+	run("start-busy", backend_start, "my-vm", &o);
 	CHECK(!o.ok, "start busy fails");
 	CHECK_STR(o.msg, "vmctl: start vm command failed: Operation already "
 	    "in progress", "start busy message");
-	run("start-silent", vmctl_start, "my-vm", &o);
+	run("start-silent", backend_start, "my-vm", &o);
 	CHECK(!o.ok, "silent failure");
 	CHECK_STR(o.msg, "vmctl start: exited with status 1",
 	    "silent failure message");
@@ -396,14 +397,15 @@ test_async(void)
 	CHECK_STR(o.msg, "stop -f my-vm", "stop -f argv");
 	run("args", stop_plain, "my-vm", &o);
 	CHECK_STR(o.msg, "stop my-vm", "stop argv");
-	run("args", vmctl_start, "my-vm", &o);
+	run("args", backend_start, "my-vm", &o);
 	CHECK_STR(o.msg, "start my-vm", "start argv");
 
 	/* vmctl that does not exist. */
 	memset(&o, 0, sizeof(o));
 	memset(&conf, 0, sizeof(conf));
 	conf.vmctl = "/nonexistent/vmctl";
-	job = vmctl_start(&conf, "my-vm", result_cb, &o);
+	backend_configure(&conf);
+	job = backend_start("my-vm", result_cb, &o);
 	CHECK(job != NULL && wait_done(&o, 5000), "missing vmctl reported");
 	CHECK_STR(o.msg, "could not run /nonexistent/vmctl: No such file or "
 	    "directory", "missing vmctl message");
@@ -411,9 +413,10 @@ test_async(void)
 	/* A cancelled command never calls back (and leaks nothing). */
 	memset(&o, 0, sizeof(o));
 	fake_conf(&conf, "hang", cmd, sizeof(cmd));
-	job = vmctl_status(&conf, NULL, result_cb, &o);
+	backend_configure(&conf);
+	job = backend_status(NULL, 0, result_cb, &o);
 	CHECK(job != NULL, "hang started");
-	job_cancel(job);
+	backend_cancel(job);
 	wait_done(&o, 300);
 	CHECK(o.done == 0 && job_count() == 0, "cancelled: no callback");
 }
@@ -429,30 +432,30 @@ test_sync(void)
 	int		 rc;
 
 	fake_conf(&conf, "status-ok", cmd, sizeof(cmd));
-	rc = vmctl_status_sync(&conf, &rows, &n, err, sizeof(err));
+	rc = backend_status_sync(&conf, &rows, &n, err, sizeof(err));
 	CHECK(rc == 0 && n == 2 && strcmp(rows[1].name, "build01") == 0,
 	    "sync status: rc %d (%s)", rc, err);
 	free(rows);
 
 	fake_conf(&conf, "status-novmd", cmd, sizeof(cmd));
-	rc = vmctl_status_sync(&conf, &rows, &n, err, sizeof(err));
+	rc = backend_status_sync(&conf, &rows, &n, err, sizeof(err));
 	CHECK(rc == -1, "sync vmd not running fails");
 	CHECK_STR(err, "vmctl: connect: /var/run/vmd.sock: No such file or "
 	    "directory", "sync vmd not running message");
 
 	fake_conf(&conf, "status-garbage", cmd, sizeof(cmd));
-	rc = vmctl_status_sync(&conf, &rows, &n, err, sizeof(err));
+	rc = backend_status_sync(&conf, &rows, &n, err, sizeof(err));
 	CHECK_STR(err, "vmctl status: unexpected output: \"hello world\"",
 	    "sync garbage message");
 
 	fake_conf(&conf, "hang", cmd, sizeof(cmd));
 	t0 = unit_now_ms();
-	rc = vmctl_status_sync(&conf, &rows, &n, err, sizeof(err));
+	rc = backend_status_sync(&conf, &rows, &n, err, sizeof(err));
 	CHECK(rc == -1 && unit_now_ms() - t0 < 3000, "sync timeout");
 	CHECK_STR(err, "vmctl timed out after 1s", "sync timeout message");
 
 	conf.vmctl = "/nonexistent/vmctl";
-	rc = vmctl_status_sync(&conf, &rows, &n, err, sizeof(err));
+	rc = backend_status_sync(&conf, &rows, &n, err, sizeof(err));
 	CHECK(rc == -1, "sync missing vmctl fails");
 	CHECK_STR(err, "could not run /nonexistent/vmctl: No such file or "
 	    "directory", "sync missing vmctl message");

@@ -1,0 +1,505 @@
+/*
+ * Copyright (c) 2026 The vmlaunch authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The state file: what this supervisor owns, so that a successor that
+ * starts after a crash adopts it, stops it when idle, and never stops
+ * anything else.  Written ahead of every change that matters: before
+ * `vmctl start` runs (with the id from the status check before it: vmd
+ * keeps a VM's id across stop and start), when the start reports the
+ * id, and before `vmctl stop` runs.  Written whole each time, with
+ * mkstemp, fsync and rename, so a crash leaves the old or the new file.
+ *
+ *	# vmlaunch state: ...
+ *	version 2
+ *	ubuntu running 3 1796002000
+ *	build starting - 1796002010
+ *
+ * A line is NAME PHASE ID SINCE: the phase (starting, running,
+ * stopping), vmd's id or "-", and since when (seconds of the epoch, to
+ * survive a restart).  Version 1 files ("started NAME ID") are read as
+ * running.  The file is read with distrust: it must be ours and not
+ * writable by others, and every line is checked.
+ *
+ * Adoption: every record read stays in the file, undecided, until one
+ * `vmctl status` of all VMs (not a vmctl per VM) decides it: adopted,
+ * dropped, or asked again later (vmctl failed, a start may still be
+ * under way, the VM is in a state that proves nothing yet).
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <event.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmlaunch.h"
+
+#define STATE_VERSION		2
+#define STATE_RETRY_MIN		1	/* s: a failed check, again */
+#define STATE_RETRY_MAX		30
+#define STATE_START_GRACE	5	/* s after vmctl's limit */
+
+enum state_verdict {
+	VERDICT_WAIT,		/* decide later */
+	VERDICT_DROP,		/* gone: forget it */
+	VERDICT_FOREIGN,	/* someone else's now: forget it */
+	VERDICT_ADOPT		/* ours: adopt it in its phase */
+};
+
+struct state_rec {
+	LIST_ENTRY(state_rec)	 entry;
+	char			 name[VM_NAME_MAX];
+	enum state_phase	 phase;
+	int			 has_id;
+	unsigned int		 id;
+	time_t			 since;
+	int			 pending;	/* read, not decided yet */
+	int			 v1_noid;	/* "started NAME -": unprovable */
+};
+
+static LIST_HEAD(, state_rec)	 state_recs =
+    LIST_HEAD_INITIALIZER(state_recs);
+static char			*state_path;
+static struct config		*state_conf;
+static struct backend_req	*state_req;	/* the adoption's status */
+static struct event		 state_ev;	/* check again */
+static int			 state_retry = STATE_RETRY_MIN;
+
+static const char *const state_phases[] = {
+	[STATE_STARTING] = "starting",
+	[STATE_RUNNING] = "running",
+	[STATE_STOPPING] = "stopping"
+};
+
+static void	 state_save(void);
+static void	 state_load(void);
+static void	 state_check(int, short, void *);
+
+static struct state_rec *
+state_find(const char *name)
+{
+	struct state_rec	*r;
+
+	LIST_FOREACH(r, &state_recs, entry)
+		if (strcmp(r->name, name) == 0)
+			return (r);
+	return (NULL);
+}
+
+static void
+state_forget(struct state_rec *r)
+{
+	LIST_REMOVE(r, entry);
+	free(r);
+}
+
+void
+state_init(struct config *conf)
+{
+	char	*dir;
+
+	state_conf = conf;
+	evtimer_set(&state_ev, state_check, NULL);
+	if ((dir = config_dir_path(conf)) == NULL ||
+	    asprintf(&state_path, "%s/state", dir) == -1)
+		state_path = NULL;
+	free(dir);
+	if (state_path == NULL) {
+		log_warnx("state file: no directory for it");
+		return;
+	}
+	state_load();
+}
+
+/* What the VM is now, written before it happens. */
+void
+state_set(const char *name, enum state_phase phase, int has_id,
+    unsigned int id)
+{
+	struct state_rec	*r;
+
+	if ((r = state_find(name)) == NULL) {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			fatal("state");
+		(void)strlcpy(r->name, name, sizeof(r->name));
+		LIST_INSERT_HEAD(&state_recs, r, entry);
+	}
+	if (r->phase != phase || r->since == 0)
+		r->since = time(NULL);
+	r->phase = phase;
+	if (has_id) {
+		r->has_id = 1;
+		r->id = id;
+	}
+	r->pending = 0;
+	r->v1_noid = 0;
+	state_save();
+}
+
+void
+state_clear(const char *name)
+{
+	struct state_rec	*r;
+
+	if ((r = state_find(name)) == NULL)
+		return;
+	state_forget(r);
+	state_save();
+}
+
+/* Records of a predecessor still undecided: something to watch. */
+int
+state_pending(void)
+{
+	struct state_rec	*r;
+	int			 n = 0;
+
+	LIST_FOREACH(r, &state_recs, entry)
+		if (r->pending)
+			n++;
+	return (n);
+}
+
+void
+state_shutdown(void)
+{
+	struct state_rec	*r;
+
+	backend_cancel(state_req);
+	state_req = NULL;
+	evtimer_del(&state_ev);
+	while ((r = LIST_FIRST(&state_recs)) != NULL)
+		state_forget(r);
+	free(state_path);
+	state_path = NULL;
+}
+
+static void
+state_save(void)
+{
+	struct state_rec	*r;
+	char			*tmp = NULL, id[16];
+	FILE			*fp = NULL;
+	int			 fd = -1;
+
+	if (state_path == NULL)
+		return;
+	if (asprintf(&tmp, "%s.XXXXXX", state_path) == -1) {
+		log_warnx("state file: out of memory");
+		return;
+	}
+	if ((fd = mkstemp(tmp)) == -1) {
+		log_warn("state file: %s", tmp);
+		goto done;
+	}
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		log_warn("state file: %s", tmp);
+		close(fd);
+		unlink(tmp);
+		goto done;
+	}
+	fprintf(fp, "# vmlaunch state: the vms this supervisor owns\n");
+	fprintf(fp, "version %d\n", STATE_VERSION);
+	LIST_FOREACH(r, &state_recs, entry) {
+		if (r->has_id && !r->v1_noid)
+			snprintf(id, sizeof(id), "%u", r->id);
+		else
+			(void)strlcpy(id, "-", sizeof(id));
+		fprintf(fp, "%s %s %s %lld\n", r->name, state_phases[r->phase],
+		    id, (long long)r->since);
+	}
+	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
+		log_warn("state file: writing %s", tmp);
+		fclose(fp);
+		unlink(tmp);
+		goto done;
+	}
+	if (fclose(fp) == EOF) {
+		log_warn("state file: writing %s", tmp);
+		unlink(tmp);
+		goto done;
+	}
+	if (rename(tmp, state_path) == -1) {
+		log_warn("state file: rename to %s", state_path);
+		unlink(tmp);
+	}
+ done:
+	free(tmp);
+}
+
+/* One line of the file, version 1 or 2, into r; -1 if malformed. */
+static int
+state_parse(const char *line, int version, struct state_rec *r)
+{
+	char		 name[VM_NAME_MAX + 1], phase[16], id[16];
+	const char	*errstr;
+	long long	 since = 0;
+	size_t		 i;
+
+	memset(r, 0, sizeof(*r));
+	if (version == 1) {
+		if (sscanf(line, "started %64s %15s", name, id) != 2)
+			return (-1);
+		r->phase = STATE_RUNNING;
+	} else {
+		if (sscanf(line, "%64s %15s %15s %lld", name, phase, id,
+		    &since) != 4 || since < 0)
+			return (-1);
+		for (i = 0; i < nitems(state_phases); i++)
+			if (strcmp(phase, state_phases[i]) == 0)
+				break;
+		if (i == nitems(state_phases))
+			return (-1);
+		r->phase = i;
+	}
+	if (!config_vm_name_valid(name))
+		return (-1);
+	(void)strlcpy(r->name, name, sizeof(r->name));
+	r->since = since;
+	if (strcmp(id, "-") == 0) {
+		/* Version 1 had no write-ahead: an id never recorded. */
+		r->v1_noid = version == 1;
+		return (0);
+	}
+	r->id = strtonum(id, 0, UINT_MAX, &errstr);
+	if (errstr != NULL)
+		return (-1);
+	r->has_id = 1;
+	return (0);
+}
+
+static void
+state_load(void)
+{
+	struct state_rec	 rec, *r;
+	char			*line = NULL;
+	size_t			 sz = 0;
+	ssize_t			 len;
+	FILE			*fp;
+	struct stat		 st;
+	int			 lineno = 0, version = 0, bad = 0;
+
+	if ((fp = fopen(state_path, "r")) == NULL) {
+		if (errno != ENOENT)
+			log_warn("state file %s, adopting nothing",
+			    state_path);
+		return;
+	}
+	if (fstat(fileno(fp), &st) == -1) {
+		log_warn("state file %s", state_path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("state file %s: not a regular file; ignored, "
+		    "adopting nothing", state_path);
+		goto out;
+	}
+	if (st.st_uid != geteuid()) {
+		log_warnx("state file %s: owned by uid %u, not by us; "
+		    "ignored, adopting nothing", state_path,
+		    (unsigned)st.st_uid);
+		goto out;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		log_warnx("state file %s: writable by %s; ignored, adopting "
+		    "nothing", state_path, st.st_mode & S_IWGRP ? "group" :
+		    "others");
+		goto out;
+	}
+	while ((len = getline(&line, &sz, fp)) != -1) {
+		lineno++;
+		if ((size_t)len != strlen(line)) {
+			log_warnx("state file %s:%d: NUL byte; ignored, "
+			    "adopting nothing", state_path, lineno);
+			goto out_forget;
+		}
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if (version == 0) {
+			if (sscanf(line, "version %d", &version) != 1 ||
+			    (version != 1 && version != STATE_VERSION)) {
+				log_warnx("state file %s:%d: not a version %d "
+				    "state file; ignored, adopting nothing",
+				    state_path, lineno, STATE_VERSION);
+				version = 0;
+				goto out_forget;
+			}
+			continue;
+		}
+		if (state_parse(line, version, &rec) == -1) {
+			log_warnx("state file %s:%d: malformed line ignored",
+			    state_path, lineno);
+			bad = 1;
+			continue;
+		}
+		if ((r = state_find(rec.name)) == NULL) {
+			if ((r = calloc(1, sizeof(*r))) == NULL)
+				fatal("state");
+			LIST_INSERT_HEAD(&state_recs, r, entry);
+		}
+		(void)strlcpy(r->name, rec.name, sizeof(r->name));
+		r->phase = rec.phase;
+		r->has_id = rec.has_id;
+		r->id = rec.id;
+		r->since = rec.since;
+		r->v1_noid = rec.v1_noid;
+		r->pending = 1;
+	}
+	if (version == 0 && lineno > 0)
+		log_warnx("state file %s: no version line; ignored, adopting "
+		    "nothing", state_path);
+	if (version == 0)
+		goto out_forget;
+	if (bad)
+		log_warnx("state file %s: some lines were ignored", state_path);
+	goto out;
+ out_forget:
+	while ((r = LIST_FIRST(&state_recs)) != NULL)
+		state_forget(r);
+ out:
+	free(line);
+	fclose(fp);
+}
+
+/*
+ * What a record and vmctl's row of that VM mean.  A start may still be
+ * under way for a while after the predecessor's crash (its vmctl is
+ * orphaned, not dead), so a stopped VM with a fresh "starting" record
+ * is asked about again; vmctl's own limit bounds that.
+ */
+static enum state_verdict
+state_verdict(const struct state_rec *r, const struct vmd_row *row,
+    time_t now)
+{
+	long long	 limit;
+
+	if (row == NULL || row->state == VMD_STOPPED) {
+		limit = state_conf->vmctl_timeout > 0 ?
+		    state_conf->vmctl_timeout : DEFAULT_VMCTL_TIMEOUT;
+		if (r->phase == STATE_STARTING &&
+		    now < r->since + limit + STATE_START_GRACE)
+			return (VERDICT_WAIT);
+		return (VERDICT_DROP);
+	}
+	if (row->state == VMD_PAUSED || row->state == VMD_WAITING ||
+	    row->state == VMD_UNKNOWN)
+		return (VERDICT_WAIT);
+	if (r->has_id && row->has_id && row->id != r->id)
+		return (VERDICT_FOREIGN);
+	if (r->v1_noid)
+		return (VERDICT_FOREIGN);
+	return (VERDICT_ADOPT);
+}
+
+static void
+state_adopt_done(const struct backend_result *res, void *arg)
+{
+	struct state_rec	*r, *tr;
+	const struct vmd_row	*row;
+	time_t			 now = time(NULL);
+	int			 waiting = 0, changed = 0;
+	struct timeval		 tv;
+
+	state_req = NULL;
+	if (!res->ok) {
+		log_warnx("cannot check %d vm%s for adoption: %s; trying "
+		    "again in %ds", state_pending(), state_pending() == 1 ?
+		    "" : "s", res->msg, state_retry);
+		tv.tv_sec = state_retry;
+		tv.tv_usec = 0;
+		evtimer_add(&state_ev, &tv);
+		state_retry *= 2;
+		if (state_retry > STATE_RETRY_MAX)
+			state_retry = STATE_RETRY_MAX;
+		return;
+	}
+	state_retry = STATE_RETRY_MIN;
+	LIST_FOREACH_SAFE(r, &state_recs, entry, tr) {
+		if (!r->pending)
+			continue;
+		row = vmctl_find_row(res->rows, res->nrows, r->name);
+		switch (state_verdict(r, row, now)) {
+		case VERDICT_WAIT:
+			waiting++;
+			continue;
+		case VERDICT_DROP:
+			log_info("vm %s: started by a previous supervisor, no "
+			    "longer running", r->name);
+			break;
+		case VERDICT_FOREIGN:
+			if (r->v1_noid)
+				log_warnx("vm %s: its id was never recorded, "
+				    "so it cannot be proved to be the one a "
+				    "previous supervisor started; not adopted",
+				    r->name);
+			else
+				log_warnx("vm %s: running with id %u, not the "
+				    "id %u a previous supervisor started; not "
+				    "adopted, it will not be stopped", r->name,
+				    row->id, r->id);
+			break;
+		case VERDICT_ADOPT:
+			r->pending = 0;
+			if (row->has_id) {
+				r->has_id = 1;
+				r->id = row->id;
+			}
+			if (row->state == VMD_STOPPING)
+				r->phase = STATE_STOPPING;
+			else if (r->phase == STATE_STARTING)
+				r->phase = STATE_RUNNING;
+			changed = 1;
+			vm_adopt(r->name, r->phase, r->has_id, r->id,
+			    row->state, (long long)(now - r->since) * 1000);
+			continue;
+		}
+		state_forget(r);
+		changed = 1;
+	}
+	if (changed)
+		state_save();
+	if (waiting > 0) {
+		tv.tv_sec = STATE_RETRY_MIN;
+		tv.tv_usec = 0;
+		evtimer_add(&state_ev, &tv);
+	}
+	supervisor_check_exit();
+}
+
+static void
+state_check(int fd, short ev, void *arg)
+{
+	if (state_req != NULL || state_pending() == 0)
+		return;
+	state_req = backend_status(NULL, 0, state_adopt_done, NULL);
+}
+
+/* Decide about every record a predecessor left: one status of all. */
+void
+state_adopt(void)
+{
+	state_check(-1, 0, NULL);
+}
