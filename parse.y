@@ -24,6 +24,7 @@
 %{
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/tree.h>
 #include <sys/un.h>
 
 #include <arpa/inet.h>
@@ -52,12 +53,13 @@ struct file {
 };
 TAILQ_HEAD(filelist, file);
 
+/* A tree, so that a file with many macros still parses at once. */
 struct macro {
-	TAILQ_ENTRY(macro)	 entry;
+	RB_ENTRY(macro)		 entry;
 	char			*name;
 	char			*value;
 };
-TAILQ_HEAD(macrolist, macro);
+RB_HEAD(macrotree, macro);
 
 /* Every string the lexer hands out; freed in one go after the parse. */
 struct lexstr {
@@ -83,7 +85,7 @@ typedef struct {
 /* The parser's state: all of it reset by parse_config(). */
 static struct filelist	 files;
 static struct file	*file;
-static struct macrolist	 macros;
+static struct macrotree	 macros;
 static struct lexstrlist lexstrs;
 static struct config	*conf;
 static struct vmconf	*curvm;
@@ -120,6 +122,7 @@ static char	*lexstr(const char *);
 static int	 file_secrecy(FILE *, const char *, struct stat *);
 static struct file *file_push(const char *, const char *, int);
 static int	 file_pop(void);
+static int	 macro_cmp(struct macro *, struct macro *);
 static int	 macro_set(const char *, const char *);
 static const char *macro_get(const char *);
 static void	*xcalloc(size_t, size_t);
@@ -1002,9 +1005,17 @@ file_pop(void)
 }
 
 static int
+macro_cmp(struct macro *a, struct macro *b)
+{
+	return (strcmp(a->name, b->name));
+}
+
+RB_GENERATE_STATIC(macrotree, macro, entry, macro_cmp)
+
+static int
 macro_set(const char *name, const char *value)
 {
-	struct macro	*m;
+	struct macro	*m, key;
 	const char	*p;
 
 	if (!isalpha((unsigned char)*name) && *name != '_') {
@@ -1017,29 +1028,28 @@ macro_set(const char *name, const char *value)
 			return (-1);
 		}
 	}
-	TAILQ_FOREACH(m, &macros, entry) {
-		if (strcmp(m->name, name) == 0) {
-			free(m->value);
-			m->value = xstrdup(value);
-			return (0);
-		}
+	key.name = (char *)name;
+	if ((m = RB_FIND(macrotree, &macros, &key)) != NULL) {
+		free(m->value);
+		m->value = xstrdup(value);
+		return (0);
 	}
 	m = xcalloc(1, sizeof(*m));
 	m->name = xstrdup(name);
 	m->value = xstrdup(value);
-	TAILQ_INSERT_TAIL(&macros, m, entry);
+	RB_INSERT(macrotree, &macros, m);
 	return (0);
 }
 
 static const char *
 macro_get(const char *name)
 {
-	struct macro	*m;
+	struct macro	*m, key;
 
-	TAILQ_FOREACH(m, &macros, entry)
-		if (strcmp(m->name, name) == 0)
-			return (m->value);
-	return (NULL);
+	key.name = (char *)name;
+	if ((m = RB_FIND(macrotree, &macros, &key)) == NULL)
+		return (NULL);
+	return (m->value);
 }
 
 static void *
@@ -1615,7 +1625,7 @@ parse_config(const char *filename)
 	struct lexstr	*ls;
 
 	TAILQ_INIT(&files);
-	TAILQ_INIT(&macros);
+	RB_INIT(&macros);
 	SLIST_INIT(&lexstrs);
 	file = NULL;
 	curvm = NULL;
@@ -1661,8 +1671,8 @@ parse_config(const char *filename)
 	TAILQ_FOREACH(vm, &c->vms, entry)
 		config_resolve(vm);
 
-	while ((m = TAILQ_FIRST(&macros)) != NULL) {
-		TAILQ_REMOVE(&macros, m, entry);
+	while ((m = RB_ROOT(&macros)) != NULL) {
+		RB_REMOVE(macrotree, &macros, m);
 		free(m->name);
 		free(m->value);
 		free(m);
