@@ -309,6 +309,7 @@ __dead void	 fatalx(const char *, ...)
 
 /* parse.y */
 struct config	*parse_config(const char *);
+struct config	*parse_config_errors(const char *, int, int *);
 void		 config_free(struct config *);
 struct vmconf	*config_find_vm(struct config *, const char *);
 struct vmconf	*config_lookup_host(struct config *, const char *);
@@ -564,6 +565,10 @@ int		 address_tap(const char *, int, struct in_addr *, char *,
 void		 address_local(struct in_addr, int, unsigned int, int,
 		    struct in_addr *);
 int		 address_parse_prefix(const char *, struct in_addr *, int *);
+
+/* escape.c */
+#define ESCAPE_LEN(n)	((n) * 4 + 1)	/* room for n bytes escaped */
+char		*escape_str(const char *, char *, size_t);
 
 /* osdep-*.c */
 int		 osdep_ifdescr(const char *, char *, size_t);
