@@ -22,10 +22,10 @@ OSLIBS!=	if [ "`uname -s`" = Linux ]; then \
 
 SRCS=		vmlaunch.c parse.c printconf.c supervisor.c control.c \
 		client.c proxy.c vmctl.c address.c autostart.c job.c buf.c \
-		log.c escape.c osdep-$(OS).c
+		log.c escape.c syntax.c osdep-$(OS).c
 OBJS=		vmlaunch.o parse.o printconf.o supervisor.o control.o \
 		client.o proxy.o vmctl.o address.o autostart.o job.o buf.o \
-		log.o escape.o osdep-$(OS).o
+		log.o escape.o syntax.o osdep-$(OS).o
 
 ALLCFLAGS=	$(CFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE
 
@@ -74,11 +74,11 @@ FUZZCFLAGS=	$(FUZZFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE
 
 fuzz: parse.c
 	$(FUZZCC) $(FUZZCFLAGS) -o regress/fuzz/fuzz-config \
-	    regress/fuzz/fuzz_config.c parse.c printconf.c log.c escape.c \
-	    $(OSLIBS)
-	$(FUZZCC) $(FUZZCFLAGS) -o regress/fuzz/fuzz-control \
-	    regress/fuzz/fuzz_control.c control.c buf.c parse.c log.c \
+	    regress/fuzz/fuzz_config.c parse.c syntax.c printconf.c log.c \
 	    escape.c $(OSLIBS)
+	$(FUZZCC) $(FUZZCFLAGS) -o regress/fuzz/fuzz-control \
+	    regress/fuzz/fuzz_control.c control.c buf.c parse.c syntax.c \
+	    log.c escape.c $(OSLIBS)
 	sh regress/fuzz/replay.sh
 	FUZZTIME=$(FUZZTIME) sh regress/fuzz/run.sh
 

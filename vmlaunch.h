@@ -566,6 +566,42 @@ void		 address_local(struct in_addr, int, unsigned int, int,
 		    struct in_addr *);
 int		 address_parse_prefix(const char *, struct in_addr *, int *);
 
+/* syntax.c */
+#define SYNTAX_TOP	0x01		/* outside blocks */
+#define SYNTAX_VM	0x02		/* in a vm block */
+#define SYNTAX_BACKEND	0x04		/* in a backend command block */
+
+/* A statement's form, where it may stand, the block its "{" opens. */
+struct syntax_form {
+	int			 where;
+	const char		*text;
+	int			 opens;
+	const char		*label;		/* if not its first word */
+};
+
+enum syntax_kind {
+	SYNTAX_KEYWORD,
+	SYNTAX_WORD,
+	SYNTAX_NUMBER,
+	SYNTAX_CHAR,		/* "{", "}", "=" */
+	SYNTAX_END,		/* newline or ";" */
+	SYNTAX_EOF
+};
+
+/* A token of the statement, as written (cut to fit). */
+struct syntax_token {
+	enum syntax_kind	 kind;
+	int			 quoted;	/* a quoted string or a macro */
+	char			 text[48];
+};
+
+void		 syntax_init(const struct syntax_form *, size_t,
+		    int (*)(const char *));
+int		 syntax_opens(const struct syntax_token *, size_t, int);
+int		 syntax_pending(const struct syntax_token *, size_t, int);
+void		 syntax_explain(const struct syntax_token *, size_t, int,
+		    char *, size_t);
+
 /* escape.c */
 #define ESCAPE_LEN(n)	((n) * 4 + 1)	/* room for n bytes escaped */
 char		*escape_str(const char *, char *, size_t);
