@@ -68,6 +68,7 @@ static const char	*client_duration(long long, char *, size_t);
 static void		 client_progress_show(struct client_progress *,
 			    const char *);
 static void		 client_progress_clear(struct client_progress *);
+static void		 client_clean(char *, size_t);
 
 extern char *__progname;
 
@@ -430,6 +431,7 @@ client_session(struct config *conf, struct vmconf *vm, const char *host,
 				if (ctl_unpack_progress(bp->data, bp->len,
 				    &cp.pr) == -1)
 					goto bad;
+				client_clean(cp.pr.text, sizeof(cp.pr.text));
 				cp.received = client_now();
 				if (!cp.tty && cp.active &&
 				    cp.pr.phase == cp.lastphase)
@@ -442,6 +444,7 @@ client_session(struct config *conf, struct vmconf *vm, const char *host,
 				if (ctl_unpack_error(bp->data, bp->len, &ce) == -1)
 					goto bad;
 				client_progress_clear(&cp);
+				client_clean(ce.message, sizeof(ce.message));
 				fprintf(stderr, "%s: %s\n", __progname,
 				    ce.message);
 				return (CLIENT_EXIT_FAIL);
@@ -450,6 +453,7 @@ client_session(struct config *conf, struct vmconf *vm, const char *host,
 				    guestfd == -1)
 					goto bad;
 				client_progress_clear(&cp);
+				client_clean(rd.address, sizeof(rd.address));
 				if (verbose)
 					fprintf(stderr, "%s: connected to %s\n",
 					    __progname, rd.address);
@@ -486,8 +490,22 @@ relay:
 	return (0);
 }
 
+/* A field from the supervisor, escaped in place for the terminal. */
+static void
+client_clean(char *s, size_t size)
+{
+	char	 esc[ESCAPE_LEN(512)];
+
+	escape_str(s, esc, sizeof(esc));
+	strlcpy(s, esc, size);
+}
+
+/*
+ * vmlaunch -s.  With a broken config file (broken), only a supervisor
+ * that answers can say anything: it runs the config it loaded before.
+ */
 int
-client_status(struct config *conf)
+client_status(struct config *conf, int broken)
 {
 	struct ctl_status_vm	*rows = NULL, *r;
 	struct vmd_row		*vrows = NULL;
@@ -507,8 +525,14 @@ client_status(struct config *conf)
 	    access(dir, X_OK) == 0 && client_dir(dir, 0) == 0)
 		fd = client_connect(path);
 	free(dir);
-	free(path);
 
+	if (fd == -1 && broken) {
+		warnx("the configuration has errors and no supervisor "
+		    "answers on %s", path != NULL ? path : "its socket");
+		free(path);
+		return (1);
+	}
+	free(path);
 	if (fd == -1) {
 		if (vmctl_status_sync(conf, &vrows, &nvrows, msg,
 		    sizeof(msg)) == -1) {
@@ -560,7 +584,17 @@ client_status(struct config *conf)
 			warnx("bad status message from the supervisor");
 			goto fail;
 		}
-		nrows++;
+		r = &rows[nrows++];
+		client_clean(r->name, sizeof(r->name));
+		client_clean(r->vmd_state, sizeof(r->vmd_state));
+		client_clean(r->state, sizeof(r->state));
+		client_clean(r->address, sizeof(r->address));
+		for (a = 0; a < r->napps && a < STATUS_APPS_MAX; a++) {
+			client_clean(r->apps[a].command,
+			    sizeof(r->apps[a].command));
+			client_clean(r->apps[a].state,
+			    sizeof(r->apps[a].state));
+		}
 	}
 	close(fd);
 	fd = -1;
@@ -598,6 +632,10 @@ client_status(struct config *conf)
 	if (removed)
 		printf("* no longer in the configuration, managed until it "
 		    "stops\n");
+	if (broken)
+		warnx("the configuration has errors: this is the view of the "
+		    "running supervisor, with the configuration it loaded "
+		    "before");
 	free(rows);
 	return (0);
 

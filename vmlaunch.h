@@ -554,7 +554,7 @@ void		 autostart_shutdown(void);
 
 /* client.c */
 int		 client_main(struct config *, const char *, int, int);
-int		 client_status(struct config *);
+int		 client_status(struct config *, int);
 
 /* proxy.c */
 int		 proxy_relay(int, int, int, char *, size_t);
