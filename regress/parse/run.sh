@@ -176,6 +176,27 @@ else
 	echo "skipped: owned by another user (needs root and user nobody)"
 fi
 
+# Not a regular file: refused before a byte is read (reading a FIFO
+# used to wait for a writer forever), the main file as an included one.
+refused() {	# label file want
+	(cd "$tmp" && timeout 10 "$VMLAUNCH" -n -f "$2") >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 1 ] && [ "$(cat "$tmp/out")" = "$3" ]; then
+		ok
+	else
+		echo "expected: $3"
+		echo "got (exit $rc): $(cat "$tmp/out")"
+		not_ok "not a regular file: $1"
+	fi
+}
+mkfifo "$tmp/fifo.conf"
+mkdir "$tmp/dir.conf"
+refused "FIFO" fifo.conf "fifo.conf: a FIFO, not a regular file"
+refused "directory" dir.conf "dir.conf: a directory, not a regular file"
+printf 'include "fifo.conf"\n' >"$tmp/secret.conf"
+refused "included FIFO" secret.conf "fifo.conf: a FIFO, not a regular file
+secret.conf:1: include \"fifo.conf\": refused"
+
 # A missing file is named, with the reason.
 (cd "$tmp" && "$VMLAUNCH" -n -f missing.conf) >"$tmp/out" 2>&1
 if [ $? -eq 1 ] &&
