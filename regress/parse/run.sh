@@ -4,7 +4,8 @@
 # -n HOST [PORT] when its first line is "# regress-args: HOST [PORT]")
 # and its stdout, stderr and exit status compared with NAME.ok.  Then
 # the round trip of every valid case, the shipped examples, the EXAMPLES
-# of the man pages, and the refusal of files others could change.
+# of the man pages (and vmlaunch.1's "vmlaunch -n HOST" output), and the
+# refusal of files others could change or that are not regular files.
 #
 # usage: [VMLAUNCH=path] [REGRESS_UPDATE=1] sh run.sh [case ...]
 # REGRESS_UPDATE=1 rewrites the .ok files: read the diff before committing.
@@ -132,6 +133,32 @@ for man in vmlaunch.conf.5 vmlaunch.1; do
 		not_ok "$man: no config example found in EXAMPLES"
 	fi
 done
+
+# vmlaunch.1 shows "$ vmlaunch -n HOST" and its output: it must be what
+# vmlaunch prints for the page's own configuration example.
+awk -v out="$tmp/page" '
+	/^\.Sh / { ex = ($2 == "EXAMPLES") }
+	ex && /^\.Bd -literal/ { n++; f = out "." n; printf "" > f; inbd = 1; next }
+	inbd && /^\.Ed/ { inbd = 0; close(f); next }
+	inbd { gsub(/\\e/, "\\"); gsub(/\\&/, ""); print > f }
+' "$top/vmlaunch.1"
+pageconf=$(grep -l '^vm ' "$tmp"/page.* | head -n 1)
+pagecmd=$(grep -l '^\$ vmlaunch -n [a-z]' "$tmp"/page.* | head -n 1)
+if [ -n "$pageconf" ] && [ -n "$pagecmd" ]; then
+	chmod 600 "$pageconf"
+	host=$(sed -n 's/^\$ vmlaunch -n //p' "$pagecmd")
+	sed 1d "$pagecmd" >"$tmp/page.want"
+	# shellcheck disable=SC2086
+	"$VMLAUNCH" -n -f "$pageconf" $host >"$tmp/page.got" 2>"$tmp/err"
+	cat "$tmp/err" >>"$tmp/page.got"
+	if diff -u "$tmp/page.want" "$tmp/page.got"; then
+		ok
+	else
+		not_ok "vmlaunch.1: the output of \"vmlaunch -n $host\""
+	fi
+else
+	not_ok "vmlaunch.1: no \"\$ vmlaunch -n HOST\" example found"
+fi
 
 # Refusals: a file others may change is not read.  Run from $tmp so the
 # messages name the file as given.
