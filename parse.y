@@ -149,6 +149,7 @@ static int	 stmt_where(void);
 static void	 stmt_brace(char *, size_t);
 static int	 peek_equals(void);
 static void	 brace_open(void);
+static void	 brace_push(int);
 static int	 brace_close(void);
 static void	 syntax_error(void);
 static void	 report(const char *, int, const char *, const char *, ...)
@@ -747,6 +748,12 @@ brace_open(void)
 		kind = stmt_where();
 	if (yyerrflag != 0 || bogus > 0)
 		kind = 0;
+	brace_push(kind);
+}
+
+static void
+brace_push(int kind)
+{
 	if (nbraces == BRACE_MAX) {
 		bracesover++;
 		bogus++;
@@ -1032,7 +1039,8 @@ lungetc(int c)
 
 /*
  * Skip the rest of a line after a lexical error; the newline stays, and
- * so does a "}" outside quotes, which likely closes a block.
+ * so does a "}" outside quotes, which likely closes a block.  A "{"
+ * skipped opens a block the grammar never sees.
  */
 static int
 findeol(void)
@@ -1044,6 +1052,8 @@ findeol(void)
 			lungetc(c);
 			break;
 		}
+		if (c == '{' && quote == 0)
+			brace_push(0);
 		if (quote == 0 && (c == '"' || c == '\''))
 			quote = c;
 		else if (c == quote)
