@@ -13,6 +13,7 @@ PKGS="
 	xvfb x11-apps x11-utils xauth
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	clang libclang-rt-14-dev valgrind strace linux-perf
+	debootstrap
 "
 
 if [ "$(id -u)" -ne 0 ]; then
