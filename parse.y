@@ -19,6 +19,12 @@
  * the whole file (duplicate names, host names that reach two VMs), and
  * the lookups the other files do on a parsed config.  parse_config()
  * leaves no state behind, so a reload can parse beside a live config.
+ *
+ * A syntax error is explained by syntax.c, from the tokens of the
+ * refused statement (recorded by yylex) and the table of statement
+ * forms below the keywords.  The lexer also counts braces, so that a
+ * block whose "{" the grammar threw away after an error is skipped
+ * whole instead of closing the block around it.
  */
 
 %{
