@@ -652,15 +652,15 @@ explain_word(char *msg, size_t len, int where, const char *found,
 	char		 heads[FORM_MAX][HEAD_LEN];
 	const char	*cand[FORM_MAX], *s = NULL;
 	const char	*word = stmt[0].text;
-	size_t		 n, i, o;
+	size_t		 n, i, o, norder = 1;
 	int		 in = where, pass, order[4];
 
 	/* Here, then elsewhere; whole heads, then their first words. */
 	order[0] = where;
-	for (o = 0, in = SYNTAX_TOP; in <= SYNTAX_BACKEND; in <<= 1)
-		if (in != where)
-			order[++o] = in;
-	for (o = 0; s == NULL && o < nitems(order); o++) {
+	for (in = SYNTAX_TOP; in <= SYNTAX_BACKEND; in <<= 1)
+		if (in != where && norder < nitems(order))
+			order[norder++] = in;
+	for (o = 0; s == NULL && o < norder; o++) {
 		in = order[o];
 		n = syntax_heads(in, heads, nitems(heads));
 		for (pass = 0; s == NULL && pass < 2; pass++) {

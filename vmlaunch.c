@@ -207,6 +207,7 @@ main(int argc, char *argv[])
 		else if (daemonmode)
 			fprintf(stderr, "%s: the supervisor is not started\n",
 			    __progname);
+		config_free(conf);
 		exit(fail);
 	}
 
