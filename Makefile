@@ -4,6 +4,7 @@ PROG=		vmlaunch
 PREFIX?=	/usr/local
 BINDIR?=	$(PREFIX)/bin
 MANDIR?=	$(PREFIX)/man
+EXAMPLESDIR?=	$(PREFIX)/share/examples/vmlaunch
 DESTDIR?=
 
 CC?=		cc
@@ -22,10 +23,10 @@ OSLIBS!=	if [ "`uname -s`" = Linux ]; then \
 
 SRCS=		vmlaunch.c parse.c printconf.c supervisor.c control.c \
 		client.c proxy.c vmctl.c address.c autostart.c job.c buf.c \
-		log.c escape.c syntax.c osdep-$(OS).c
+		log.c escape.c syntax.c sandbox.c osdep-$(OS).c
 OBJS=		vmlaunch.o parse.o printconf.o supervisor.o control.o \
 		client.o proxy.o vmctl.o address.o autostart.o job.o buf.o \
-		log.o escape.o syntax.o osdep-$(OS).o
+		log.o escape.o syntax.o sandbox.o osdep-$(OS).o
 
 ALLCFLAGS=	$(CFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE
 
@@ -59,10 +60,37 @@ sanitize: sanitize/$(PROG)
 test-sanitize: sanitize/$(PROG)
 	VMLAUNCH=`pwd`/sanitize/$(PROG) SANITIZE=1 sh regress/run.sh
 
-# Everything CI runs: the suite, the suite under the sanitizers, each
-# fuzzer for FUZZTIME seconds, and vmlaunch under valgrind.
-check: test test-sanitize fuzz valgrind
-	@echo "make check: test, test-sanitize, fuzz and valgrind all passed"
+# pledge(2) and unveil(2) modelled on Linux (only): the same sources plus
+# regress/pledge/model.c, whose checks the linker puts in front of every
+# call that needs more than "stdio"; then the same tests run against it
+# (a call outside the promises aborts; any report fails the run).
+pledge/$(PROG): $(SRCS) vmlaunch.h compat/compat.h regress/pledge/model.c
+	mkdir -p pledge
+	$(CC) $(CFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE \
+	    -o pledge/$(PROG) $(SRCS) regress/pledge/model.c \
+	    `sh regress/pledge/wrapflags.sh` $(OSLIBS)
+
+test-pledge: pledge/$(PROG)
+	VMLAUNCH=`pwd`/pledge/$(PROG) PLEDGE=1 sh regress/run.sh
+
+# OpenBSD's base libevent is 1.4: every file compiled against the
+# declarations of regress/libevent14 alone (the real headers out of
+# reach, <event2/...> an error); newer.c, which uses libevent 2, must not.
+EV14FLAGS=	-fsyntax-only -Werror=implicit-function-declaration \
+		$(WARNFLAGS) -Iregress/libevent14 -I. -D_GNU_SOURCE $(OSCFLAGS)
+
+check-libevent14: parse.c
+	$(CC) $(EV14FLAGS) $(SRCS)
+	@if $(CC) $(EV14FLAGS) regress/libevent14/newer.c 2>/dev/null; then \
+	    echo "check-libevent14: libevent 2 calls compile"; exit 1; fi
+
+# Everything CI runs: the libevent 1.4 API, the port's packing list, the
+# suite, the suite under the sanitizers and the pledge model, each fuzzer
+# for FUZZTIME seconds, vmlaunch under valgrind.
+check: check-libevent14 check-plist test test-sanitize test-pledge fuzz \
+	valgrind
+	@echo "make check: check-libevent14, check-plist, test," \
+	    "test-sanitize, test-pledge, fuzz and valgrind all passed"
 
 # Fuzzing: libFuzzer harnesses built straight from the sources, then each
 # run for FUZZTIME seconds (regress/fuzz/run.sh; crashers: replay.sh).
@@ -96,15 +124,28 @@ demo: $(PROG)
 bench: $(PROG)
 	sh bench/run.sh
 
+# The examples: every examples/*.conf and ssh_config, as they come.
 install: $(PROG)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(EXAMPLESDIR)
 	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
 	install -m 644 vmlaunch.1 $(DESTDIR)$(MANDIR)/man1/vmlaunch.1
 	install -m 644 vmlaunch.conf.5 $(DESTDIR)$(MANDIR)/man5/vmlaunch.conf.5
+	install -m 644 examples/*.conf examples/ssh_config \
+	    $(DESTDIR)$(EXAMPLESDIR)
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man1/vmlaunch.1 \
+	    $(DESTDIR)$(MANDIR)/man5/vmlaunch.conf.5
+	rm -f $(DESTDIR)$(EXAMPLESDIR)/*.conf $(DESTDIR)$(EXAMPLESDIR)/ssh_config
+	rmdir $(DESTDIR)$(EXAMPLESDIR) 2>/dev/null || true
+
+# The OpenBSD port's packing list against what make install installs.
+check-plist: $(PROG)
+	sh regress/ports/plist.sh
 
 clean:
-	rm -f $(PROG) sanitize/$(PROG) $(OBJS) parse.c y.tab.h
+	rm -f $(PROG) sanitize/$(PROG) pledge/$(PROG) $(OBJS) parse.c y.tab.h
 
-.PHONY: all test demo bench sanitize test-sanitize check install clean \
-	fuzz valgrind
+.PHONY: all test demo bench sanitize test-sanitize test-pledge check \
+	check-libevent14 check-plist install uninstall clean fuzz valgrind

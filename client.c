@@ -475,9 +475,10 @@ bad:
 relay:
 	buf_reset(bp);
 	/*
-	 * From here on only the relay runs, on descriptors we hold: no
-	 * files, no sockets, no children.  (The supervisor is forked
-	 * before this point, so it is not bound by it.)
+	 * From here on only the relay runs, on descriptors we hold: read,
+	 * write, poll, fstat, fcntl and shutdown are all "stdio"; no files,
+	 * no new sockets, no children.  (The supervisor is forked before
+	 * this point, so it is not bound by it.)
 	 */
 	osdep_pledge("stdio", NULL);
 	/* ctlfd stays open until exit: it is the session. */

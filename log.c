@@ -30,6 +30,7 @@
 
 static int	 log_debugging;	/* log to stderr */
 static int	 log_verbose;
+static int	 log_stamped;	/* stderr lines start with the time */
 static const char *log_procname = "vmlaunch";
 
 void
@@ -54,6 +55,16 @@ log_setverbose(int v)
 	log_verbose = v;
 }
 
+/*
+ * A supervisor in the foreground stamps its lines with the wall-clock
+ * time, to the millisecond, as syslog would stamp them.
+ */
+void
+log_settime(int on)
+{
+	log_stamped = on;
+}
+
 int
 log_getverbose(void)
 {
@@ -67,7 +78,18 @@ vlog(int pri, const char *fmt, va_list ap)
 	int	 saved_errno = errno;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_debugging) {
+	if (log_debugging && log_stamped) {
+		struct timespec	 ts;
+		struct tm	 tm;
+		char		 t[16];
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		strftime(t, sizeof(t), "%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ld %s: %s\n", t, ts.tv_nsec / 1000000,
+		    log_procname, msg);
+		fflush(stderr);
+	} else if (log_debugging) {
 		fprintf(stderr, "%s: %s\n", log_procname, msg);
 		fflush(stderr);
 	} else

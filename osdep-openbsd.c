@@ -93,9 +93,14 @@ osdep_pledge(const char *promises, const char *execpromises)
 		fatal("pledge");
 }
 
+/*
+ * A path under a directory that does not exist (ENOENT) stays hidden:
+ * it could not be reached anyway, and a missing vmctl is reported when
+ * it is run, not here.
+ */
 void
 osdep_unveil(const char *path, const char *permissions)
 {
-	if (unveil(path, permissions) == -1)
+	if (unveil(path, permissions) == -1 && errno != ENOENT)
 		fatal("unveil %s", path != NULL ? path : "(lock)");
 }

@@ -1379,6 +1379,7 @@ static struct file *
 file_push(const char *name, const char *from, int included)
 {
 	struct file	*nf, *f;
+	struct conffile	*cf;
 	struct stat	 st;
 	const char	*slash;
 	char		*path;
@@ -1432,6 +1433,15 @@ file_push(const char *name, const char *from, int included)
 			free(path);
 			return (NULL);
 		}
+	}
+
+	TAILQ_FOREACH(cf, &conf->files, entry)
+		if (strcmp(cf->path, path) == 0)
+			break;
+	if (cf == NULL) {
+		cf = xcalloc(1, sizeof(*cf));
+		cf->path = xstrdup(path);
+		TAILQ_INSERT_TAIL(&conf->files, cf, entry);
 	}
 
 	nf = xcalloc(1, sizeof(*nf));
@@ -2138,6 +2148,7 @@ parse_config_errors(const char *filename, int maxshow, int *nerrors)
 
 	c = xcalloc(1, sizeof(*c));
 	c->file = xstrdup(filename);
+	TAILQ_INIT(&c->files);
 	c->vmctl_timeout = POLICY_UNSET;
 	TAILQ_INIT(&c->domains);
 	TAILQ_INIT(&c->vms);
@@ -2193,6 +2204,7 @@ config_free(struct config *c)
 	struct alias		*a;
 	struct autostart	*as;
 	struct domain		*d;
+	struct conffile		*cf;
 
 	if (c == NULL)
 		return;
@@ -2221,6 +2233,11 @@ config_free(struct config *c)
 		free(d->name);
 		free(d->file);
 		free(d);
+	}
+	while ((cf = TAILQ_FIRST(&c->files)) != NULL) {
+		TAILQ_REMOVE(&c->files, cf, entry);
+		free(cf->path);
+		free(cf);
 	}
 	free(c->global.addr_host);
 	backend_clear(&c->backend);

@@ -1230,6 +1230,8 @@ resolve_address(struct vm *vm, const char *host, int port,
 		vm->respid = 0;
 		return (-1);
 	case 0:
+		/* All this child does: resolve, write the answer. */
+		osdep_pledge("stdio dns", NULL);
 		close(fds[0]);
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_family = AF_UNSPEC;
@@ -2403,15 +2405,27 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 		return (1);
 
 	/*
-	 * Promises: stdio rpath wpath cpath fattr (state file, config
-	 * reload), flock (the lock we hold), unix (control socket, fd
-	 * passing with sendfd), inet dns (connect to guests, resolve fixed
-	 * host names), getpw (home directory), proc exec (vmctl, ssh for
-	 * autostart).  No unveil: the config may name any vmctl or ssh and
-	 * include any file, and a reload reads them again.
+	 * From here on, by promise (sandbox.c says what is unveiled):
+	 * rpath	fopen and stat of the config and its includes (reload,
+	 *		edit check); fopen of the state file; rename
+	 * wpath cpath	the state file: mkstemp, rename, unlink of a failed
+	 *		temporary; unlink of the socket at exit
+	 * unix		accept on the control socket; the peer's uid
+	 *		(getpeereid, the SO_PEERCRED socket option)
+	 * sendfd	sendmsg of the guest socket to its client (SCM_RIGHTS)
+	 * inet		socket and connect to probe and reach guests; the
+	 *		AF_INET socket for SIOCGIFDESCR; getifaddrs' sysctl
+	 * route	ioctl SIOCGIFDESCR, the tap's description (address tap)
+	 * dns		getaddrinfo of fixed host names, in a child
+	 * getpw	getpwuid for the socket's directory when HOME is unset
+	 * proc exec	fork and execvp of vmctl, backend commands and ssh;
+	 *		setpgid, kill and killpg of their process groups
+	 * The chmod of the socket (fattr) and the lock (flock) are done.
+	 * No execpromises: vmctl and ssh run unrestricted.
 	 */
-	osdep_pledge("stdio rpath wpath cpath fattr flock unix sendfd inet "
-	    "dns getpw proc exec", NULL);
+	sandbox_supervisor(conf);
+	osdep_pledge("stdio rpath wpath cpath unix sendfd inet route dns "
+	    "getpw proc exec", NULL);
 
 	event_init();
 	signal_set(&ev_hup, SIGHUP, supervisor_signal, NULL);

@@ -46,7 +46,6 @@
 #define VMCTL_QUOTE_MAX		60	/* of an offending line, in errors */
 #define VMCTL_OUTPUT_MAX	(256 * 1024)
 #define VMCTL_GRACE_MS		1000
-#define VMCTL_SHELL		"/bin/sh"
 #define VMCTL_ARGV0		"vmlaunch-backend"	/* $0 of a command */
 #define VMCTL_EXPECT		"expected running, stopped or stopping"
 

@@ -212,7 +212,7 @@ main(int argc, char *argv[])
 	}
 
 	if (checkonly) {
-		/* The file is read: what is left is printing. */
+		/* The file is read: what is left is printing (stdio). */
 		osdep_pledge("stdio", NULL);
 		if (host != NULL) {
 			if ((vm = config_lookup_host(conf, host)) == NULL) {
@@ -242,10 +242,15 @@ main(int argc, char *argv[])
 			free(sock);
 		}
 		/*
-		 * The control socket's directory (rpath, getpw), the
-		 * socket (unix), vmctl when no supervisor answers (proc
-		 * exec).
+		 * sandbox.c unveils what -s may see.  rpath: lstat and
+		 * access of the socket's directory; getpw: getpwuid for it
+		 * when HOME is unset; unix: socket and connect to the
+		 * supervisor; proc exec: vmctl (or the backend commands)
+		 * when none answers: fork, setpgid, execvp, killpg on a
+		 * timeout.  Their stdin, /dev/null, needs no wpath.
 		 */
+		log_init(1, LOG_USER);
+		sandbox_status(conf);
 		osdep_pledge("stdio rpath getpw unix proc exec", NULL);
 		rc = client_status(conf, nerrors > 0);
 		config_free(conf);
@@ -255,6 +260,7 @@ main(int argc, char *argv[])
 	if (daemonmode) {
 		log_init(1, LOG_DAEMON);
 		log_setverbose(verbose);
+		log_settime(1);
 		exit(supervisor_main(conf, 1, -1));
 	}
 

@@ -47,6 +47,7 @@
 
 #define VMCTL_PATH		"/usr/sbin/vmctl"
 #define SSH_PATH		"/usr/bin/ssh"
+#define VMCTL_SHELL		"/bin/sh"	/* runs backend commands */
 
 /* Built-in policy defaults, in seconds; documented in vmlaunch.conf.5. */
 #define DEFAULT_IDLE_TIMEOUT	(10 * 60)
@@ -166,8 +167,16 @@ struct domain {
 };
 TAILQ_HEAD(domainlist, domain);
 
+/* A file the parser read, for the supervisor's unveil(2). */
+struct conffile {
+	TAILQ_ENTRY(conffile)	 entry;
+	char			*path;		/* as opened */
+};
+TAILQ_HEAD(conffilelist, conffile);
+
 struct config {
 	char			*file;		/* the top-level file */
+	struct conffilelist	 files;		/* it and every include read */
 	char			*vmctl;		/* command line, split on blanks */
 	char			*ssh;
 	char			*socket;	/* NULL: ~/.vmlaunch/control */
@@ -289,6 +298,7 @@ struct vmd_row {
 void		 log_init(int, int);
 void		 log_procinit(const char *);
 void		 log_setverbose(int);
+void		 log_settime(int);
 int		 log_getverbose(void);
 void		 log_warn(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
@@ -605,6 +615,10 @@ void		 syntax_explain(const struct syntax_token *, size_t, int,
 /* escape.c */
 #define ESCAPE_LEN(n)	((n) * 4 + 1)	/* room for n bytes escaped */
 char		*escape_str(const char *, char *, size_t);
+
+/* sandbox.c */
+void		 sandbox_supervisor(struct config *);
+void		 sandbox_status(struct config *);
 
 /* osdep-*.c */
 int		 osdep_ifdescr(const char *, char *, size_t);

@@ -13,8 +13,13 @@ PKGS="
 	xvfb x11-apps x11-utils xauth
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	clang libclang-rt-14-dev valgrind strace linux-perf
+	libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu
 	debootstrap
 "
+# libvirt: the daemon, its QEMU driver and virsh, for the libvirt tier's
+# private libvirtd (regress/libvirtlib.sh).  Not libvirt-daemon-system:
+# it pulls in systemd and polkit (or, in its sysv flavour, starts a
+# system libvirtd at install), none of which the tests use.
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps-debian.sh: run as root (apt-get install)" >&2

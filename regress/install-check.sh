@@ -94,10 +94,10 @@ if ! in_root sh -c 'cd /src && make install DESTDIR=/tmp/x' \
 	exit 1
 fi
 x=$root/tmp/x/usr/local
+examples=$(cd "$root/src/examples" && ls ./*.conf ssh_config |
+    sed 's,^\(\./\)*,share/examples/vmlaunch/,')
 for f in bin/vmlaunch man/man1/vmlaunch.1 man/man5/vmlaunch.conf.5 \
-    share/examples/vmlaunch/vmlaunch.conf \
-    share/examples/vmlaunch/ssh_config \
-    share/examples/vmlaunch/backend-qemu.conf; do
+    $examples; do
 	if [ -f "$x/$f" ]; then
 		echo "installed: /usr/local/$f"
 	else

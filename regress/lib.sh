@@ -343,6 +343,46 @@ session_close() {	# id
 	RC=$?
 }
 
+# A ProxyCommand in the background, as ssh runs it, with its stdin held
+# open: client_bg ID [HOST [PORT]]; client_got_banner ID (the guest's
+# banner reached its stdout); client_end ID (EOF on its stdin, wait for
+# its exit: RC); client_wait ID [seconds] (wait for it to exit by itself:
+# RC); client_err ID (its stderr).
+client_bg() {
+	mkfifo "$T/c.$1.in"
+	sleep 100000 >"$T/c.$1.in" &
+	echo $! >"$T/c.$1.holder"
+	register_pid $!
+	"$VMLAUNCH" -f "$CONF" "${2:-ubuntu.vm}" "${3:-22}" <"$T/c.$1.in" \
+	    >"$T/c.$1.out" 2>"$T/c.$1.err" &
+	echo $! >"$T/c.$1.pid"
+	register_pid $!
+}
+
+client_pid() {
+	cat "$T/c.$1.pid"
+}
+
+client_got_banner() {
+	grep -q '^SSH-' "$T/c.$1.out"
+}
+
+client_err() {
+	cat "$T/c.$1.err"
+}
+
+client_wait() {	# id [seconds]
+	_cp=$(client_pid "$1")
+	wait_for "${2:-30}" not alive "$_cp"
+	wait "$_cp"
+	RC=$?
+}
+
+client_end() {	# id [seconds]
+	kill "$(cat "$T/c.$1.holder")" 2>/dev/null
+	client_wait "$@"
+}
+
 # --- the supervisor -----------------------------------------------------
 
 # supervisor_start [conf]: vmlaunch -d in the background, logging to
@@ -356,8 +396,54 @@ supervisor_start() {
 	alive $SUP_PID || fail "supervisor exited at once: $(tail -5 "$SUPLOG")"
 }
 
+# log_ms ERE [N]: when the Nth (default first) line of the foreground
+# supervisor's log that matches ERE was written, in ms since midnight
+# (lines start with HH:MM:SS.mmm).  Fails when there is no such line.
+log_ms() {
+	_l=$(grep -E -- "$1" "$SUPLOG" | sed -n "${2:-1}p")
+	case $_l in
+	[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]\ *) ;;
+	*) return 1 ;;
+	esac
+	_h=${_l%%:*} _r=${_l#*:}
+	_m=${_r%%:*} _r=${_r#*:}
+	_s=${_r%%.*} _r=${_r#*.}
+	_ms=${_r%% *}
+	echo $(( (1${_h} - 100) * 3600000 + (1${_m} - 100) * 60000 +
+	    (1${_s} - 100) * 1000 + (1${_ms} - 1000) ))
+}
+
 sup_socket_or_dead() {
 	sock_accepts || ! alive $SUP_PID
+}
+
+# The pid of the process that listens on the control socket (whoever
+# started it: -d, a client or a session's keeper), or fail.
+supervisor_pid() {
+	"$PY" -c '
+import os, sys
+path = sys.argv[1]
+inodes = set()
+with open("/proc/net/unix") as f:
+    next(f)
+    for l in f:
+        p = l.split()
+        # flags 00010000: __SO_ACCEPTCON, a listening socket
+        if len(p) >= 8 and p[-1] == path and int(p[3], 16) & 0x10000:
+            inodes.add(p[6])
+for pid in os.listdir("/proc"):
+    if not pid.isdigit():
+        continue
+    try:
+        for fd in os.listdir("/proc/%s/fd" % pid):
+            l = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+            if l.startswith("socket:[") and l[8:-1] in inodes:
+                print(pid)
+                sys.exit(0)
+    except OSError:
+        pass
+sys.exit(1)
+' "$SOCK"
 }
 
 sock_accepts() {	# the control socket takes connections
@@ -406,6 +492,42 @@ vmctl_call_ms() {
 
 vmctl_called() {	# ERE [N]: at least N (default 1) such calls
 	[ "$(vmctl_calls "$1")" -ge "${2:-1}" ]
+}
+
+# Gates: hold a vmctl call at a chosen moment.  gate_close ERE makes
+# every call whose argv matches ^ERE$ wait ("start ubuntu", "status(
+# ubuntu)?", "stop -f ubuntu"); gate_wait ERE waits until one is held;
+# gate_pass ERE lets the held ones through and keeps the gate for later
+# calls; gate_open ERE removes the gate and lets everything through.
+gate_close() {
+	echo "$1" >>"$VMD/gate"
+}
+
+gate_open() {
+	[ -f "$VMD/gate" ] || return 0
+	grep -vxF -- "$1" "$VMD/gate" >"$VMD/gate.new"
+	mv "$VMD/gate.new" "$VMD/gate"
+}
+
+gate_held() {	# ERE [N]: at least N (default 1) calls held there now
+	_gn=0
+	for _gf in "$VMD"/held/*; do
+		[ -f "$_gf" ] || continue
+		grep -qxE -- "$1" "$_gf" 2>/dev/null && _gn=$((_gn + 1))
+	done
+	[ $_gn -ge "${2:-1}" ]
+}
+
+gate_wait() {	# ERE [seconds]
+	wait_for "${2:-20}" gate_held "$1"
+}
+
+gate_pass() {
+	for _gf in "$VMD"/held/*; do
+		[ -f "$_gf" ] || continue
+		grep -qxE -- "$1" "$_gf" 2>/dev/null && rm -f "$_gf"
+	done
+	return 0
 }
 
 # The STATE column of the double's own status for NAME (new format,

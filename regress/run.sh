@@ -7,9 +7,11 @@
 #	E2E_JOBS=1 sh regress/run.sh		e2e tests one at a time
 #	KEEP=1 ...				keep each e2e test's temp dir
 #	VMLAUNCH=/path/to/vmlaunch ...		test another binary
+#	SANITIZE=1 / PLEDGE=1 ...		collect the reports of a
+#						sanitizer / pledge model build
 #
 # Suites: regress/parse/run.sh, regress/unit/run.sh, regress/unit-ctl/
-# run.sh (each one result), mandoc -Tlint on the man pages, and every
+# run.sh, regress/pledge/run.sh (each one result), mandoc -Tlint on the man pages, and every
 # regress/e2e/*.sh.  A suite or test exits 0 (pass), 77 (skip, its last
 # line says why) or anything else (fail, its output is shown).  Tests
 # that need root skip, loudly, when not run as root.
@@ -36,6 +38,15 @@ if [ "${SANITIZE:-0}" = 1 ]; then
 	export ASAN_OPTIONS="log_path=$OUT/san/asan:detect_leaks=1:abort_on_error=0"
 	export UBSAN_OPTIONS="log_path=$OUT/san/ubsan:print_stacktrace=1:halt_on_error=1"
 fi
+
+# Under the pledge model (make test-pledge), every process writes what
+# OpenBSD would have refused to a file here, named for its test.
+if [ "${PLEDGE:-0}" = 1 ]; then
+	mkdir -p "$OUT/pledge"
+fi
+pledge_log() {
+	[ "${PLEDGE:-0}" = 1 ] && export VMLAUNCH_PLEDGE_LOG="$OUT/pledge/$1"
+}
 
 selected() {
 	[ -z "${TESTS:-}" ] || printf '%s\n' "$1" | grep -qE -- "$TESTS"
@@ -69,10 +80,10 @@ report() {
 }
 
 # Suites written by others: one result each.
-for s in parse unit unit-ctl; do
+for s in parse unit unit-ctl pledge; do
 	[ -f "regress/$s/run.sh" ] || continue
 	selected "$s" || continue
-	sh "regress/$s/run.sh" >"$OUT/$s.log" 2>&1
+	(pledge_log "$s"; sh "regress/$s/run.sh" >"$OUT/$s.log" 2>&1)
 	report "$s" $? "$OUT/$s.log"
 done
 
@@ -125,6 +136,7 @@ for f in regress/e2e/*.sh; do
 	reap "$JOBS"
 	now_ms >"$OUT/$t.start"
 	(
+		pledge_log "$t"
 		timeout -k 10 "$E2E_TIMEOUT" sh "$f" >"$OUT/$t.log" 2>&1
 		echo $? >"$OUT/$t.rc.tmp"
 		mv "$OUT/$t.rc.tmp" "$OUT/$t.rc"
@@ -134,15 +146,21 @@ for f in regress/e2e/*.sh; do
 done
 reap 1
 
-if [ "${SANITIZE:-0}" = 1 ]; then
-	if [ -n "$(ls "$OUT/san" 2>/dev/null)" ]; then
-		cat "$OUT"/san/* >"$OUT/sanitizer.log"
-		report "sanitizer reports" 1 "$OUT/sanitizer.log"
+# reports what dir: one result, failed by any file in dir
+reports() {
+	if [ -n "$(ls "$2" 2>/dev/null)" ]; then
+		for f in "$2"/*; do
+			echo "--- ${f##*/}"
+			cat "$f"
+		done >"$OUT/$1.log"
+		report "$1 reports" 1 "$OUT/$1.log"
 	else
-		echo "no sanitizer reports" >"$OUT/sanitizer.log"
-		report "sanitizer reports" 0 "$OUT/sanitizer.log"
+		echo "no $1 reports" >"$OUT/$1.log"
+		report "$1 reports" 0 "$OUT/$1.log"
 	fi
-fi
+}
+[ "${SANITIZE:-0}" = 1 ] && reports sanitizer "$OUT/san"
+[ "${PLEDGE:-0}" = 1 ] && reports pledge "$OUT/pledge"
 
 echo "$npass passed, $nfail failed, $nskip skipped"
 [ $nfail = 0 ]

@@ -1,0 +1,1 @@
+#error "<event2/watch.h> is libevent 2; OpenBSD has 1.4 (regress/libevent14/event.h)"

@@ -1,0 +1,1 @@
+#error "<evrpc.h>: vmlaunch uses only <event.h> of libevent 1.4 (regress/libevent14/event.h)"
