@@ -21,14 +21,14 @@ OSLIBS!=	if [ "`uname -s`" = Linux ]; then \
 		    pkg-config --libs libevent libbsd-overlay; \
 		    else echo -levent -lutil; fi
 
-SRCS=		vmlaunch.c parse.c config.c printconf.c supervisor.c \
-		peer.c vm.c state.c probe.c control.c client.c proxy.c \
-		backend.c vmctl.c address.c autostart.c job.c buf.c log.c \
-		sandbox.c osdep-$(OS).c
-OBJS=		vmlaunch.o parse.o config.o printconf.o supervisor.o \
-		peer.o vm.o state.o probe.o control.o client.o proxy.o \
-		backend.o vmctl.o address.o autostart.o job.o buf.o log.o \
-		sandbox.o osdep-$(OS).o
+SRCS=		vmlaunch.c parse.c syntax.c config.c printconf.c escape.c \
+		supervisor.c peer.c vm.c state.c probe.c control.c client.c \
+		proxy.c backend.c vmctl.c address.c autostart.c job.c buf.c \
+		log.c sandbox.c osdep-$(OS).c
+OBJS=		vmlaunch.o parse.o syntax.o config.o printconf.o escape.o \
+		supervisor.o peer.o vm.o state.o probe.o control.o client.o \
+		proxy.o backend.o vmctl.o address.o autostart.o job.o buf.o \
+		log.o sandbox.o osdep-$(OS).o
 
 ALLCFLAGS=	$(CFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE
 
@@ -104,9 +104,11 @@ FUZZCFLAGS=	$(FUZZFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE
 
 fuzz: parse.c
 	$(FUZZCC) $(FUZZCFLAGS) -o regress/fuzz/fuzz-config \
-	    regress/fuzz/fuzz_config.c parse.c printconf.c log.c $(OSLIBS)
+	    regress/fuzz/fuzz_config.c parse.c syntax.c printconf.c log.c \
+	    escape.c $(OSLIBS)
 	$(FUZZCC) $(FUZZCFLAGS) -o regress/fuzz/fuzz-control \
-	    regress/fuzz/fuzz_control.c control.c buf.c parse.c log.c $(OSLIBS)
+	    regress/fuzz/fuzz_control.c control.c buf.c parse.c syntax.c \
+	    log.c escape.c $(OSLIBS)
 	sh regress/fuzz/replay.sh
 	FUZZTIME=$(FUZZTIME) sh regress/fuzz/run.sh
 

@@ -87,7 +87,7 @@ static int		 client_spawn(struct config *, int);
 static int		 client_open(struct config *, const char *, int,
 			    long long *);
 static enum client_try	 client_try(int, struct ctl_connect *,
-			    struct vmconf *, struct client_progress *,
+			    struct vmconf *, int, struct client_progress *,
 			    struct buf *, int *, char *, size_t);
 static int		 client_relay(struct config *, const char *,
 			    struct ctl_connect *, int, int, struct vmconf *);
@@ -97,6 +97,7 @@ static const char	*client_duration(long long, char *, size_t);
 static void		 client_progress_show(struct client_progress *,
 			    const char *);
 static void		 client_progress_clear(struct client_progress *);
+static void		 client_clean(char *, size_t);
 
 extern char *__progname;
 
@@ -399,8 +400,8 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 		if ((ctlfd = client_open(conf, path, verbose,
 		    &spawned)) == -1)
 			break;
-		switch (client_try(ctlfd, &cc, vm, &cp, &b, &guestfd, msg,
-		    sizeof(msg))) {
+		switch (client_try(ctlfd, &cc, vm, verbose, &cp, &b, &guestfd,
+		    msg, sizeof(msg))) {
 		case TRIED_READY:
 			buf_free(&b);
 			rc = client_relay(conf, path, &cc, ctlfd, guestfd, vm);
@@ -437,7 +438,7 @@ client_main(struct config *conf, const char *host, int port, int verbose)
  * error.  msg says why when not TRIED_READY.
  */
 static enum client_try
-client_try(int ctlfd, struct ctl_connect *cc, struct vmconf *vm,
+client_try(int ctlfd, struct ctl_connect *cc, struct vmconf *vm, int verbose,
     struct client_progress *cp, struct buf *bp, int *guestfd, char *msg,
     size_t msglen)
 {
@@ -485,6 +486,7 @@ client_try(int ctlfd, struct ctl_connect *cc, struct vmconf *vm,
 			if (ctl_unpack_progress(bp->data, bp->len,
 			    &cp->pr) == -1)
 				goto bad;
+			client_clean(cp->pr.text, sizeof(cp->pr.text));
 			cp->received = now_ms();
 			if (!cp->tty && cp->active &&
 			    cp->pr.phase == cp->lastphase)
@@ -496,6 +498,7 @@ client_try(int ctlfd, struct ctl_connect *cc, struct vmconf *vm,
 		case CTL_ERROR:
 			if (ctl_unpack_error(bp->data, bp->len, &ce) == -1)
 				goto bad;
+			client_clean(ce.message, sizeof(ce.message));
 			(void)strlcpy(msg, ce.message, msglen);
 			return (TRIED_FAILED);
 		case CTL_READY:
@@ -503,6 +506,10 @@ client_try(int ctlfd, struct ctl_connect *cc, struct vmconf *vm,
 			    *guestfd == -1)
 				goto bad;
 			client_progress_clear(cp);
+			client_clean(rd.address, sizeof(rd.address));
+			if (verbose)
+				fprintf(stderr, "%s: connected to %s\n",
+				    __progname, rd.address);
 			return (TRIED_READY);
 		default:
 			goto bad;
@@ -639,8 +646,22 @@ client_keeper(struct config *conf, const char *path, struct ctl_connect *cc,
 	}
 }
 
+/* A field from the supervisor, escaped in place for the terminal. */
+static void
+client_clean(char *s, size_t size)
+{
+	char	 esc[ESCAPE_LEN(512)];
+
+	escape_str(s, esc, sizeof(esc));
+	(void)strlcpy(s, esc, size);
+}
+
+/*
+ * vmlaunch -s.  With a broken config file (broken), only a supervisor
+ * that answers can say anything: it runs the config it loaded before.
+ */
 int
-client_status(struct config *conf)
+client_status(struct config *conf, int broken)
 {
 	struct ctl_status_vm	*rows = NULL, *r;
 	struct vmd_row		*vrows = NULL;
@@ -674,6 +695,12 @@ client_status(struct config *conf)
 	} else if (dir != NULL && access(dir, X_OK) == 0)
 		warnx("%s", msg);
 	free(dir);
+	if (fd == -1 && broken) {
+		warnx("the configuration has errors and no supervisor "
+		    "answers on %s", path != NULL ? path : "its socket");
+		free(path);
+		return (1);
+	}
 	free(path);
 
 	if (fd == -1) {
@@ -734,7 +761,17 @@ client_status(struct config *conf)
 			warnx("bad status message from the supervisor");
 			goto fail;
 		}
-		nrows++;
+		r = &rows[nrows++];
+		client_clean(r->name, sizeof(r->name));
+		client_clean(r->vmd_state, sizeof(r->vmd_state));
+		client_clean(r->state, sizeof(r->state));
+		client_clean(r->address, sizeof(r->address));
+		for (a = 0; a < r->napps && a < STATUS_APPS_MAX; a++) {
+			client_clean(r->apps[a].command,
+			    sizeof(r->apps[a].command));
+			client_clean(r->apps[a].state,
+			    sizeof(r->apps[a].state));
+		}
 	}
 	close(fd);
 	fd = -1;
@@ -772,6 +809,10 @@ client_status(struct config *conf)
 	if (removed)
 		printf("* no longer in the configuration, managed until it "
 		    "stops\n");
+	if (broken)
+		warnx("the configuration has errors: this is the view of the "
+		    "running supervisor, with the configuration it loaded "
+		    "before");
 	free(rows);
 	return (0);
 

@@ -19,17 +19,25 @@
  * the whole file (duplicate names, host names that reach two VMs), and
  * the lookups the other files do on a parsed config.  parse_config()
  * leaves no state behind, so a reload can parse beside a live config.
+ *
+ * A syntax error is explained by syntax.c, from the tokens of the
+ * refused statement (recorded by yylex) and the table of statement
+ * forms below the keywords.  The lexer also counts braces, so that a
+ * block whose "{" the grammar threw away after an error is skipped
+ * whole instead of closing the block around it.
  */
 
 %{
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/tree.h>
 #include <sys/un.h>
 
 #include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -49,15 +57,27 @@ struct file {
 	int			 lineno;
 	int			 eof;		/* EOF seen, last '\n' given */
 	int			 lasttok;	/* last token read from it */
+	int			 ahead[2];	/* bytes read too far */
+	int			 nahead;
 };
 TAILQ_HEAD(filelist, file);
 
+/* A tree, so that a file with many macros still parses at once. */
 struct macro {
-	TAILQ_ENTRY(macro)	 entry;
+	RB_ENTRY(macro)		 entry;
 	char			*name;
 	char			*value;
 };
-TAILQ_HEAD(macrolist, macro);
+RB_HEAD(macrotree, macro);
+
+/* The tokens of the statement being read, for syntax errors. */
+#define STMT_MAX	24
+/*
+ * The blocks open at this point, as the lexer counts braces: what kind
+ * each is (IN_VM, IN_BACKEND), or 0 for a "{" that the grammar threw
+ * away after an error, whose "}" must not close a real block.
+ */
+#define BRACE_MAX	32
 
 /* Every string the lexer hands out; freed in one go after the parse. */
 struct lexstr {
@@ -83,7 +103,7 @@ typedef struct {
 /* The parser's state: all of it reset by parse_config(). */
 static struct filelist	 files;
 static struct file	*file;
-static struct macrolist	 macros;
+static struct macrotree	 macros;
 static struct lexstrlist lexstrs;
 static struct config	*conf;
 static struct vmconf	*curvm;
@@ -94,10 +114,21 @@ static int		 errors;
 static int		 lastline;	/* line of the last token read */
 static int		 ungetbuf[16];
 static size_t		 ungetpos;
-static struct file	*errfile;	/* a line the lexer complained */
-static int		 errline;	/* about: say nothing more */
+static struct file	*errfile;	/* a line with an error reported: */
+static int		 errline;	/* say nothing more about it */
 static int		 lexerror;	/* the lexer reported this token */
-static int		 ateof;
+static int		 blocklexerr;	/* ... or one since a block opened */
+static int		 showmax;	/* print this many errors (0: all) */
+static int		 lexquoted;	/* the STRING was quoted or a macro */
+static struct syntax_token stmt[STMT_MAX];
+static size_t		 nstmt;
+static int		 stmtdone;	/* the last token ended a statement */
+static unsigned char	 braces[BRACE_MAX];
+static size_t		 nbraces;
+static size_t		 bracesover;	/* deeper than braces[] holds */
+static size_t		 bogus;		/* thrown-away "{" still open */
+static int		 lastclosed;	/* the block the "}" just read closes */
+static struct vmconf	*headless;	/* a vm block whose "{" never came */
 
 int		 yyparse(void);
 static int	 yylex(void);
@@ -114,10 +145,24 @@ static int	 kw_cmp(const void *, const void *);
 static int	 lookup(const char *);
 static int	 lgetc(int);
 static void	 lungetc(int);
+static int	 file_getc(struct file *);
+static void	 file_ungetc(struct file *, int);
 static int	 findeol(void);
+static int	 unexpected(int);
 static int	 allowed_in_word(int);
+static void	 stmt_add(int);
+static int	 stmt_where(void);
+static void	 stmt_brace(char *, size_t);
+static int	 peek_equals(void);
+static void	 brace_open(void);
+static void	 brace_push(int);
+static int	 brace_close(void);
+static void	 syntax_error(void);
+static void	 report(const char *, int, const char *, const char *, ...)
+		    __attribute__((__format__ (printf, 4, 5)));
+static int	 macro_cmp(struct macro *, struct macro *);
 static char	*lexstr(const char *);
-static int	 file_secrecy(FILE *, const char *, struct stat *);
+static int	 file_secrecy(int, const char *, struct stat *);
 static struct file *file_push(const char *, const char *, int);
 static int	 file_pop(void);
 static int	 macro_set(const char *, const char *);
@@ -163,7 +208,14 @@ grammar	: /* empty */
 	| grammar varset '\n'
 	| grammar main '\n'
 	| grammar vm '\n'
-	| grammar error '\n'		{ yyerrok; }
+	| grammar error '\n'		{
+		/* A block whose "{" never came is abandoned. */
+		yyerrok;
+		if (curvm != NULL)
+			headless = curvm;
+		curvm = NULL;
+		curbackend = NULL;
+	}
 	;
 
 include	: INCLUDE STRING		{
@@ -378,7 +430,12 @@ policy	: IDLE TIMEOUT duration		{
  * backend vmd, or backend command { start, stop, force stop, status }.
  * A block's errors are its own: the rest of the block still parses.
  */
-backend	: BACKEND VMD			{ backend_begin(BACKEND_VMD); }
+backend	: BACKEND VMD			{
+		backend_begin(BACKEND_VMD);
+		if (curbackend == &dupbackend)
+			backend_clear(&dupbackend);
+		curbackend = NULL;
+	}
 	| BACKEND COMMAND		{ backend_begin(BACKEND_COMMAND); }
 	    optnl '{' cmdbody cmdlast '}' { backend_end(); }
 	| BACKEND STRING		{
@@ -440,7 +497,10 @@ vm	: VM string			{ vm_new($2, lastline); }
 vmbody	: /* empty */
 	| vmbody '\n'
 	| vmbody vmopt '\n'
-	| vmbody error '\n'		{ yyerrok; }
+	| vmbody error '\n'		{
+		yyerrok;
+		curbackend = NULL;
+	}
 	;
 
 /*
@@ -547,39 +607,310 @@ static const struct keyword keywords[] = {
 	{ "wait",	WAIT }
 };
 
+/*
+ * What each statement looks like, where it may stand and, for a block,
+ * what it opens: syntax.c says from it, after a syntax error, what could
+ * have come instead.  The grammar decides what parses, so keep the two
+ * in step when adding a statement.  In a form, a lower-case word is a
+ * keyword, an upper-case one an argument (DOMAIN_NAME reads "a domain
+ * name"), "[ a | b ]" an optional choice and "]*" a group that may
+ * repeat.  syntax_init() checks at the first parse that every keyword
+ * here is in the table above.
+ */
+#define IN_TOP		SYNTAX_TOP
+#define IN_VM		SYNTAX_VM
+#define IN_BACKEND	SYNTAX_BACKEND
+#define IN_POLICY	(IN_TOP | IN_VM)
+
+static const struct syntax_form forms[] = {
+	{ IN_TOP,	"include FILE_NAME", 0, NULL },
+	{ IN_TOP,	"MACRO_NAME = VALUE", 0, "a macro definition" },
+	{ IN_TOP,	"vmctl COMMAND", 0, NULL },
+	{ IN_TOP,	"vmctl timeout DURATION", 0, NULL },
+	{ IN_TOP,	"ssh COMMAND", 0, NULL },
+	{ IN_TOP,	"socket PATH", 0, NULL },
+	{ IN_TOP,	"domain DOMAIN_NAME", 0, NULL },
+	{ IN_TOP,	"vm VM_NAME {", IN_VM, NULL },
+	{ IN_POLICY,	"idle timeout DURATION", 0, NULL },
+	{ IN_POLICY,	"idle timeout never", 0, NULL },
+	{ IN_POLICY,	"boot wait DURATION", 0, NULL },
+	{ IN_POLICY,	"stop wait DURATION", 0, NULL },
+	{ IN_POLICY,	"port NUMBER", 0, NULL },
+	{ IN_POLICY,	"address tap [ interface NUMBER ]*", 0, NULL },
+	{ IN_POLICY,	"address local [ interface NUMBER | prefix NETWORK ]*",
+			    0, NULL },
+	{ IN_POLICY,	"address ADDRESS", 0, NULL },
+	{ IN_POLICY,	"backend vmd", 0, NULL },
+	{ IN_POLICY,	"backend command {", IN_BACKEND, NULL },
+	{ IN_VM,	"alias HOST_NAME", 0, NULL },
+	{ IN_VM,	"autostart COMMAND [ restart [ NUMBER ] ]", 0, NULL },
+	{ IN_BACKEND,	"start COMMAND", 0, NULL },
+	{ IN_BACKEND,	"stop COMMAND", 0, NULL },
+	{ IN_BACKEND,	"force stop COMMAND", 0, NULL },
+	{ IN_BACKEND,	"status COMMAND", 0, NULL }
+};
+
+static const char *
+keyword_name(int token)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(keywords); i++)
+		if (keywords[i].token == token)
+			return (keywords[i].name);
+	return (NULL);
+}
+
+static int
+is_keyword(const char *s)
+{
+	return (lookup(s) != STRING);
+}
+
+/*
+ * After a word in a block, the grammar stops before seeing "=": look
+ * ahead for it, to tell a macro definition from a mistyped keyword.
+ */
+static int
+peek_equals(void)
+{
+	int	 c;
+
+	while ((c = lgetc(0)) == ' ' || c == '\t')
+		;
+	lungetc(c);
+	if (c != EOF)
+		lungetc(' ');
+	return (c == '=');
+}
+
+/*
+ * The innermost block open, as far as the grammar took its "{"; a "}"
+ * the grammar has not taken yet still counts as open.
+ */
+static int
+stmt_where(void)
+{
+	size_t	 i;
+
+	if (yychar == '}' && lastclosed != 0)
+		return (lastclosed);
+	for (i = nbraces; i > 0; i--)
+		if (braces[i - 1] != 0)
+			return (braces[i - 1]);
+	return (IN_TOP);
+}
+
+/* Record a token of the statement being read. */
+static void
+stmt_add(int token)
+{
+	struct syntax_token	*t;
+	const char		*kw;
+
+	if (stmtdone) {
+		nstmt = 0;
+		stmtdone = 0;
+	}
+	/* Between "vm NAME" and its "{" newlines may come. */
+	if (token == '\n' && nstmt > 0 &&
+	    syntax_pending(stmt, nstmt, stmt_where()))
+		return;
+	/* A statement this long is wrong anyway: keep its last token. */
+	t = &stmt[nstmt < STMT_MAX ? nstmt++ : STMT_MAX - 1];
+	t->quoted = 0;
+	if (token == STRING) {
+		t->kind = SYNTAX_WORD;
+		strlcpy(t->text, yylval.v.string, sizeof(t->text));
+		t->quoted = lexquoted;
+	} else if (token == NUMBER) {
+		t->kind = SYNTAX_NUMBER;
+		snprintf(t->text, sizeof(t->text), "%lld", yylval.v.number);
+	} else if ((kw = keyword_name(token)) != NULL) {
+		t->kind = SYNTAX_KEYWORD;
+		strlcpy(t->text, kw, sizeof(t->text));
+	} else if (token == '\n' || token == 0) {
+		t->kind = token == 0 ? SYNTAX_EOF : SYNTAX_END;
+		*t->text = '\0';
+	} else {
+		t->kind = SYNTAX_CHAR;
+		snprintf(t->text, sizeof(t->text), "%c", token);
+	}
+	if (strlen(t->text) == sizeof(t->text) - 1)
+		memcpy(t->text + sizeof(t->text) - 4, "...", 4);
+	if (token == '\n' || token == 0 || token == '{')
+		stmtdone = 1;
+}
+
+/*
+ * A "{" read: the block it opens, from the statement before it, or 0
+ * when the grammar is throwing tokens away after an error.
+ */
+static void
+brace_open(void)
+{
+	int	 kind;
+
+	if ((kind = syntax_opens(stmt, nstmt, stmt_where())) == 0)
+		kind = stmt_where();
+	if (yyerrflag != 0 || bogus > 0)
+		kind = 0;
+	brace_push(kind);
+}
+
+static void
+brace_push(int kind)
+{
+	if (nbraces == BRACE_MAX) {
+		bracesover++;
+		bogus++;
+		return;
+	}
+	braces[nbraces++] = kind;
+	if (kind == 0)
+		bogus++;
+	else
+		blocklexerr = 0;
+}
+
+/* A "}" outside blocks: say which block lost its "{", if one did. */
+static void
+stmt_brace(char *msg, size_t len)
+{
+	if (headless != NULL)
+		snprintf(msg, len, "\"}\" closes no block: vm \"%s\" (line %d) "
+		    "has no \"{\"", headless->name, headless->line);
+	else
+		snprintf(msg, len, "\"}\" closes no block");
+	headless = NULL;
+}
+
+/* A "}" read: 1 if it closes a block the grammar knows of. */
+static int
+brace_close(void)
+{
+	if (bracesover > 0) {
+		bracesover--;
+		bogus--;
+		return (0);
+	}
+	if (nbraces == 0)
+		return (1);
+	if (braces[--nbraces] == 0) {
+		bogus--;
+		return (0);
+	}
+	lastclosed = braces[nbraces];
+	return (1);
+}
+
+static void
+syntax_error(void)
+{
+	char	 msg[1024];
+	int	 where, silent;
+
+	silent = lexerror || bogus > 0;
+	/* A "{" the grammar throws away: its "}" must not close a block. */
+	if (yychar == '{' && nbraces > 0 && braces[nbraces - 1] != 0 &&
+	    bracesover == 0) {
+		braces[nbraces - 1] = 0;
+		bogus++;
+	}
+	if (silent) {
+		errors++;
+		return;
+	}
+	where = stmt_where();
+	if (yychar == 0 && where != IN_TOP) {
+		/* After an error that ate the "}", say nothing more. */
+		if (blocklexerr)
+			errors++;
+		else if (where == IN_BACKEND && curbackend != NULL)
+			blockerror(curbackend->line, "backend command block "
+			    "not closed: \"}\" missing at end of file");
+		else if (curvm != NULL)
+			report(curvm->file, curvm->line, curvm->name,
+			    "block not closed: \"}\" missing at end of file");
+		else
+			report(file->name, lastline, NULL,
+			    "\"}\" missing at end of file");
+		return;
+	}
+	if (nstmt == 1 && stmt[0].kind == SYNTAX_WORD && peek_equals()) {
+		stmt[1].kind = SYNTAX_CHAR;
+		strlcpy(stmt[nstmt++].text, "=", sizeof(stmt[0].text));
+	}
+	if (yychar == '}' && where == IN_TOP)
+		stmt_brace(msg, sizeof(msg));
+	else
+		syntax_explain(stmt, nstmt, where, msg, sizeof(msg));
+	report(file->name, lastline, curvm != NULL ? curvm->name : NULL, "%s",
+	    msg);
+	errfile = file;
+	errline = lastline;
+}
+
+/*
+ * Print an error as file:line: message, escaped for the terminal, the
+ * first showmax of them.
+ */
 static void
 verror(const char *fname, int line, const char *vm, const char *fmt,
     va_list ap)
 {
+	char	 buf[2048], msg[2048], esc[ESCAPE_LEN(2048)];
+
 	errors++;
+	if (showmax < 0 || (showmax > 0 && errors > showmax))
+		return;
 	if (line > 0)
-		fprintf(stderr, "%s:%d: ", fname, line);
+		snprintf(buf, sizeof(buf), "%s:%d: ", fname, line);
 	else
-		fprintf(stderr, "%s: ", fname);
-	if (vm != NULL)
-		fprintf(stderr, "vm \"%s\": ", vm);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+		snprintf(buf, sizeof(buf), "%s: ", fname);
+	if (vm != NULL) {
+		strlcat(buf, "vm \"", sizeof(buf));
+		strlcat(buf, vm, sizeof(buf));
+		strlcat(buf, "\": ", sizeof(buf));
+	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	strlcat(buf, msg, sizeof(buf));
+	fprintf(stderr, "%s\n", escape_str(buf, esc, sizeof(esc)));
 }
 
+static void
+report(const char *fname, int line, const char *vm, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	verror(fname, line, vm, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * An error in a rule or the lexer, or the parser's syntax error.  Only
+ * the first error of a line is reported: the others follow from it.
+ */
 static void
 yyerror(const char *fmt, ...)
 {
 	va_list	 ap;
-	int	 syntax;
 
-	syntax = strcmp(fmt, "syntax error") == 0;
-	/* The lexer already said what is wrong with this token or line. */
-	if ((syntax && lexerror) || (errfile == file && errline == lastline)) {
+	if ((errfile == file && errline == lastline) || bogus > 0) {
 		errors++;
 		return;
 	}
-	if (syntax && ateof)
-		fmt = "syntax error at end of file";
+	if (strcmp(fmt, "syntax error") == 0) {
+		syntax_error();
+		return;
+	}
 	va_start(ap, fmt);
 	verror(file->name, lastline, curvm != NULL ? curvm->name : NULL,
 	    fmt, ap);
 	va_end(ap);
+	errfile = file;
+	errline = lastline;
 }
 
 /*
@@ -591,7 +922,8 @@ lexerr(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	if (errfile == file && errline == lastline) {
+	blocklexerr = 1;
+	if ((errfile == file && errline == lastline) || bogus > 0) {
 		errors++;
 		return;
 	}
@@ -639,6 +971,32 @@ lookup(const char *s)
 	return (kw == NULL ? STRING : kw->token);
 }
 
+/* The next byte of a file, with "\r\n" read as "\n". */
+static int
+file_getc(struct file *f)
+{
+	int	 c, next;
+
+	if (f->nahead > 0)
+		return (f->ahead[--f->nahead]);
+	if ((c = getc(f->stream)) != '\r')
+		return (c);
+	if ((next = getc(f->stream)) == '\n')
+		return ('\n');
+	file_ungetc(f, next);
+	return (c);
+}
+
+static void
+file_ungetc(struct file *f, int c)
+{
+	if (c == EOF)
+		return;
+	if (f->nahead == nitems(f->ahead))
+		fatalx("%s: too far ahead", __func__);
+	f->ahead[f->nahead++] = c;
+}
+
 /*
  * Next character of the current file, after the unget buffer.  A
  * backslash before a newline joins the lines; NUL bytes are reported
@@ -655,7 +1013,7 @@ lgetc(int quoted)
 		return (EOF);
 
 	for (;;) {
-		c = getc(file->stream);
+		c = file_getc(file);
 		if (c == '\0') {
 			lastline = file->lineno;
 			lexerr("NUL byte in file");
@@ -663,10 +1021,9 @@ lgetc(int quoted)
 		}
 		if (c != '\\')
 			return (c);
-		next = getc(file->stream);
+		next = file_getc(file);
 		if (next != '\n') {
-			if (next != EOF)
-				ungetc(next, file->stream);
+			file_ungetc(file, next);
 			return (c);
 		}
 		file->lineno++;
@@ -687,19 +1044,89 @@ lungetc(int c)
 	ungetbuf[ungetpos++] = c;
 }
 
-/* Skip the rest of a line after a lexical error; the newline stays. */
+/*
+ * Skip the rest of a line after a lexical error; the newline stays, and
+ * so does a "}" outside quotes, which likely closes a block.  A "{"
+ * skipped opens a block the grammar never sees.
+ */
 static int
 findeol(void)
 {
-	int	 c;
+	int	 c, quote = 0;
 
 	while ((c = lgetc(0)) != EOF) {
-		if (c == '\n') {
+		if (c == '\n' || (c == '}' && quote == 0)) {
 			lungetc(c);
 			break;
 		}
+		if (c == '{' && quote == 0)
+			brace_push(0);
+		if (quote == 0 && (c == '"' || c == '\''))
+			quote = c;
+		else if (c == quote)
+			quote = 0;
 	}
 	return (ERROR);
+}
+
+/*
+ * A character no token starts with: say which, by its name when it is
+ * a carriage return or a UTF-8 character (typographic quotes come with
+ * text pasted from elsewhere).
+ */
+static int
+unexpected(int c)
+{
+	unsigned char	 seq[5];
+	unsigned int	 cp;
+	size_t		 len, i;
+	int		 next;
+
+	if (c == '\r') {
+		yyerror("unexpected carriage return (0x0d) not followed by a "
+		    "newline");
+		return (findeol());
+	}
+	if (c < 0x80) {
+		if (isprint(c))
+			yyerror("unexpected character \"%c\"", c);
+		else
+			yyerror("unexpected character 0x%02x", c);
+		return (findeol());
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		len = 0;
+	seq[0] = c;
+	cp = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+	for (i = 1; i < len; i++) {
+		if (((next = lgetc(0)) & 0xc0) != 0x80 || next == EOF) {
+			lungetc(next);
+			len = 0;
+			break;
+		}
+		seq[i] = next;
+		cp = (cp << 6) | (next & 0x3f);
+	}
+	if (len == 0) {
+		yyerror("unexpected byte 0x%02x, not UTF-8", c);
+		return (findeol());
+	}
+	seq[len] = '\0';
+	if (cp == 0x2018 || cp == 0x2019 || cp == 0x201c || cp == 0x201d ||
+	    cp == 0xab || cp == 0xbb)
+		yyerror("unexpected character \"%s\" (U+%04X), quote with "
+		    "\" or '", seq, cp);
+	else if (cp == 0xa0)
+		yyerror("unexpected no-break space (U+00A0)");
+	else
+		yyerror("unexpected character \"%s\" (U+%04X)", seq, cp);
+	return (findeol());
 }
 
 static int
@@ -730,12 +1157,32 @@ yylex(void)
 {
 	int	 token;
 
-	lexerror = 0;
-	token = lex();
-	if (token == ERROR)
+	/*
+	 * A block whose "{" the grammar threw away is not seen, up to its
+	 * "}": its statements would only add errors, or land in the
+	 * block around it.  Its newlines keep the grammar in step.
+	 */
+	for (;;) {
+		lexerror = 0;
+		lexquoted = 0;
+		lastclosed = 0;
+		token = lex();
+		if (token == '}' && !brace_close())
+			continue;
+		if (bogus == 0 || token == '\n' || token == 0)
+			break;
+		if (token == '{')
+			brace_open();
+	}
+	if (token == ERROR) {
 		lexerror = 1;
+		blocklexerr = 1;
+	}
 	if (file != NULL)
 		file->lasttok = token;
+	stmt_add(token);
+	if (token == '{')
+		brace_open();
 	return (token);
 }
 
@@ -766,10 +1213,8 @@ lex(void)
 				return ('\n');
 			}
 		}
-		if (file_pop() == EOF) {
-			ateof = 1;
+		if (file_pop() == EOF)
 			return (0);
-		}
 		goto top;
 	}
 
@@ -795,6 +1240,7 @@ lex(void)
 			val = "";
 		}
 		yylval.v.string = lexstr(val);
+		lexquoted = 1;
 		return (STRING);
 	}
 
@@ -828,6 +1274,7 @@ lex(void)
 			lexerr("string too long, at most %d characters",
 			    STRING_MAX - 1);
 		yylval.v.string = lexstr(buf);
+		lexquoted = 1;
 		return (STRING);
 	}
 
@@ -875,11 +1322,7 @@ lex(void)
 		return ('\n');
 	if (c == '=' || c == '{' || c == '}')
 		return (c);
-	if (isprint(c))
-		yyerror("unexpected character \"%c\"", c);
-	else
-		yyerror("unexpected character 0x%02x", c & 0xff);
-	return (findeol());
+	return (unexpected(c));
 }
 
 /*
@@ -887,12 +1330,20 @@ lex(void)
  * the user or root, can change it.
  */
 static int
-file_secrecy(FILE *fp, const char *fname, struct stat *sb)
+file_secrecy(int fd, const char *fname, struct stat *sb)
 {
 	struct stat	 st;
 
-	if (fstat(fileno(fp), &st) == -1) {
+	if (fstat(fd, &st) == -1) {
 		lineerror(fname, 0, "%s", strerror(errno));
+		return (-1);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		lineerror(fname, 0, "a directory, not a regular file");
+		return (-1);
+	}
+	if (S_ISFIFO(st.st_mode)) {
+		lineerror(fname, 0, "a FIFO, not a regular file");
 		return (-1);
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -932,7 +1383,9 @@ file_push(const char *name, const char *from, int included)
 	struct stat	 st;
 	const char	*slash;
 	char		*path;
+	unsigned char	 bom[3];
 	FILE		*fp;
+	int		 fd, flags;
 
 	if (*name == '\0') {
 		if (included)
@@ -949,7 +1402,8 @@ file_push(const char *name, const char *from, int included)
 	} else
 		path = xstrdup(name);
 
-	if ((fp = fopen(path, "r")) == NULL) {
+	/* Non-blocking: opening a FIFO must not wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		if (included)
 			yyerror("include \"%s\": %s", name, strerror(errno));
 		else
@@ -957,13 +1411,21 @@ file_push(const char *name, const char *from, int included)
 		free(path);
 		return (NULL);
 	}
-	if (file_secrecy(fp, path, &st) == -1) {
+	if (file_secrecy(fd, path, &st) == -1) {
 		if (included)
 			yyerror("include \"%s\": refused", name);
-		fclose(fp);
+		close(fd);
 		free(path);
 		return (NULL);
 	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1 ||
+	    (fp = fdopen(fd, "r")) == NULL)
+		fatal("%s: %s", __func__, path);
+	/* A UTF-8 byte order mark, as some editors write, is no text. */
+	if (fread(bom, 1, sizeof(bom), fp) != sizeof(bom) ||
+	    memcmp(bom, "\xef\xbb\xbf", sizeof(bom)) != 0)
+		rewind(fp);
 	TAILQ_FOREACH(f, &files, entry) {
 		if (f->dev == st.st_dev && f->ino == st.st_ino) {
 			yyerror("include \"%s\": include loop", name);
@@ -1012,9 +1474,17 @@ file_pop(void)
 }
 
 static int
+macro_cmp(struct macro *a, struct macro *b)
+{
+	return (strcmp(a->name, b->name));
+}
+
+RB_GENERATE_STATIC(macrotree, macro, entry, macro_cmp)
+
+static int
 macro_set(const char *name, const char *value)
 {
-	struct macro	*m;
+	struct macro	*m, key;
 	const char	*p;
 
 	if (!isalpha((unsigned char)*name) && *name != '_') {
@@ -1027,29 +1497,28 @@ macro_set(const char *name, const char *value)
 			return (-1);
 		}
 	}
-	TAILQ_FOREACH(m, &macros, entry) {
-		if (strcmp(m->name, name) == 0) {
-			free(m->value);
-			m->value = xstrdup(value);
-			return (0);
-		}
+	key.name = (char *)name;
+	if ((m = RB_FIND(macrotree, &macros, &key)) != NULL) {
+		free(m->value);
+		m->value = xstrdup(value);
+		return (0);
 	}
 	m = xcalloc(1, sizeof(*m));
 	m->name = xstrdup(name);
 	m->value = xstrdup(value);
-	TAILQ_INSERT_TAIL(&macros, m, entry);
+	RB_INSERT(macrotree, &macros, m);
 	return (0);
 }
 
 static const char *
 macro_get(const char *name)
 {
-	struct macro	*m;
+	struct macro	*m, key;
 
-	TAILQ_FOREACH(m, &macros, entry)
-		if (strcmp(m->name, name) == 0)
-			return (m->value);
-	return (NULL);
+	key.name = (char *)name;
+	if ((m = RB_FIND(macrotree, &macros, &key)) == NULL)
+		return (NULL);
+	return (m->value);
 }
 
 static void *
@@ -1616,28 +2085,66 @@ config_resolve(struct vmconf *vm)
 		    "the global");
 }
 
+/*
+ * Parse a file into a new config; NULL, after printing every error,
+ * when it has any.
+ */
 struct config *
 parse_config(const char *filename)
 {
+	struct config	*c;
+	int		 nerrors;
+
+	c = parse_config_errors(filename, 0, &nerrors);
+	if (nerrors != 0) {
+		config_free(c);
+		return (NULL);
+	}
+	return (c);
+}
+
+/*
+ * Parse a file into a new config, printing the first maxshow errors (0:
+ * all, -1: none) and counting them in *nerrors.  The config is returned even with
+ * errors, with what did parse and the defaults for the rest, for the
+ * callers that only need a part of it (the control socket of -s).
+ */
+struct config *
+parse_config_errors(const char *filename, int maxshow, int *nerrors)
+{
+	static int	 syntax_ready;
 	struct config	*c;
 	struct vmconf	*vm;
 	struct macro	*m;
 	struct lexstr	*ls;
 
+	if (!syntax_ready) {
+		syntax_init(forms, nitems(forms), is_keyword);
+		syntax_ready = 1;
+	}
 	TAILQ_INIT(&files);
-	TAILQ_INIT(&macros);
+	RB_INIT(&macros);
 	SLIST_INIT(&lexstrs);
 	file = NULL;
 	curvm = NULL;
 	curpol = NULL;
 	curbackend = NULL;
 	errors = 0;
+	showmax = maxshow;
 	lastline = 0;
 	ungetpos = 0;
 	errfile = NULL;
 	errline = 0;
 	lexerror = 0;
-	ateof = 0;
+	lexquoted = 0;
+	blocklexerr = 0;
+	nstmt = 0;
+	stmtdone = 0;
+	nbraces = 0;
+	bracesover = 0;
+	bogus = 0;
+	lastclosed = 0;
+	headless = NULL;
 
 	c = xcalloc(1, sizeof(*c));
 	c->file = xstrdup(filename);
@@ -1648,20 +2155,16 @@ parse_config(const char *filename)
 	policy_init(&c->global);
 	conf = c;
 
-	if (file_push(filename, NULL, 0) == NULL) {
-		config_free(c);
-		conf = NULL;
-		return (NULL);
+	if (file_push(filename, NULL, 0) != NULL) {
+		yyparse();
+		while (file_pop() != EOF)
+			;
+		fclose(file->stream);
+		free(file->name);
+		free(file);
+		file = NULL;
+		config_check();
 	}
-	yyparse();
-	while (file_pop() != EOF)
-		;
-	fclose(file->stream);
-	free(file->name);
-	free(file);
-	file = NULL;
-
-	config_check();
 
 	if (c->vmctl == NULL)
 		c->vmctl = xstrdup(VMCTL_PATH);
@@ -1672,8 +2175,8 @@ parse_config(const char *filename)
 	TAILQ_FOREACH(vm, &c->vms, entry)
 		config_resolve(vm);
 
-	while ((m = TAILQ_FIRST(&macros)) != NULL) {
-		TAILQ_REMOVE(&macros, m, entry);
+	while ((m = RB_ROOT(&macros)) != NULL) {
+		RB_REMOVE(macrotree, &macros, m);
 		free(m->name);
 		free(m->value);
 		free(m);
@@ -1686,12 +2189,11 @@ parse_config(const char *filename)
 	curvm = NULL;
 	curpol = NULL;
 	curbackend = NULL;
+	headless = NULL;
 	backend_clear(&dupbackend);
+	showmax = 0;
 
-	if (errors != 0) {
-		config_free(c);
-		return (NULL);
-	}
+	*nerrors = errors;
 	return (c);
 }
 

@@ -191,11 +191,11 @@ print_config(FILE *fp, struct config *conf)
 	fprintf(fp, "ssh ");
 	print_string(fp, conf->ssh);
 	fputc('\n', fp);
-	if (conf->socket != NULL) {
-		fprintf(fp, "socket ");
-		print_string(fp, conf->socket);
-		fputc('\n', fp);
-	}
+	/* The default as the page writes it: ~ is the user's home. */
+	fprintf(fp, "socket ");
+	print_string(fp, conf->socket != NULL ? conf->socket :
+	    "~/" VMLAUNCH_DIR "/" VMLAUNCH_SOCKET);
+	fputc('\n', fp);
 	TAILQ_FOREACH(d, &conf->domains, entry) {
 		fprintf(fp, "domain ");
 		print_string(fp, d->name);
@@ -216,8 +216,7 @@ print_config(FILE *fp, struct config *conf)
 		default_prefix(&pol.addr_prefix, &pol.addr_prefixlen);
 	}
 	print_policy(fp, &pol, "");
-	if (conf->backend.type == BACKEND_COMMAND)
-		print_backend(fp, &conf->backend, "");
+	print_backend(fp, &conf->backend, "");
 
 	TAILQ_FOREACH(vm, &conf->vms, entry) {
 		fputc('\n', fp);

@@ -33,10 +33,13 @@
 
 #include "vmlaunch.h"
 
-#define EXIT_PROXY_FAIL	255	/* what ssh itself exits with */
+/* The exit statuses, as vmlaunch.1 lists them. */
+#define EXIT_FAIL	1	/* -n, -d, -s: it could not be done */
+#define EXIT_USAGE	2	/* the command line is wrong */
+#define EXIT_PROXY_FAIL	255	/* the ProxyCommand failed, as ssh exits */
 
 static __dead void	usage(void);
-static char		*default_config(void);
+static char		*default_config(char **);
 static int		 parse_port(const char *);
 
 extern char *__progname;
@@ -48,31 +51,35 @@ usage(void)
 	    "usage: %s [-v] [-f file] host [port]\n"
 	    "       %s -n [-v] [-f file] [host [port]]\n"
 	    "       %s -d [-v] [-f file]\n"
-	    "       %s -s [-f file]\n",
-	    __progname, __progname, __progname, __progname);
-	exit(EXIT_PROXY_FAIL);
+	    "       %s -s [-v] [-f file]\n"
+	    "       %s -V\n",
+	    __progname, __progname, __progname, __progname, __progname);
+	exit(EXIT_USAGE);
 }
 
-/* -f file, else ~/.vmlaunch.conf if it exists, else /etc/vmlaunch.conf. */
+/*
+ * ~/.vmlaunch.conf if it exists, else /etc/vmlaunch.conf; NULL when
+ * neither does.  *user is the first, for the message.
+ */
 static char *
-default_config(void)
+default_config(char **user)
 {
 	const char	*home;
 	struct passwd	*pw;
-	char		*path;
 	struct stat	 st;
 
-	if ((home = getenv("HOME")) == NULL || *home == '\0') {
-		if ((pw = getpwuid(getuid())) == NULL)
-			return (strdup(VMLAUNCH_CONF));
-		home = pw->pw_dir;
+	*user = NULL;
+	if ((home = getenv("HOME")) == NULL || *home == '\0')
+		home = (pw = getpwuid(getuid())) != NULL ? pw->pw_dir : NULL;
+	if (home != NULL) {
+		if (asprintf(user, "%s/%s", home, VMLAUNCH_CONF_USER) == -1)
+			err(EXIT_PROXY_FAIL, NULL);
+		if (stat(*user, &st) == 0 || errno != ENOENT)
+			return (*user);
 	}
-	if (asprintf(&path, "%s/%s", home, VMLAUNCH_CONF_USER) == -1)
+	if (stat(VMLAUNCH_CONF, &st) == -1 && errno == ENOENT)
 		return (NULL);
-	if (stat(path, &st) == 0)
-		return (path);
-	free(path);
-	return (strdup(VMLAUNCH_CONF));
+	return (VMLAUNCH_CONF);
 }
 
 static int
@@ -92,12 +99,15 @@ main(int argc, char *argv[])
 {
 	struct config	*conf;
 	struct vmconf	*vm;
-	char		*file = NULL, *abs;
+	char		*file = NULL, *abs, *user = NULL, *sock;
+	const char	*path;
+	char		 esc[1024];
 	const char	*host = NULL;
 	int		 ch, checkonly = 0, daemonmode = 0, status = 0;
-	int		 verbose = 0, port = 22, rc;
+	int		 verbose = 0, port = 22, rc, nerrors, proxy, fail;
+	int		 missing = 0;
 
-	while ((ch = getopt(argc, argv, "df:nsv")) != -1) {
+	while ((ch = getopt(argc, argv, "df:nsvV")) != -1) {
 		switch (ch) {
 		case 'd':
 			daemonmode = 1;
@@ -116,6 +126,9 @@ main(int argc, char *argv[])
 		case 'v':
 			verbose++;
 			break;
+		case 'V':
+			printf("%s %s\n", __progname, VMLAUNCH_VERSION);
+			exit(0);
 		default:
 			usage();
 		}
@@ -131,34 +144,72 @@ main(int argc, char *argv[])
 		usage();
 	if (argc > 2)
 		usage();
+	proxy = !checkonly && !daemonmode && !status;
+	fail = proxy ? EXIT_PROXY_FAIL : EXIT_FAIL;
 	if (argc >= 1) {
 		host = argv[0];
 		if (!config_host_valid(host))
-			errx(checkonly ? 1 : EXIT_PROXY_FAIL,
-			    "invalid host name \"%s\"", host);
+			errx(fail, "invalid host name \"%s\"",
+			    escape_str(host, esc, sizeof(esc)));
 	}
 	if (argc == 2 && (port = parse_port(argv[1])) == -1)
-		errx(checkonly ? 1 : EXIT_PROXY_FAIL,
-		    "invalid port \"%s\"", argv[1]);
+		errx(fail, "invalid port \"%s\"",
+		    escape_str(argv[1], esc, sizeof(esc)));
 
-	if (file == NULL && (file = default_config()) == NULL)
-		err(EXIT_PROXY_FAIL, NULL);
-	/*
-	 * The supervisor reloads it later, from wherever it runs; -n keeps
-	 * the name as given, for its messages.
-	 */
-	if (!checkonly && file[0] != '/' &&
-	    (abs = realpath(file, NULL)) != NULL) {
-		free(file);
-		file = abs;
+	if (file == NULL) {
+		if ((path = default_config(&user)) == NULL) {
+			missing = 1;
+			path = VMLAUNCH_CONF;
+		}
+		if ((file = strdup(path)) == NULL)
+			err(fail, NULL);
 	}
+	if (missing) {
+		/* Nothing to read: say where we looked, and what to do. */
+		if (user != NULL)
+			warnx("no configuration file: neither %s nor %s "
+			    "exists (see vmlaunch.conf(5); check a file with "
+			    "%s -n -f file)", user, VMLAUNCH_CONF, __progname);
+		else
+			warnx("no configuration file: %s does not exist (see "
+			    "vmlaunch.conf(5); check a file with %s -n -f "
+			    "file)", VMLAUNCH_CONF, __progname);
+		nerrors = 1;
+		conf = NULL;
+	} else {
+		/*
+		 * The supervisor reloads it later, from wherever it runs;
+		 * -n keeps the name as given, for its messages.
+		 */
+		if (!checkonly && file[0] != '/' &&
+		    (abs = realpath(file, NULL)) != NULL) {
+			free(file);
+			file = abs;
+		}
+		/* ssh shows what a ProxyCommand prints: the first error. */
+		conf = parse_config_errors(file, proxy ? 1 : 0, &nerrors);
+	}
+	free(user);
 
-	if ((conf = parse_config(file)) == NULL) {
-		if (checkonly)
-			exit(1);
-		errx(EXIT_PROXY_FAIL, "%s: invalid configuration", file);
+	/* What was not done, after the errors that say why. */
+	if (nerrors > 0 && !status) {
+		escape_str(file, esc, sizeof(esc));
+		if (proxy && missing)
+			fprintf(stderr, "%s: %s: not started\n", __progname,
+			    host);
+		else if (proxy && nerrors == 1)
+			fprintf(stderr, "%s: %s: not started, %s has an "
+			    "error\n", __progname, host, esc);
+		else if (proxy)
+			fprintf(stderr, "%s: %s: not started, %s has %d errors "
+			    "(%s -n -f %s shows all)\n", __progname, host, esc,
+			    nerrors, __progname, esc);
+		else if (daemonmode)
+			fprintf(stderr, "%s: the supervisor is not started\n",
+			    __progname);
+		config_free(conf);
+		exit(fail);
 	}
-	free(file);
 
 	if (checkonly) {
 		/* The file is read: what is left is printing (stdio). */
@@ -168,7 +219,7 @@ main(int argc, char *argv[])
 				fprintf(stderr, "%s: %s: no vm matches this "
 				    "host\n", __progname, host);
 				config_free(conf);
-				exit(1);
+				exit(EXIT_FAIL);
 			}
 			printf("# %s port %d: vm \"%s\", guest port %d\n",
 			    host, port, vm->name,
@@ -182,6 +233,14 @@ main(int argc, char *argv[])
 	}
 
 	if (status) {
+		/* A broken file still names the socket, or the default. */
+		if (conf == NULL)
+			conf = parse_config_errors(file, -1, &rc);
+		if (verbose && (sock = config_socket_path(conf)) != NULL) {
+			fprintf(stderr, "%s: configuration %s, control socket "
+			    "%s\n", __progname, file, sock);
+			free(sock);
+		}
 		/*
 		 * sandbox.c unveils what -s may see.  rpath: lstat and
 		 * access of the socket's directory; getpw: getpwuid for it
@@ -193,7 +252,7 @@ main(int argc, char *argv[])
 		log_init(1, LOG_USER);
 		sandbox_status(conf);
 		osdep_pledge("stdio rpath getpw unix proc exec", NULL);
-		rc = client_status(conf);
+		rc = client_status(conf, nerrors > 0);
 		config_free(conf);
 		exit(rc);
 	}

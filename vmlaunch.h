@@ -323,6 +323,7 @@ long long	 now_ms(void);
 
 /* parse.y */
 struct config	*parse_config(const char *);
+struct config	*parse_config_errors(const char *, int, int *);
 void		 config_free(struct config *);
 struct vmconf	*config_find_vm(struct config *, const char *);
 struct vmconf	*config_lookup_host(struct config *, const char *);
@@ -589,10 +590,50 @@ void		 autostart_shutdown(void);
 
 /* client.c */
 int		 client_main(struct config *, const char *, int, int);
-int		 client_status(struct config *);
+int		 client_status(struct config *, int);
 
 /* proxy.c */
 int		 proxy_relay(int, int, int, char *, size_t);
+
+/* syntax.c */
+#define SYNTAX_TOP	0x01		/* outside blocks */
+#define SYNTAX_VM	0x02		/* in a vm block */
+#define SYNTAX_BACKEND	0x04		/* in a backend command block */
+
+/* A statement's form, where it may stand, the block its "{" opens. */
+struct syntax_form {
+	int			 where;
+	const char		*text;
+	int			 opens;
+	const char		*label;		/* if not its first word */
+};
+
+enum syntax_kind {
+	SYNTAX_KEYWORD,
+	SYNTAX_WORD,
+	SYNTAX_NUMBER,
+	SYNTAX_CHAR,		/* "{", "}", "=" */
+	SYNTAX_END,		/* newline or ";" */
+	SYNTAX_EOF
+};
+
+/* A token of the statement, as written (cut to fit). */
+struct syntax_token {
+	enum syntax_kind	 kind;
+	int			 quoted;	/* a quoted string or a macro */
+	char			 text[48];
+};
+
+void		 syntax_init(const struct syntax_form *, size_t,
+		    int (*)(const char *));
+int		 syntax_opens(const struct syntax_token *, size_t, int);
+int		 syntax_pending(const struct syntax_token *, size_t, int);
+void		 syntax_explain(const struct syntax_token *, size_t, int,
+		    char *, size_t);
+
+/* escape.c */
+#define ESCAPE_LEN(n)	((n) * 4 + 1)	/* room for n bytes escaped */
+char		*escape_str(const char *, char *, size_t);
 
 /* sandbox.c */
 void		 sandbox_supervisor(struct config *);

@@ -13,6 +13,11 @@
 #define __dead		__attribute__((__noreturn__))
 #endif
 
+/* sys/tree.h's RB_GENERATE_STATIC marks its functions with it. */
+#ifndef __unused
+#define __unused	__attribute__((__unused__))
+#endif
+
 #ifndef WAIT_ANY
 #define WAIT_ANY	(-1)
 #endif

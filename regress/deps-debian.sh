@@ -14,6 +14,7 @@ PKGS="
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	clang libclang-rt-14-dev valgrind strace linux-perf
 	libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu
+	debootstrap
 "
 # libvirt: the daemon, its QEMU driver and virsh, for the libvirt tier's
 # private libvirtd (regress/libvirtlib.sh).  Not libvirt-daemon-system:

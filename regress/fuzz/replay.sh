@@ -30,10 +30,11 @@ FLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
     -fno-sanitize-recover=all -I$TOP -D_GNU_SOURCE $OSCFLAGS"
 # shellcheck disable=SC2086
 $CC $FLAGS -o "$B/replay-config" regress/fuzz/standalone.c \
-    regress/fuzz/fuzz_config.c "$B/parse.c" printconf.c log.c $OSLIBS &&
+    regress/fuzz/fuzz_config.c "$B/parse.c" syntax.c printconf.c log.c \
+    escape.c $OSLIBS &&
 $CC $FLAGS -o "$B/replay-control" regress/fuzz/standalone.c \
-    regress/fuzz/fuzz_control.c control.c buf.c "$B/parse.c" log.c \
-    $OSLIBS || { echo "replay: build failed"; echo "0 passed, 1 failed"; exit 1; }
+    regress/fuzz/fuzz_control.c control.c buf.c "$B/parse.c" syntax.c \
+    log.c escape.c $OSLIBS || { echo "replay: build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 npass=0 nfail=0
 for f in regress/fuzz/crashers/*; do

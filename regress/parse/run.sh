@@ -4,7 +4,8 @@
 # -n HOST [PORT] when its first line is "# regress-args: HOST [PORT]")
 # and its stdout, stderr and exit status compared with NAME.ok.  Then
 # the round trip of every valid case, the shipped examples, the EXAMPLES
-# of the man pages, and the refusal of files others could change.
+# of the man pages (and vmlaunch.1's "vmlaunch -n HOST" output), and the
+# refusal of files others could change or that are not regular files.
 #
 # usage: [VMLAUNCH=path] [REGRESS_UPDATE=1] sh run.sh [case ...]
 # REGRESS_UPDATE=1 rewrites the .ok files: read the diff before committing.
@@ -133,6 +134,32 @@ for man in vmlaunch.conf.5 vmlaunch.1; do
 	fi
 done
 
+# vmlaunch.1 shows "$ vmlaunch -n HOST" and its output: it must be what
+# vmlaunch prints for the page's own configuration example.
+awk -v out="$tmp/page" '
+	/^\.Sh / { ex = ($2 == "EXAMPLES") }
+	ex && /^\.Bd -literal/ { n++; f = out "." n; printf "" > f; inbd = 1; next }
+	inbd && /^\.Ed/ { inbd = 0; close(f); next }
+	inbd { gsub(/\\e/, "\\"); gsub(/\\&/, ""); print > f }
+' "$top/vmlaunch.1"
+pageconf=$(grep -l '^vm ' "$tmp"/page.* | head -n 1)
+pagecmd=$(grep -l '^\$ vmlaunch -n [a-z]' "$tmp"/page.* | head -n 1)
+if [ -n "$pageconf" ] && [ -n "$pagecmd" ]; then
+	chmod 600 "$pageconf"
+	host=$(sed -n 's/^\$ vmlaunch -n //p' "$pagecmd")
+	sed 1d "$pagecmd" >"$tmp/page.want"
+	# shellcheck disable=SC2086
+	"$VMLAUNCH" -n -f "$pageconf" $host >"$tmp/page.got" 2>"$tmp/err"
+	cat "$tmp/err" >>"$tmp/page.got"
+	if diff -u "$tmp/page.want" "$tmp/page.got"; then
+		ok
+	else
+		not_ok "vmlaunch.1: the output of \"vmlaunch -n $host\""
+	fi
+else
+	not_ok "vmlaunch.1: no \"\$ vmlaunch -n HOST\" example found"
+fi
+
 # Refusals: a file others may change is not read.  Run from $tmp so the
 # messages name the file as given.
 secrecy() {
@@ -175,6 +202,27 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 else
 	echo "skipped: owned by another user (needs root and user nobody)"
 fi
+
+# Not a regular file: refused before a byte is read (reading a FIFO
+# used to wait for a writer forever), the main file as an included one.
+refused() {	# label file want
+	(cd "$tmp" && timeout 10 "$VMLAUNCH" -n -f "$2") >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 1 ] && [ "$(cat "$tmp/out")" = "$3" ]; then
+		ok
+	else
+		echo "expected: $3"
+		echo "got (exit $rc): $(cat "$tmp/out")"
+		not_ok "not a regular file: $1"
+	fi
+}
+mkfifo "$tmp/fifo.conf"
+mkdir "$tmp/dir.conf"
+refused "FIFO" fifo.conf "fifo.conf: a FIFO, not a regular file"
+refused "directory" dir.conf "dir.conf: a directory, not a regular file"
+printf 'include "fifo.conf"\n' >"$tmp/secret.conf"
+refused "included FIFO" secret.conf "fifo.conf: a FIFO, not a regular file
+secret.conf:1: include \"fifo.conf\": refused"
 
 # A missing file is named, with the reason.
 (cd "$tmp" && "$VMLAUNCH" -n -f missing.conf) >"$tmp/out" 2>&1
