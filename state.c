@@ -168,6 +168,19 @@ state_clear(const char *name)
 	state_save();
 }
 
+/*
+ * A predecessor began starting this VM and it is not decided yet: its
+ * vmctl may still be under way, so no second start.
+ */
+int
+state_starting(const char *name)
+{
+	struct state_rec	*r;
+
+	return ((r = state_find(name)) != NULL && r->pending &&
+	    r->phase == STATE_STARTING);
+}
+
 /* Records of a predecessor still undecided: something to watch. */
 int
 state_pending(void)

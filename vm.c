@@ -68,6 +68,7 @@
 #define STOP_POLL_INTERVAL	500	/* ms: status while stopping */
 #define STOP_POLL_FIRST		100	/* ms after the stop returned */
 #define RECHECK_INTERVAL	500	/* ms: a second opinion */
+#define STARTING_RECHECK	1000	/* ms: a predecessor's start may come */
 #define ABSENT_GRACE		3000	/* ms: a new VM may be missing */
 #define RESUME_GRACE		5000	/* ms: sessions of a dead supervisor
 					   come back within this */
@@ -114,6 +115,7 @@ struct vm {
 	int			 odd;		/* answers in a row that say
 						   it is gone */
 	int			 start_unsure;	/* a start failed, not refused */
+	int			 abandoned;	/* exiting, its stop left undone */
 	enum stop_kind		 stop;
 	struct sessionlist	 sessions;
 	struct backend_req	*req;
@@ -634,6 +636,14 @@ vm_check_done(const struct backend_result *res, void *arg)
 		}
 		vm_set_state(vm, VM_STOPPED);
 		vm_fail_noboot(vm);
+		if (vm_count(vm, SESSION_WAITING) > 0 &&
+		    state_starting(vm->name)) {
+			log_info("vm %s: a previous supervisor's start may "
+			    "still be under way; looking again", vm->name);
+			vm_set_state(vm, VM_CHECKING);
+			timer_ms(&vm->ev_poll, STARTING_RECHECK);
+			goto done;
+		}
 		if (vm_count(vm, SESSION_WAITING) > 0)
 			vm_start(vm);
 		goto done;
@@ -1018,6 +1028,23 @@ vm_stop_deadline(struct vm *vm)
 		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
 		return;
 	}
+	if (vm_down) {
+		/*
+		 * Exiting, and the stop does not finish: the state file says
+		 * it was stopping, so the next supervisor finishes it.
+		 */
+		log_warnx("vm %s: still %s after a forced stop; leaving it "
+		    "to the next supervisor", vm->name,
+		    vmd_state_name(vm->vmd));
+		evtimer_del(&vm->ev_poll);
+		backend_cancel(vm->watch);
+		vm->watch = NULL;
+		backend_cancel(vm->req);
+		vm->req = NULL;
+		vm->abandoned = 1;
+		supervisor_check_exit();
+		return;
+	}
 	log_warnx("vm %s: still %s after a forced stop; trying again in %s",
 	    vm->name, vmd_state_name(vm->vmd), d);
 	vm_fail_waiters(vm, "vm did not stop");
@@ -1369,7 +1396,8 @@ vm_busy(void)
 
 	TAILQ_FOREACH(vm, &vms, entry) {
 		if (vm_down) {
-			if (vm->owned && vm->state == VM_STOPPING)
+			if (vm->owned && vm->state == VM_STOPPING &&
+			    !vm->abandoned)
 				return (1);
 			continue;
 		}

@@ -208,10 +208,12 @@ main(int argc, char *argv[])
 			fprintf(stderr, "%s: the supervisor is not started\n",
 			    __progname);
 		config_free(conf);
+		free(file);
 		exit(fail);
 	}
 
 	if (checkonly) {
+		free(file);
 		/* The file is read: what is left is printing (stdio). */
 		osdep_pledge("stdio", NULL);
 		if (host != NULL) {
@@ -241,6 +243,7 @@ main(int argc, char *argv[])
 			    "%s\n", __progname, file, sock);
 			free(sock);
 		}
+		free(file);
 		/*
 		 * sandbox.c unveils what -s may see.  rpath: lstat and
 		 * access of the socket's directory; getpw: getpwuid for it
@@ -257,6 +260,7 @@ main(int argc, char *argv[])
 		exit(rc);
 	}
 
+	free(file);
 	if (daemonmode) {
 		log_init(1, LOG_DAEMON);
 		log_setverbose(verbose);

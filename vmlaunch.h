@@ -523,6 +523,7 @@ void		 state_set(const char *, enum state_phase, int, unsigned int);
 void		 state_clear(const char *);
 void		 state_adopt(void);
 int		 state_pending(void);
+int		 state_starting(const char *);
 void		 state_shutdown(void);
 
 /* vm.c: a state machine per VM, and the sessions that use it */

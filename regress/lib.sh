@@ -413,6 +413,28 @@ log_ms() {
 	    (1${_s} - 100) * 1000 + (1${_ms} - 1000) ))
 }
 
+# supervisor_takeover: a foreground supervisor (as supervisor_start),
+# after killing whichever one runs now.  The open sessions' clients start
+# a new one as soon as theirs is gone, so this may take a few tries.
+supervisor_takeover() {
+	_try=0
+	while [ $_try -lt 20 ]; do
+		_try=$((_try + 1))
+		if _sp=$(supervisor_pid); then
+			kill -9 "$_sp"
+			wait_for 10 not alive "$_sp"
+		fi
+		echo "=== $(date +%T) supervisor start (takeover)" >>"$SUPLOG"
+		"$VMLAUNCH" -d -v -f "$CONF" 2>>"$SUPLOG" &
+		SUP_PID=$!
+		register_pid $SUP_PID
+		wait_for 10 sup_socket_or_dead
+		alive $SUP_PID && return 0
+		wait "$SUP_PID" 2>/dev/null
+	done
+	fail "no foreground supervisor after $_try tries"
+}
+
 sup_socket_or_dead() {
 	sock_accepts || ! alive $SUP_PID
 }
