@@ -25,16 +25,16 @@
  * moves pages straight from one to the other with splice(2): no pipe of
  * ours in between, no byte through user space.  osdep_splice fails with
  * ENOSYS where there is no splice and EINVAL for other file types, and
- * the direction falls back to copying; stdin a file, a tty or a socket is
- * copied from the start.
+ * the direction falls back to copying; a stdin or stdout that is a file,
+ * a tty or a socket is copied from the start.
  *
- * A splice call asks for more than any pipe holds, so one call empties or
- * fills the pipe; after a call that moved less than it asked, the relay
- * polls before it calls again.  The call woke ssh, which now holds the
- * pipe's lock while it copies into (or out of) the pipe: calling again at
- * once would only find the pipe empty (or full) after waiting for that
- * lock, and the kernel waits for a lock whose owner runs by spinning, on
- * the relay's CPU time (bench/README.md has the figures).
+ * A splice call asks for more than any pipe holds, so one call moves all
+ * the pipe holds (or has room for); after a call that moved less than it
+ * asked, the relay polls before it calls again.  The call woke ssh, which
+ * now holds the pipe's lock while it copies into (or out of) the pipe:
+ * calling again at once would only find the pipe empty (or full) after
+ * waiting for that lock, and the kernel waits for a lock whose owner runs
+ * by spinning, on the relay's CPU time (bench/README.md has the figures).
  *
  * Backpressure: a side is read only while the buffer toward its peer has
  * room, or, for splice, while the destination was last seen writable.
