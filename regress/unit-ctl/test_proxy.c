@@ -35,6 +35,7 @@
 #define CHUNK		(128 * 1024)
 
 static int	failures;
+static int	have_splice;	/* the platform has splice(2) */
 
 #define CHECK(cond, name, ...) do {					\
 	if (cond)							\
@@ -359,8 +360,8 @@ test_bulk(const char *name, size_t size, int tcp, enum end in, int nosplice)
 	waitpid(w2, &wst2, 0);
 	close(gs[1]);
 	close(outp[0]);
-	wantup = in == END_PIPE && !nosplice ? size : 0;
-	wantdown = nosplice ? 0 : size;
+	wantup = in == END_PIPE && have_splice && !nosplice ? size : 0;
+	wantdown = have_splice && !nosplice ? size : 0;
 	CHECK(st == 0 && !s[0].bad && !s[1].bad && s[0].got == size &&
 	    s[1].got == size && relay_ok(wait_deadline(relay, 10000, NULL)) &&
 	    scratch_splice->bytes[0] == wantup &&
@@ -554,9 +555,10 @@ test_trickle(int up)
 	}
 	close(inp[1]);
 	shutdown(gs[1], SHUT_WR);
+	/* Without splice (OpenBSD) only the bytes are checked. */
 	CHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)) &&
-	    scratch_splice->bytes[d] == 64 * sizeof(piece) &&
-	    scratch_splice->again[d] == 0 && scratch_splice->short_ask[d] == 0,
+	    (!have_splice || (scratch_splice->bytes[d] == 64 * sizeof(piece) &&
+	    scratch_splice->again[d] == 0 && scratch_splice->short_ask[d] == 0)),
 	    name, "ok %d, %zu calls, %zu bytes, %zu EAGAIN, %zu asking less "
 	    "than the pipe", ok, scratch_splice->calls[d],
 	    scratch_splice->bytes[d], scratch_splice->again[d],
@@ -764,6 +766,27 @@ bench(void)
 					bench_one(tcp, ns, up, size);
 }
 
+/*
+ * Whether osdep_splice moves a byte from a pipe to a socket here.  In a
+ * child: scratch.c's osdep_splice reads VMLAUNCH_NOSPLICE once a process.
+ */
+static int
+splice_probe(void)
+{
+	int	 p[2], sv[2], status;
+	pid_t	 pid;
+
+	if ((pid = fork()) == 0) {
+		if (pipe(p) == -1 ||
+		    socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
+		    write(p[1], "x", 1) != 1)
+			_exit(1);
+		_exit(osdep_splice(p[0], sv[0], 1) == 1 ? 0 : 1);
+	}
+	return (pid != -1 && waitpid(pid, &status, 0) == pid &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -782,6 +805,8 @@ main(int argc, char *argv[])
 		perror("mmap");
 		return (1);
 	}
+	if (!(have_splice = splice_probe()))
+		printf("# no splice here: the relay copies every byte\n");
 	for (tcp = 0; tcp < 2; tcp++) {
 		for (ns = 0; ns < 2; ns++) {
 			char	 name[128];
