@@ -20,12 +20,24 @@
  * on (EOF on stdin -> shutdown(SHUT_WR) on the socket; EOF on the socket
  * -> stdout closed).  One poll(2) loop over non-blocking descriptors.
  *
- * Each direction either copies through its own buffer or, between a pipe
- * and a socket, moves pages with splice(2) (osdep_splice; ENOSYS where
- * there is none, EINVAL for other file types, and the direction falls
- * back to copying).  Backpressure: a side is read only while the buffer
- * toward its peer has room, or, for splice, while the destination was
- * last seen writable.
+ * Each direction either copies through its own buffer or, when one end
+ * is a pipe and the other the socket (ssh gives a ProxyCommand pipes),
+ * moves pages straight from one to the other with splice(2): no pipe of
+ * ours in between, no byte through user space.  osdep_splice fails with
+ * ENOSYS where there is no splice and EINVAL for other file types, and
+ * the direction falls back to copying; a stdin or stdout that is a file,
+ * a tty or a socket is copied from the start.
+ *
+ * A splice call asks for more than any pipe holds, so one call moves all
+ * the pipe holds (or has room for); after a call that moved less than it
+ * asked, the relay polls before it calls again.  The call woke ssh, which
+ * now holds the pipe's lock while it copies into (or out of) the pipe:
+ * calling again at once would only find the pipe empty (or full) after
+ * waiting for that lock, and the kernel waits for a lock whose owner runs
+ * by spinning, on the relay's CPU time (bench/README.md has the figures).
+ *
+ * Backpressure: a side is read only while the buffer toward its peer has
+ * room, or, for splice, while the destination was last seen writable.
  */
 
 #include <sys/types.h>
@@ -42,6 +54,7 @@
 #include "vmlaunch.h"
 
 #define PROXY_BUFSIZE	(256 * 1024)
+#define PROXY_SPLICEMAX	(64 * 1024 * 1024) /* more than a pipe holds */
 #define PROXY_STALLS	64	/* splice rounds moving nothing, then copy */
 
 enum { PFD_IN, PFD_OUT, PFD_SOCK, PFD_MAX };
@@ -163,18 +176,26 @@ proxy_splice(struct proxy_dir *d, struct pollfd *pfd, char *err,
 
 	for (;;) {
 		n = osdep_splice(pfd[d->src].fd, pfd[d->dst].fd,
-		    PROXY_BUFSIZE);
-		if (n > 0) {
-			moved += n;
+		    PROXY_SPLICEMAX);
+		if (n == -1 && errno == EINTR)
 			continue;
-		}
-		if (n == 0) {
-			proxy_finish(d, pfd);
-			return (0);
-		}
-		if (errno == EINTR)
-			continue;
-		break;
+		if (n != PROXY_SPLICEMAX)
+			break;
+		moved += n;
+	}
+	if (n == 0) {
+		proxy_finish(d, pfd);
+		return (0);
+	}
+	if (n > 0) {
+		/*
+		 * src ran dry or dst filled up: poll before the next call
+		 * (see the top).  Wait for src; had dst filled up, the next
+		 * call fails with EAGAIN and we wait for dst.
+		 */
+		d->blocked = 0;
+		d->stalls = 0;
+		return (0);
 	}
 	switch (errno) {
 	case EAGAIN:

@@ -7,7 +7,8 @@ the private directory and raises the fd limit:
 
 Environment knobs (defaults in brackets): BENCH_GIB [1] GiB per
 direction and run, BENCH_TPUT_REPS [5], BENCH_TTFB_REPS [300],
-BENCH_SSH_REPS [30], BENCH_BOOTS [24], BENCH_IDLE_SECS [60],
+BENCH_SSH_REPS [30], BENCH_SSH_MIB [256] MiB per direction and run through
+ssh, BENCH_BOOTS [24], BENCH_IDLE_SECS [60],
 BENCH_SESSIONS [1000], BENCH_VMS [100], BENCH_COLD [100], BENCH_CONFIG_CAP [15] s,
 BENCH_ONLY (comma list of: config,tput,warm,ready,idle,scale).
 Samples and extra figures: TMPDIR/results.json (KEEP=1 keeps TMPDIR).
@@ -40,6 +41,7 @@ VMD = os.path.join(T, "vmd")
 CONF = os.path.join(T, "vmlaunch.conf")
 CONF1 = os.path.join(T, "one-vm.conf")
 SSHCFG = os.path.join(T, "ssh_config")
+CPUFILE = os.path.join(T, "relay.cpu")
 BANNER = b"SSH-2.0-bench\r\n"
 GIB = 1 << 30
 
@@ -52,6 +54,7 @@ NBYTES = int(knob("BENCH_GIB", 1.0) * GIB)
 TPUT_REPS = knob("BENCH_TPUT_REPS", 5)
 TTFB_REPS = knob("BENCH_TTFB_REPS", 300)
 SSH_REPS = knob("BENCH_SSH_REPS", 30)
+SSH_BYTES = knob("BENCH_SSH_MIB", 256) << 20
 BOOTS = knob("BENCH_BOOTS", 24)
 IDLE_SECS = knob("BENCH_IDLE_SECS", 60)
 SESSIONS = knob("BENCH_SESSIONS", 1000)
@@ -266,13 +269,22 @@ def setup():
     os.chmod(CONF1, 0o600)
 
     with open(SSHCFG, "w") as f:
+        # *.cpu: the same, with the relay's CPU time written to CPUFILE.
         f.write("Host sshvm.vm\n\tProxyCommand %s -f %s %%h %%p\n"
                 "Host sshvm.nc\n\tProxyCommand nc 127.0.0.1 %d\n"
+                "Host vm.cpu\n\tProxyCommand %s rusage %s %s -f %s "
+                "sshvm.vm %%p\n"
+                "Host nc.cpu\n\tProxyCommand %s rusage %s nc 127.0.0.1 %d\n"
+                "Host socat.cpu\n\tProxyCommand %s rusage %s socat - "
+                "TCP:127.0.0.1:%d\n"
                 "Host *\n\tUser %s\n\tPort %d\n\tIdentityFile %s/id\n"
                 "\tIdentitiesOnly yes\n\tStrictHostKeyChecking no\n"
                 "\tUserKnownHostsFile /dev/null\n\tBatchMode yes\n"
                 "\tLogLevel ERROR\n\tControlMaster no\n\tControlPath none\n"
                 % (VMLAUNCH, CONF, P["sshvm"],
+                   BLAST, CPUFILE, VMLAUNCH, CONF,
+                   BLAST, CPUFILE, P["sshvm"],
+                   BLAST, CPUFILE, P["sshvm"],
                    subprocess.check_output(["id", "-un"], text=True).strip(),
                    P["sshvm"], T))
 
@@ -424,17 +436,29 @@ def bench_config():
 
 # --- 1. relay throughput --------------------------------------------------
 
-def relay_run(cmd, direction):
+def on_cpu(cpu):
+    """Popen keywords that run the process on one CPU only (None: any)."""
+    if cpu is None:
+        return {}
+    return {"preexec_fn": lambda: os.sched_setaffinity(0, {cpu})}
+
+
+def relay_run(cmd, direction, pinned=False):
+    """One transfer through cmd.  pinned: the ends (writer, guest, reader)
+    on CPU 0 and the relay on CPU 1, as when ssh runs on a core of its own
+    beside the ProxyCommand."""
+    ends, mid = (0, 1) if pinned else (None, None)
     srv = spawn([BLAST, "serve", str(P["tput"]), direction, str(NBYTES)],
-                stdout=subprocess.PIPE)
+                stdout=subprocess.PIPE, **on_cpu(ends))
     if srv.stdout.readline().strip() != b"listening":
         raise RuntimeError("blast serve did not listen")
     if direction == "up":
-        src = spawn([BLAST, "src", str(NBYTES)], stdout=subprocess.PIPE)
+        src = spawn([BLAST, "src", str(NBYTES)], stdout=subprocess.PIPE,
+                    **on_cpu(ends))
         snk = spawn([BLAST, "sink", "0"], stdin=subprocess.PIPE)
         t0 = time.monotonic()
         relay = spawn(cmd, stdin=src.stdout, stdout=snk.stdin,
-                      stderr=subprocess.DEVNULL)
+                      stderr=subprocess.DEVNULL, **on_cpu(mid))
         src.stdout.close()
         snk.stdin.close()
         srv.wait(timeout=120)
@@ -445,11 +469,11 @@ def relay_run(cmd, direction):
         ok = srv.returncode == 0
     else:
         snk = spawn([BLAST, "sink", str(NBYTES + len(BANNER))],
-                    stdin=subprocess.PIPE)
+                    stdin=subprocess.PIPE, **on_cpu(ends))
         hold_r, hold_w = os.pipe()
         t0 = time.monotonic()
         relay = spawn(cmd, stdin=hold_r, stdout=snk.stdin,
-                      stderr=subprocess.DEVNULL)
+                      stderr=subprocess.DEVNULL, **on_cpu(mid))
         os.close(hold_r)
         snk.stdin.close()
         snk.wait(timeout=120)
@@ -465,6 +489,47 @@ def relay_run(cmd, direction):
             cpu * GIB / NBYTES, "wall": t1 - t0}
 
 
+def ssh_run(host, direction):
+    """One session through ssh, ProxyCommand under blast rusage: the
+    session's MB/s (login included) and the relay's CPU seconds."""
+    try:
+        os.unlink(CPUFILE)
+    except FileNotFoundError:
+        pass
+    ssh = ["ssh", "-F", SSHCFG, host]
+    t0 = time.monotonic()
+    if direction == "up":
+        src = spawn([BLAST, "src", str(SSH_BYTES)], stdout=subprocess.PIPE)
+        r = spawn(ssh + ["cat >/dev/null"], stdin=src.stdout,
+                  stderr=subprocess.PIPE)
+        src.stdout.close()
+        err = r.communicate(timeout=300)[1]
+        src.wait(timeout=10)
+        ok = r.returncode == 0 and src.returncode == 0
+    else:
+        snk = spawn([BLAST, "sink", str(SSH_BYTES)], stdin=subprocess.PIPE)
+        r = spawn(ssh + ["head -c %d /dev/zero" % SSH_BYTES],
+                  stdin=subprocess.DEVNULL, stdout=snk.stdin,
+                  stderr=subprocess.PIPE)
+        snk.stdin.close()
+        err = r.communicate(timeout=300)[1]
+        snk.wait(timeout=10)
+        ok = r.returncode == 0 and snk.returncode == 0
+    t1 = time.monotonic()
+    if not ok:
+        raise RuntimeError("ssh %s %s: %s" % (host, direction, err[-300:]))
+    # ssh ends with SIGHUP to its ProxyCommand; the CPU time follows.
+    end = time.monotonic() + 10
+    while not os.path.exists(CPUFILE) or os.path.getsize(CPUFILE) == 0:
+        if time.monotonic() > end:
+            raise RuntimeError("ssh %s: no relay CPU time" % host)
+        time.sleep(0.01)
+    with open(CPUFILE) as f:
+        cpu = float(f.read())
+    return {"mbs": SSH_BYTES / (t1 - t0) / 1e6,
+            "cpu_per_gib": cpu * GIB / SSH_BYTES, "wall": t1 - t0}
+
+
 def bench_tput():
     tools = {
         "vmlaunch": [VMLAUNCH, "-f", CONF, "tput.vm", "22"],
@@ -477,12 +542,27 @@ def bench_tput():
     relay_run(tools["vmlaunch"], "down")
     NBYTES = saved
     res = {}
-    for direction in ("up", "down"):
+    kinds = ["up", "down"]
+    if len(os.sched_getaffinity(0)) >= 2:
+        kinds += ["pinned up", "pinned down"]
+    for kind in kinds:
         for t in tools:
-            res[(t, direction)] = []
+            res[(t, kind)] = []
         for _ in range(TPUT_REPS):
             for t, cmd in tools.items():
-                res[(t, direction)].append(relay_run(cmd, direction))
+                res[(t, kind)].append(relay_run(cmd, kind.split()[-1],
+                                                kind.startswith("pinned")))
+    # The same relays run by ssh: a real writer (ssh writes its packets
+    # a few at a time) and a real reader.  The sshvm guest is a real sshd.
+    hosts = {"vmlaunch": "vm.cpu", "nc": "nc.cpu", "socat": "socat.cpu"}
+    ssh_run("vm.cpu", "down")           # boots the VM
+    for direction in ("up", "down"):
+        for t in tools:
+            res[(t, "ssh " + direction)] = []
+        for _ in range(TPUT_REPS):
+            for t in tools:
+                res[(t, "ssh " + direction)].append(
+                    ssh_run(hosts[t], direction))
     out = {}
     for (t, d), runs in res.items():
         out["%s %s" % (t, d)] = {
@@ -490,23 +570,23 @@ def bench_tput():
             "cpu_per_gib": statistics.median(r["cpu_per_gib"] for r in runs),
             "runs": runs}
     results["tput"] = out
-    names = {"up": "pipe->socket", "down": "socket->pipe"}
-    for d in ("up", "down"):
+    names = {"up": "up, pipe->socket", "down": "down, socket->pipe",
+             "pinned up": "up, relay alone on CPU 1",
+             "pinned down": "down, relay alone on CPU 1",
+             "ssh up": "up through ssh", "ssh down": "down through ssh"}
+    for d in kinds + ["ssh up", "ssh down"]:
         v = out["vmlaunch " + d]
-        alts = {t: out["%s %s" % (t, d)] for t in ("nc", "socat")}
-        fast = max(alts, key=lambda t: alts[t]["mbs"])
-        lean = min(alts, key=lambda t: alts[t]["cpu_per_gib"])
-        row("1 relay", "%s MB/s (vs faster: %s)" % (names[d], fast),
-            v["mbs"], alts[fast]["mbs"], ">= 1x", v["mbs"] >=
-            alts[fast]["mbs"] * 0.97)
-        row("1 relay", "%s CPU s/GiB (vs leaner: %s)" % (names[d], lean),
-            v["cpu_per_gib"], alts[lean]["cpu_per_gib"], "< 1x",
-            v["cpu_per_gib"] < alts[lean]["cpu_per_gib"])
         for t in ("nc", "socat"):
-            a = alts[t]
-            row("1 relay", "  %s: %s MB/s; CPU s/GiB" % (names[d], t),
-                "%.0f; %.3f" % (v["mbs"], v["cpu_per_gib"]),
-                "%.0f; %.3f" % (a["mbs"], a["cpu_per_gib"]), "", None)
+            a = out["%s %s" % (t, d)]
+            # Through ssh, ssh's ciphers set the pace: figures for
+            # context, the targets are the relay's own.
+            ssh = d.startswith("ssh")
+            row("1 relay", "%s: MB/s vs %s" % (names[d], t), v["mbs"],
+                a["mbs"], "" if ssh else ">= 1x",
+                None if ssh else v["mbs"] >= a["mbs"] * 0.97)
+            row("1 relay", "%s: CPU s/GiB vs %s" % (names[d], t),
+                v["cpu_per_gib"], a["cpu_per_gib"], "" if ssh else "<= 0.5x",
+                None if ssh else v["cpu_per_gib"] <= 0.5 * a["cpu_per_gib"])
 
 
 # --- 2. warm session cost -------------------------------------------------

@@ -12,12 +12,18 @@
  *					microseconds from fork to the first
  *					line on its stdout; each run is then
  *					ended with SIGTERM
+ *	blast rusage FILE cmd [arg ...]	run cmd as a child on this stdin and
+ *					stdout (a ProxyCommand's), held by
+ *					the child alone; pass SIGHUP and
+ *					SIGTERM on; when it ends, write its
+ *					user + system CPU seconds to FILE
  *
  * Buffers are 1 MiB so that the ends cost little next to the relay under
  * test.  The exit status is 0 only when the byte count came out right.
  */
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -35,6 +41,7 @@
 #define BANNER	"SSH-2.0-bench\r\n"
 
 static char	buf[BUFSZ];
+static volatile pid_t	child;
 
 static long long
 now_us(void)
@@ -204,6 +211,53 @@ ttfb(int reps, char **argv)
 	return (0);
 }
 
+static void
+forward(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+static int
+rusage(const char *file, char **argv)
+{
+	struct rusage	 ru;
+	FILE		*f;
+	int		 status;
+	pid_t		 pid;
+
+	signal(SIGHUP, forward);
+	signal(SIGTERM, forward);
+	switch ((pid = fork())) {
+	case -1:
+		perror("blast: fork");
+		return (1);
+	case 0:
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execvp(argv[0], argv);
+		perror(argv[0]);
+		_exit(127);
+	}
+	child = pid;
+	/* ssh sees EOF on the relay's stdout only once it is the last. */
+	close(0);
+	close(1);
+	while (wait4(pid, &status, 0, &ru) == -1)
+		if (errno != EINTR) {
+			perror("blast: wait4");
+			return (1);
+		}
+	if ((f = fopen(file, "w")) == NULL) {
+		perror(file);
+		return (1);
+	}
+	fprintf(f, "%.6f\n", ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	fclose(f);
+	return (WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -216,7 +270,9 @@ main(int argc, char *argv[])
 		return (serve(atoi(argv[2]), argv[3], atoll(argv[4])));
 	if (argc >= 4 && strcmp(argv[1], "ttfb") == 0)
 		return (ttfb(atoi(argv[2]), argv + 3));
+	if (argc >= 4 && strcmp(argv[1], "rusage") == 0)
+		return (rusage(argv[2], argv + 3));
 	fprintf(stderr, "usage: blast src|sink BYTES | serve PORT up|down "
-	    "BYTES | ttfb REPS cmd ...\n");
+	    "BYTES | ttfb REPS cmd ... | rusage FILE cmd ...\n");
 	return (2);
 }

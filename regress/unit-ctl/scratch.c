@@ -2,19 +2,24 @@
  * Scratch definitions so the unit tests link against buf.o, control.o,
  * proxy.o and log.o alone.  osdep_splice is the Linux one (splice(2));
  * VMLAUNCH_NOSPLICE=1 in the environment makes it fail with ENOSYS, as on
- * OpenBSD, to test and measure the copying path.
+ * OpenBSD, to test and measure the copying path.  It counts what it does
+ * in *scratch_splice when a test has mapped one.
  */
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 
 #include "vmlaunch.h"
+#include "scratch.h"
 
-ssize_t
-osdep_splice(int from, int to, size_t len)
+struct scratch_splice	*scratch_splice;
+
+static ssize_t
+scratch_do_splice(int from, int to, size_t len)
 {
 	static int	 nosplice = -1;
 
@@ -31,6 +36,33 @@ osdep_splice(int from, int to, size_t len)
 	errno = ENOSYS;
 	return (-1);
 #endif
+}
+
+ssize_t
+osdep_splice(int from, int to, size_t len)
+{
+	struct stat	 st;
+	ssize_t		 n;
+	int		 up, pipefd, saved, size = -1;
+
+	if (scratch_splice == NULL)
+		return (scratch_do_splice(from, to, len));
+	up = fstat(from, &st) == 0 && S_ISFIFO(st.st_mode);
+	pipefd = up ? from : to;
+#ifdef F_GETPIPE_SZ
+	size = fcntl(pipefd, F_GETPIPE_SZ);
+#endif
+	n = scratch_do_splice(from, to, len);
+	saved = errno;
+	scratch_splice->calls[!up]++;
+	if (size > 0 && len < (size_t)size)
+		scratch_splice->short_ask[!up]++;
+	if (n > 0)
+		scratch_splice->bytes[!up] += n;
+	else if (n == -1 && errno == EAGAIN)
+		scratch_splice->again[!up]++;
+	errno = saved;
+	return (n);
 }
 
 void

@@ -1,11 +1,15 @@
 /*
  * Unit tests for proxy.c with real pipes and sockets.  The relay runs in
  * a child process with the descriptors a ProxyCommand would have: a pipe
- * as stdin, a pipe as stdout and the guest socket.  Prints "PASS name" or
- * "FAIL name: why" per test; "bench" measures splice against read/write.
+ * as stdin, a pipe as stdout and the guest socket, or in place of the
+ * pipes a file, a socket or a terminal.  scratch.c counts the splice calls
+ * the relay makes, so a test can tell which path carried the bytes.
+ * Prints "PASS name" or "FAIL name: why" per test; "bench" measures splice
+ * against read/write.
  */
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -20,15 +24,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "vmlaunch.h"
+#include "scratch.h"
 
 #define MiB		(1024 * 1024)
 #define CHUNK		(128 * 1024)
 
 static int	failures;
+static int	have_splice;	/* the platform has splice(2) */
 
 #define CHECK(cond, name, ...) do {					\
 	if (cond)							\
@@ -282,19 +289,46 @@ relay_ok(int status)
 	return (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* What stands in for ssh's pipes: stdin and stdout, or either. */
+enum end { END_PIPE, END_FILE, END_SOCKET };
+
+static const char *
+end_name(enum end e)
+{
+	return (e == END_PIPE ? "pipe" : e == END_FILE ? "file" : "socket");
+}
+
+/* A pipe or a socketpair: [0] the relay's end to read, [1] ours. */
+static int
+end_pair(enum end e, int fds[2])
+{
+	if (e == END_SOCKET)
+		return (socketpair(AF_UNIX, SOCK_STREAM, 0, fds));
+	return (pipe(fds));
+}
+
+static void
+splice_reset(void)
+{
+	memset(scratch_splice, 0, sizeof(*scratch_splice));
+}
+
 /*
- * size bytes each way at once; stdin is a pipe or a regular file, the
- * guest a socketpair or TCP.  Every byte checked, and both EOFs seen.
+ * size bytes each way at once; stdin a pipe, a regular file or a socket,
+ * the guest a socketpair or TCP.  Every byte checked, and both EOFs seen.
+ * Ends that are pipes carry every byte with splice, other ends none.
  */
 static void
-test_bulk(const char *name, size_t size, int tcp, int filein, int nosplice)
+test_bulk(const char *name, size_t size, int tcp, enum end in, int nosplice)
 {
 	struct sink	 s[2];
 	char		 tmpl[] = "/tmp/unit-ctl.XXXXXX";
+	size_t		 wantup, wantdown;
 	int		 inp[2], outp[2], gs[2], st, wst1 = 0, wst2;
 	pid_t		 relay, w1 = -1, w2;
 
-	if (filein) {
+	splice_reset();
+	if (in == END_FILE) {
 		inp[0] = mkstemp(tmpl);
 		unlink(tmpl);
 		w1 = writer_start(inp[0], 1, size, 0);
@@ -302,7 +336,7 @@ test_bulk(const char *name, size_t size, int tcp, int filein, int nosplice)
 		lseek(inp[0], 0, SEEK_SET);
 		inp[1] = -1;
 	} else
-		pipe(inp);
+		end_pair(in, inp);
 	pipe(outp);
 	if (sock_pair(tcp, gs) == -1) {
 		CHECK(0, name, "socket pair");
@@ -312,8 +346,8 @@ test_bulk(const char *name, size_t size, int tcp, int filein, int nosplice)
 	close(inp[0]);
 	close(outp[1]);
 	close(gs[0]);
-	if (!filein) {
-		w1 = writer_start(inp[1], 1, size, 0);
+	if (in != END_FILE) {
+		w1 = writer_start(inp[1], 1, size, in == END_SOCKET);
 		close(inp[1]);
 	}
 	w2 = writer_start(gs[1], 2, size, 1);
@@ -321,33 +355,41 @@ test_bulk(const char *name, size_t size, int tcp, int filein, int nosplice)
 	sink_init(&s[0], gs[1], 1, 1);		/* guest gets stdin */
 	sink_init(&s[1], outp[0], 2, 1);	/* stdout gets guest */
 	st = sink_run(s, 2, 60000);
-	if (!filein)
+	if (in != END_FILE)
 		waitpid(w1, &wst1, 0);
 	waitpid(w2, &wst2, 0);
 	close(gs[1]);
 	close(outp[0]);
+	wantup = in == END_PIPE && have_splice && !nosplice ? size : 0;
+	wantdown = have_splice && !nosplice ? size : 0;
 	CHECK(st == 0 && !s[0].bad && !s[1].bad && s[0].got == size &&
-	    s[1].got == size && relay_ok(wait_deadline(relay, 10000, NULL)),
-	    name, "deadline %d bad %d/%d got %zu/%zu of %zu", st, s[0].bad,
-	    s[1].bad, s[0].got, s[1].got, size);
+	    s[1].got == size && relay_ok(wait_deadline(relay, 10000, NULL)) &&
+	    scratch_splice->bytes[0] == wantup &&
+	    scratch_splice->bytes[1] == wantdown, name,
+	    "deadline %d bad %d/%d got %zu/%zu of %zu, spliced %zu/%zu of "
+	    "%zu/%zu", st, s[0].bad, s[1].bad, s[0].got, s[1].got, size,
+	    scratch_splice->bytes[0], scratch_splice->bytes[1], wantup,
+	    wantdown);
 }
 
 /*
  * EOF on stdin reaches the guest as EOF while the guest still sends;
- * and the guest's EOF closes stdout while stdin is still relayed.
+ * and the guest's EOF closes stdout while stdin is still relayed.  With
+ * e a socket, stdin and stdout are sockets: nothing to splice.
  */
 static void
-test_halfclose(int tcp, int nosplice)
+test_halfclose(int tcp, int nosplice, enum end e)
 {
 	char		 name[128], buf[64];
 	int		 inp[2], outp[2], gs[2], ok;
 	ssize_t		 n;
 	pid_t		 relay;
 
-	snprintf(name, sizeof(name), "half-close, stdin first (%s%s)",
-	    tcp ? "tcp" : "socketpair", nosplice ? ", read/write" : "");
-	pipe(inp);
-	pipe(outp);
+	snprintf(name, sizeof(name), "half-close, stdin first (%s%s, stdio %s)",
+	    tcp ? "tcp" : "socketpair", nosplice ? ", read/write" : "",
+	    end_name(e));
+	end_pair(e, inp);
+	end_pair(e, outp);
 	sock_pair(tcp, gs);
 	relay = relay_start(inp[0], outp[1], gs[0], nosplice);
 	close(inp[0]);
@@ -372,10 +414,11 @@ test_halfclose(int tcp, int nosplice)
 	close(gs[1]);
 	close(outp[0]);
 
-	snprintf(name, sizeof(name), "half-close, guest first (%s%s)",
-	    tcp ? "tcp" : "socketpair", nosplice ? ", read/write" : "");
-	pipe(inp);
-	pipe(outp);
+	snprintf(name, sizeof(name), "half-close, guest first (%s%s, stdio %s)",
+	    tcp ? "tcp" : "socketpair", nosplice ? ", read/write" : "",
+	    end_name(e));
+	end_pair(e, inp);
+	end_pair(e, outp);
 	sock_pair(tcp, gs);
 	relay = relay_start(inp[0], outp[1], gs[0], nosplice);
 	close(inp[0]);
@@ -436,6 +479,143 @@ test_peerclose(int tcp, int nosplice)
 	CHECK(ok && st != -1, name, "status %d", st);
 	close(inp[1]);
 	close(outp[0]);
+}
+
+/* Read exactly len bytes from fd within ms; the count read. */
+static size_t
+read_full(int fd, uint8_t *buf, size_t len, int ms)
+{
+	struct pollfd	 pfd;
+	long long	 end = tnow() + ms;
+	size_t		 got = 0;
+	ssize_t		 n;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (got < len && tnow() < end) {
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((n = read(fd, buf + got, len - got)) <= 0)
+			break;
+		got += n;
+	}
+	return (got);
+}
+
+/* fd reaches EOF, with no byte before it, within ms. */
+static int
+eof_within(int fd, int ms)
+{
+	struct pollfd	 pfd;
+	char		 c;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	return (poll(&pfd, 1, ms) == 1 && read(fd, &c, 1) == 0);
+}
+
+/*
+ * ssh writes a packet or two at a time.  Each write is relayed before
+ * the next (lockstep): every splice call asks for at least the whole
+ * pipe, and after a call that moved less the relay waits in poll, so no
+ * call comes back with EAGAIN (it would first have waited for the pipe's
+ * lock, which the writer holds: see proxy.c).
+ */
+static void
+test_trickle(int up)
+{
+	struct gen	 g, h;
+	char		 name[128];
+	uint8_t		 piece[1000], got[1000];
+	int		 inp[2], outp[2], gs[2], ok = 1, i, d = up ? 0 : 1;
+	int		 from, to;
+	pid_t		 relay;
+
+	snprintf(name, sizeof(name), "small writes %s, each relayed by one "
+	    "splice call asking for the whole pipe, no EAGAIN",
+	    up ? "up" : "down");
+	splice_reset();
+	pipe(inp);
+	pipe(outp);
+	tcp_pair(gs);
+	relay = relay_start(inp[0], outp[1], gs[0], 0);
+	close(inp[0]);
+	close(outp[1]);
+	close(gs[0]);
+	from = up ? inp[1] : gs[1];
+	to = up ? gs[1] : outp[0];
+	gen_init(&g, 4);
+	gen_init(&h, 4);
+	for (i = 0; i < 64 && ok; i++) {
+		gen_fill(&g, piece, sizeof(piece));
+		ok = write(from, piece, sizeof(piece)) == sizeof(piece) &&
+		    read_full(to, got, sizeof(got), 5000) == sizeof(got);
+		gen_fill(&h, piece, sizeof(piece));
+		ok = ok && memcmp(got, piece, sizeof(got)) == 0;
+	}
+	close(inp[1]);
+	shutdown(gs[1], SHUT_WR);
+	/* Without splice (OpenBSD) only the bytes are checked. */
+	CHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)) &&
+	    (!have_splice || (scratch_splice->bytes[d] == 64 * sizeof(piece) &&
+	    scratch_splice->again[d] == 0 && scratch_splice->short_ask[d] == 0)),
+	    name, "ok %d, %zu calls, %zu bytes, %zu EAGAIN, %zu asking less "
+	    "than the pipe", ok, scratch_splice->calls[d],
+	    scratch_splice->bytes[d], scratch_splice->again[d],
+	    scratch_splice->short_ask[d]);
+	close(gs[1]);
+	close(outp[0]);
+}
+
+/*
+ * Someone runs vmlaunch by hand: stdin and stdout a terminal (two
+ * descriptors, as a shell gives them), copied.  A line and ^D reach the
+ * guest as the line and an EOF; the guest's bytes reach the terminal
+ * unchanged (no output processing) and its EOF ends the relay.
+ */
+static void
+test_tty(void)
+{
+	struct termios	 t;
+	const char	*name = "stdin and stdout a terminal: line, ^D, bytes "
+	    "back, guest EOF";
+	uint8_t		 out[4096], got[4096], line[16];
+	int		 m, sl, sl2, gs[2], ok;
+	pid_t		 relay;
+	size_t		 i;
+
+	if ((m = posix_openpt(O_RDWR | O_NOCTTY)) == -1 || grantpt(m) == -1 ||
+	    unlockpt(m) == -1 ||
+	    (sl = open(ptsname(m), O_RDWR | O_NOCTTY)) == -1) {
+		CHECK(0, name, "no pty: %s", strerror(errno));
+		return;
+	}
+	tcgetattr(sl, &t);
+	t.c_lflag |= ICANON;
+	t.c_lflag &= ~(ECHO | ECHONL | ISIG | IEXTEN);
+	t.c_oflag &= ~OPOST;
+	tcsetattr(sl, TCSANOW, &t);
+	sl2 = dup(sl);
+	tcp_pair(gs);
+	relay = relay_start(sl, sl2, gs[0], 0);
+	close(sl);
+	close(sl2);
+	close(gs[0]);
+
+	ok = write(m, "hello\n", 6) == 6 && write(m, &t.c_cc[VEOF], 1) == 1;
+	ok = ok && read_full(gs[1], line, 6, 5000) == 6 &&
+	    memcmp(line, "hello\n", 6) == 0;
+	ok = ok && eof_within(gs[1], 5000);
+	for (i = 0; i < sizeof(out); i++)
+		out[i] = i * 7;
+	ok = ok && write(gs[1], out, sizeof(out)) == sizeof(out);
+	ok = ok && read_full(m, got, sizeof(got), 5000) == sizeof(got) &&
+	    memcmp(out, got, sizeof(got)) == 0;
+	shutdown(gs[1], SHUT_WR);
+	CHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)) &&
+	    scratch_splice->bytes[0] == 0, name, " ");
+	close(gs[1]);
+	close(m);
 }
 
 /* ssh went away: EPIPE on stdout is a normal end. */
@@ -586,10 +766,32 @@ bench(void)
 					bench_one(tcp, ns, up, size);
 }
 
+/*
+ * Whether osdep_splice moves a byte from a pipe to a socket here.  In a
+ * child: scratch.c's osdep_splice reads VMLAUNCH_NOSPLICE once a process.
+ */
+static int
+splice_probe(void)
+{
+	int	 p[2], sv[2], status;
+	pid_t	 pid;
+
+	if ((pid = fork()) == 0) {
+		if (pipe(p) == -1 ||
+		    socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
+		    write(p[1], "x", 1) != 1)
+			_exit(1);
+		_exit(osdep_splice(p[0], sv[0], 1) == 1 ? 0 : 1);
+	}
+	return (pid != -1 && waitpid(pid, &status, 0) == pid &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int
 main(int argc, char *argv[])
 {
-	int	 tcp, ns;
+	enum end	 e;
+	int		 tcp, ns;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "bench") == 0) {
@@ -597,6 +799,14 @@ main(int argc, char *argv[])
 		return (0);
 	}
 	alarm(600);
+	scratch_splice = mmap(NULL, sizeof(*scratch_splice),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
+	if (scratch_splice == MAP_FAILED) {
+		perror("mmap");
+		return (1);
+	}
+	if (!(have_splice = splice_probe()))
+		printf("# no splice here: the relay copies every byte\n");
 	for (tcp = 0; tcp < 2; tcp++) {
 		for (ns = 0; ns < 2; ns++) {
 			char	 name[128];
@@ -604,17 +814,27 @@ main(int argc, char *argv[])
 			snprintf(name, sizeof(name), "64 MiB each way, exact "
 			    "(%s, %s)", tcp ? "tcp" : "socketpair",
 			    ns ? "read/write" : "splice");
-			test_bulk(name, 64 * MiB, tcp, 0, ns);
-			test_halfclose(tcp, ns);
+			test_bulk(name, 64 * MiB, tcp, END_PIPE, ns);
+			test_halfclose(tcp, ns, END_PIPE);
 			test_peerclose(tcp, ns);
 			test_slow(tcp, ns, 0);
 			test_slow(tcp, ns, 1);
 		}
 	}
-	test_bulk("stdin a regular file, 16 MiB each way (splice falls back)",
-	    16 * MiB, 0, 1, 0);
-	test_bulk("odd size, 1 byte short of 1 MiB", MiB - 1, 1, 0, 0);
-	test_bulk("empty both ways", 0, 0, 0, 0);
+	for (e = END_PIPE; e <= END_SOCKET; e++) {
+		char	 name[128];
+
+		snprintf(name, sizeof(name), "stdin a %s, 16 MiB each way, "
+		    "exact (tcp)", end_name(e));
+		test_bulk(name, 16 * MiB, 1, e, 0);
+	}
+	test_halfclose(1, 0, END_SOCKET);
+	test_halfclose(0, 0, END_SOCKET);
+	test_trickle(1);
+	test_trickle(0);
+	test_tty();
+	test_bulk("odd size, 1 byte short of 1 MiB", MiB - 1, 1, END_PIPE, 0);
+	test_bulk("empty both ways", 0, 0, END_PIPE, 0);
 	test_stdout_gone();
 	return (failures ? 1 : 0);
 }
