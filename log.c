@@ -17,8 +17,9 @@
 /*
  * Logging for the supervisor: stderr in the foreground (-d), syslog
  * otherwise.  -v raises the verbosity so log_debug is shown.  And the
- * clock that every timer and deadline is measured with: one function,
- * so that a simulation can run the same code on a clock of its own.
+ * clocks: now_ms() for every timer and deadline, now_wall() for the
+ * state file's time stamps; one function each, so that a simulation
+ * (regress/sim) runs the same code on clocks of its own.
  */
 
 #include <errno.h>
@@ -184,4 +185,11 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Seconds of the epoch, for what outlives the process (the state file). */
+time_t
+now_wall(void)
+{
+	return (time(NULL));
 }

@@ -146,7 +146,7 @@ state_set(const char *name, enum state_phase phase, int has_id,
 		LIST_INSERT_HEAD(&state_recs, r, entry);
 	}
 	if (r->phase != phase || r->since == 0)
-		r->since = time(NULL);
+		r->since = now_wall();
 	r->phase = phase;
 	if (has_id) {
 		r->has_id = 1;
@@ -206,6 +206,7 @@ state_shutdown(void)
 		state_forget(r);
 	free(state_path);
 	state_path = NULL;
+	state_retry = STATE_RETRY_MIN;
 }
 
 static void
@@ -432,7 +433,7 @@ state_adopt_done(const struct backend_result *res, void *arg)
 {
 	struct state_rec	*r, *tr;
 	const struct vmd_row	*row;
-	time_t			 now = time(NULL);
+	time_t			 now = now_wall();
 	int			 waiting = 0, changed = 0;
 	struct timeval		 tv;
 

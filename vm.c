@@ -1409,7 +1409,11 @@ vm_busy(void)
 	return (0);
 }
 
-/* At exit, so that nothing is left for a leak check to find. */
+/*
+ * At exit, so that nothing is left for a leak check to find; vm.c is
+ * then as it was before the first vm_configure() (the simulation starts
+ * it again, as a new supervisor).
+ */
 void
 vm_free_all(void)
 {
@@ -1424,4 +1428,6 @@ vm_free_all(void)
 		}
 		vm_free(vm);
 	}
+	vm_conf = NULL;
+	vm_down = 0;
 }

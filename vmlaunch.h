@@ -299,7 +299,7 @@ struct vmd_row {
 	char			 name[VM_NAME_MAX];
 };
 
-/* log.c: logging, and the clock everything is timed with */
+/* log.c: logging, and the clocks everything is timed with */
 void		 log_init(int, int);
 void		 log_setverbose(int);
 void		 log_settime(int);
@@ -320,6 +320,7 @@ __dead void	 fatal(const char *, ...)
 __dead void	 fatalx(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 long long	 now_ms(void);
+time_t		 now_wall(void);
 
 /* parse.y */
 struct config	*parse_config(const char *);
