@@ -1,0 +1,60 @@
+#!/bin/sh
+#
+# Build the simulation: the product's state machine files (each with
+# owner.h included first; the backend's callers with its wrappers too)
+# and the simulated seams of this directory, against the libevent 1.4
+# declarations of regress/libevent14 and no libevent at all: the timers
+# are the simulation's own.
+#
+# usage: sh regress/sim/build.sh [out]	(default regress/tmp/sim/sim)
+#	SANITIZE=1	with ASan and UBSan (default out .../sim-asan)
+
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+os=$(uname -s | tr 'A-Z' 'a-z')
+obj=$top/regress/tmp/sim
+san=${SANITIZE:-0}
+if [ "$san" = 1 ]; then
+	out=${1:-$obj/sim-asan}
+	obj=$obj/asan
+	opt="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+else
+	out=${1:-$obj/sim}
+	obj=$obj/obj
+	opt="-O2 -g"
+fi
+mkdir -p "$obj"
+(cd "$top" && make -s parse.c)
+
+cc=${CC:-cc}
+warn="-Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wshadow -Wno-unused-parameter"
+inc="-I$top/regress/libevent14 -I$top -I$here -D_GNU_SOURCE"
+libs=
+if [ "$os" = linux ]; then
+	inc="$inc $(pkg-config --cflags libbsd-overlay)"
+	libs=$(pkg-config --libs libbsd-overlay)
+fi
+
+# The code under test, as it is.
+objs=
+for f in vm state autostart; do
+	# shellcheck disable=SC2086
+	$cc $opt $warn $inc -include "$here/owner.h" -DSIM_WRAP_BACKEND \
+	    -c "$top/$f.c" -o "$obj/p_$f.o"
+	objs="$objs $obj/p_$f.o"
+done
+for f in backend vmctl parse syntax config printconf escape; do
+	# shellcheck disable=SC2086
+	$cc $opt $warn $inc -include "$here/owner.h" \
+	    -c "$top/$f.c" -o "$obj/p_$f.o"
+	objs="$objs $obj/p_$f.o"
+done
+# The simulated seams.
+for f in sim gen check harness users probe job world clock log owner; do
+	# shellcheck disable=SC2086
+	$cc $opt $warn $inc -c "$here/$f.c" -o "$obj/s_$f.o"
+	objs="$objs $obj/s_$f.o"
+done
+# shellcheck disable=SC2086
+$cc $opt -o "$out" $objs $libs
