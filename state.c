@@ -418,8 +418,12 @@ state_verdict(const struct state_rec *r, const struct vmd_row *row,
 			return (VERDICT_WAIT);
 		return (VERDICT_DROP);
 	}
-	if (row->state == VMD_PAUSED || row->state == VMD_WAITING ||
-	    row->state == VMD_UNKNOWN)
+	/*
+	 * Paused is there, with its id, as much as running is (and would
+	 * be stopped at its idle timeout had we not died); waiting will
+	 * run; unknown (a failed status command) proves nothing.
+	 */
+	if (row->state == VMD_WAITING || row->state == VMD_UNKNOWN)
 		return (VERDICT_WAIT);
 	if (r->has_id && row->has_id && row->id != r->id)
 		return (VERDICT_FOREIGN);

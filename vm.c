@@ -145,6 +145,7 @@ static void	 vm_start(struct vm *);
 static void	 vm_start_done(const struct backend_result *, void *);
 static void	 vm_start_check_done(const struct backend_result *, void *);
 static void	 vm_boot(struct vm *);
+static void	 vm_probe(struct vm *);
 static void	 vm_boot_deadline(struct vm *);
 static void	 vm_probe_cb(enum probe_event, int, const char *, void *);
 static void	 vm_ready(struct vm *, int);
@@ -779,6 +780,17 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 	supervisor_check_exit();
 }
 
+/* The readiness probe, at the address of the id known now. */
+static void
+vm_probe(struct vm *vm)
+{
+	int	 port = vm->pol.port ? vm->pol.port : vm->lastport;
+
+	probe_cancel(vm->probe);
+	vm->probe = probe_start(&vm->pol, vm->name, vm->has_id, vm->id,
+	    port, PROBE_BANNER, vm_probe_cb, vm);
+}
+
 /* Wait for the guest: probe for its banner, watch the status. */
 static void
 vm_boot(struct vm *vm)
@@ -801,9 +813,7 @@ vm_boot(struct vm *vm)
 	timer_ms(&vm->ev_deadline, vm->pol.boot_wait * 1000 -
 	    (now_ms() - vm->t_boot));
 	timer_ms(&vm->ev_poll, WATCH_INTERVAL);
-	probe_cancel(vm->probe);
-	vm->probe = probe_start(&vm->pol, vm->name, vm->has_id, vm->id,
-	    port, PROBE_BANNER, vm_probe_cb, vm);
+	vm_probe(vm);
 	vm_changed(vm);
 }
 
@@ -855,8 +865,11 @@ vm_boot_deadline(struct vm *vm)
 		vm_fail_waiters(vm, "no guest address within %s: %s", d,
 		    vm->probeerr);
 	}
-	/* Ours and of no use: stop it, whoever booted it. */
-	if (vm->owned) {
+	/*
+	 * Ours and of no use: stop it, whoever booted it.  Sessions that
+	 * relay to it are of use, however its guest treats new ones.
+	 */
+	if (vm->owned && !vm_inuse(vm)) {
 		vm_stop(vm, "its guest never answered");
 		return;
 	}
@@ -1135,6 +1148,12 @@ vm_poll_done(const struct backend_result *res, void *arg)
 		if (vm->owned)
 			state_set(vm->name, vm->state == VM_STOPPING ?
 			    STATE_STOPPING : STATE_RUNNING, 1, vm->id);
+		/*
+		 * A local address follows the id (vmd deals new ids when it
+		 * restarts): the old one may be another VM's guest now.
+		 */
+		if (vm->state == VM_BOOTING && vm->probe != NULL)
+			vm_probe(vm);
 	}
 	if (vm->state == VM_STOPPING) {
 		if (st == VMD_ABSENT || st == VMD_STOPPED) {
