@@ -8,6 +8,8 @@
 #
 # usage: sh regress/sim/build.sh [out]	(default regress/tmp/sim/sim)
 #	SANITIZE=1	with ASan and UBSan (default out .../sim-asan)
+#	SIM_SRC=dir	the product's .c files from dir where it has them
+#			(a patched copy: regress/sim/break.sh)
 
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,18 +38,26 @@ if [ "$os" = linux ]; then
 	libs=$(pkg-config --libs libbsd-overlay)
 fi
 
+src() {
+	if [ -n "${SIM_SRC:-}" ] && [ -f "$SIM_SRC/$1.c" ]; then
+		echo "$SIM_SRC/$1.c"
+	else
+		echo "$top/$1.c"
+	fi
+}
+
 # The code under test, as it is.
 objs=
 for f in vm state autostart; do
 	# shellcheck disable=SC2086
 	$cc $opt $warn $inc -include "$here/owner.h" -DSIM_WRAP_BACKEND \
-	    -c "$top/$f.c" -o "$obj/p_$f.o"
+	    -c "$(src $f)" -o "$obj/p_$f.o"
 	objs="$objs $obj/p_$f.o"
 done
 for f in backend vmctl parse syntax config printconf escape; do
 	# shellcheck disable=SC2086
 	$cc $opt $warn $inc -include "$here/owner.h" \
-	    -c "$top/$f.c" -o "$obj/p_$f.o"
+	    -c "$(src $f)" -o "$obj/p_$f.o"
 	objs="$objs $obj/p_$f.o"
 done
 # The simulated seams.

@@ -32,7 +32,8 @@
  *			tell it from one of its own (vmd keeps a VM's id
  *			across boots): a person started it after vmlaunch's
  *			boot ended and before any status said so, or while
- *			vmlaunch's own start ran and its answer was lost.
+ *			vmlaunch's own start ran and its answer was lost
+ *			or said nothing (timed out).
  *			Those are counted, not failed.
  * idle-stop		A boot that vmlaunch began and nobody uses ends
  *			within check_idle_bound() of the moment it was last

@@ -55,7 +55,9 @@ struct wrap {
 	struct backend_req	*req;
 	backend_cb		 cb;
 	void			*arg;
-	char			 what[64];
+	int			 status;
+	char			 name[VM_NAME_MAX];	/* "": every VM */
+	char			 what[96];
 };
 
 static struct {
@@ -183,6 +185,7 @@ harness_configure(struct config *conf)
 	backend_configure(conf);
 	vm_configure(conf);
 	autostart_configure(conf);
+	state_configure(conf);
 }
 
 /* A supervisor starts: supervisor_main() up to its loop. */
@@ -405,6 +408,31 @@ supervisor_reload_if_changed(void)
  * request remembered with its owner until it answers or is cancelled.
  */
 
+/* What a status answer tells its owner: these VMs' boots are over. */
+static void
+wrap_seen(const struct wrap *w, const struct backend_result *res)
+{
+	const struct vmd_row	*row;
+	struct wvm		*v;
+	int			 i;
+
+	if (!w->status || !res->ok)
+		return;
+	for (i = 0; i < world_nvms(); i++) {
+		v = world_vm(i);
+		if (w->name[0] != '\0') {
+			if (strcmp(w->name, world_name(v)) != 0)
+				continue;
+			row = res->row;
+		} else
+			row = vmctl_find_row(res->rows, res->nrows,
+			    world_name(v));
+		if (row == NULL || row->state == VMD_STOPPED)
+			world_seen_stopped(v, job_sim_snap_stopped(v));
+		world_id_told(v);
+	}
+}
+
 static void
 wrap_done(const struct backend_result *res, void *arg)
 {
@@ -420,6 +448,7 @@ wrap_done(const struct backend_result *res, void *arg)
 		free(w);
 		return;
 	}
+	wrap_seen(w, res);
 	free(w);
 	cb(res, owner);
 }
@@ -433,6 +462,8 @@ wrap_new(const char *what, const char *name, backend_cb cb, void *arg)
 		fatal("wrap");
 	snprintf(w->what, sizeof(w->what), "a %s request for %s", what,
 	    name != NULL ? name : "every vm");
+	if (name != NULL)
+		(void)strlcpy(w->name, name, sizeof(w->name));
 	w->cb = cb;
 	w->arg = arg;
 	LIST_INSERT_HEAD(&wraps, w, entry);
@@ -444,6 +475,7 @@ wrap_backend_status(const char *name, int flags, backend_cb cb, void *arg)
 {
 	struct wrap	*w = wrap_new("status", name, cb, arg);
 
+	w->status = 1;
 	return (w->req = backend_status(name, flags, wrap_done, w));
 }
 

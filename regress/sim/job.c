@@ -357,7 +357,13 @@ job_act_cb(int fd, short ev, void *arg)
 	job_act(job);
 }
 
-/* What a status that reaches the supervisor tells it of stopped VMs. */
+/*
+ * When the latest status that reached the supervisor was taken, of those
+ * that showed each VM stopped: harness.c passes it on to the world when
+ * the answer reaches vm.c or state.c (not only vmlaunch -s).
+ */
+static long long	 job_snaps[SIM_VMS_MAX];
+
 static void
 job_seen(struct job *job)
 {
@@ -365,7 +371,13 @@ job_seen(struct job *job)
 
 	for (i = 0; i < world_nvms(); i++)
 		if (job->stopped & (1U << i))
-			world_seen_stopped(world_vm(i), job->t_snap);
+			job_snaps[i] = job->t_snap;
+}
+
+long long
+job_sim_snap_stopped(struct wvm *w)
+{
+	return (job_snaps[world_index(w)]);
 }
 
 /* The process is gone: tell its supervisor, if it still listens. */
@@ -400,8 +412,11 @@ job_end(struct job *job)
 	}
 	if (job->kind == PROC_STATUS && job->status == 0 && !job->timed_out)
 		job_seen(job);
-	if (job->kind == PROC_START)
+	if (job->kind == PROC_START && !job->timed_out) {
 		world_start_heard(job->vm);
+		if (job->status == 0)
+			world_id_told(job->vm);
+	}
 	job->attached = 0;
 	job->delivered = 1;
 	job->busy = 1;
@@ -435,6 +450,7 @@ job_limit_cb(int fd, short ev, void *arg)
 			return;
 		}
 		job->dead = 1;
+		job->status = SIGKILL;
 		job_end(job);
 		return;
 	}
@@ -485,6 +501,9 @@ job_cancel(struct job *job)
 	if (job_crashing) {
 		/* An app runs on too: its session resumes. */
 		log_sim("job: %s orphaned", what);
+		if (job->kind == PROC_START && !job->exited)
+			world_start_orphaned(job->vm, job->t_issue +
+			    job->timeout_ms);
 		return;
 	}
 	log_sim("job: %s cancelled: killed", what);
@@ -894,4 +913,5 @@ job_sim_reset(void)
 	}
 	job_crashing = 0;
 	job_draining = 0;
+	memset(job_snaps, 0, sizeof(job_snaps));
 }

@@ -231,6 +231,9 @@ int			 world_conn_alive(struct wvm *, int);
 int			 world_blind(struct wvm *);
 void			 world_start_heard(struct wvm *);
 void			 world_start_begins(struct wvm *);
+void			 world_start_orphaned(struct wvm *, long long);
+void			 world_id_told(struct wvm *);
+int			 world_id_stale(struct wvm *);
 int			 world_command(struct wvm *);
 void			 world_seen_stopped(struct wvm *, long long);
 int			 world_start(struct wvm *, enum wby, char *, size_t);
@@ -266,6 +269,7 @@ int			 job_sim_app_exit(struct wvm *);
 void			 job_sim_app_session_gone(struct job *);
 int			 job_sim_attached_to(const void *, char *, size_t);
 int			 job_sim_attached(char *, size_t);
+long long		 job_sim_snap_stopped(struct wvm *);
 
 /* probe.c: the probes and the sockets they hand out */
 void			 probe_sim_reset(void);

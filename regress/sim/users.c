@@ -95,6 +95,7 @@ static long long	 users_t_free[SIM_VMS_MAX];	/* use last ended */
 static long long	 users_t_app[SIM_VMS_MAX];	/* an app last ended */
 static int		 users_napps;
 static int		 users_changed_early;
+static int		 users_blind;	/* right-guest excused */
 
 static void	 user_ready(void *, int, const char *);
 static void	 user_fail(void *, const char *);
@@ -222,7 +223,14 @@ user_ready(void *arg, int fd, const char *addr)
 	vm = probe_sim_fd_guest(fd, &boot, &conn);
 	probe_sim_fd_closed(fd);
 	close(fd);
-	if (vm != u->vm)
+	if (vm != u->vm && vm != -1 && world_id_stale(world_vm(u->vm)) &&
+	    world_id_stale(world_vm(vm))) {
+		/* vmd dealt the ids again; nothing since told vmlaunch. */
+		log_sim("known: user s%d of vm %s was given %s's guest, by an "
+		    "id vmd dealt again unbeknown to vmlaunch", u->id,
+		    gen_vm(u->vm), gen_vm(vm));
+		users_blind++;
+	} else if (vm != u->vm)
 		check_fail(INV_RIGHT_GUEST, "user s%d of vm %s was given a "
 		    "socket to %s", u->id, gen_vm(u->vm), vm == -1 ?
 		    "nothing the probe made" : gen_vm(vm));
@@ -705,5 +713,6 @@ users_reset(void)
 	memset(users_t_app, 0, sizeof(users_t_app));
 	users_napps = 0;
 	users_changed_early = 0;
+	users_blind = 0;
 	world_subscribe(users_world_changed);
 }

@@ -74,6 +74,9 @@ struct wvm {
 						   cannot tell from its own */
 	int			 race;		/* begun while vmlaunch's start
 						   ran: its answer not heard */
+	long long		 t_unheard;	/* an orphaned start may have
+						   acted until then, -1 none */
+	long long		 t_told;	/* vmlaunch last learnt its id */
 	struct event		 ev_guest;	/* it comes up */
 	struct event		 ev_stop;	/* the stop ends */
 };
@@ -84,6 +87,7 @@ static uint64_t		 world_seed;
 static int		 world_oldfmt;
 static int		 world_bad;	/* faulty */
 static long long	 world_healthy;	/* healthy since */
+static long long	 world_dealt = -1;	/* vmd last dealt ids */
 static unsigned int	 world_pids = 4000;
 static void		(*world_subs[WORLD_SUBS_MAX])(void);
 static int		 world_nsubs;
@@ -148,6 +152,7 @@ world_init(const struct sim_run *run)
 		w->id = i + 1;
 		w->state = W_STOPPED;
 		w->t_starts[0] = w->t_starts[1] = -WORLD_START_BURST;
+		w->t_unheard = -1;
 		evtimer_set(&w->ev_guest, world_guest_cb, w);
 		clock_harness(&w->ev_guest);
 		evtimer_set(&w->ev_stop, world_stop_cb, w);
@@ -155,6 +160,7 @@ world_init(const struct sim_run *run)
 	}
 	world_bad = 0;
 	world_healthy = 0;
+	world_dealt = -1;
 }
 
 void
@@ -361,7 +367,8 @@ world_start(struct wvm *w, enum wby by, char *msg, size_t msglen)
 	 * that vmlaunch reads tells the two apart.
 	 */
 	w->blind = by == BY_PERSON && w->prev_ours && !w->seen;
-	w->race = by == BY_PERSON && job_sim_starts_pending(w, &ms) > 0;
+	w->race = by == BY_PERSON && (job_sim_starts_pending(w, &ms) > 0 ||
+	    w->t_unheard >= 0);
 	w->t_boot = now;
 	w->pid = ++world_pids;
 	w->guest_up = 0;
@@ -419,6 +426,20 @@ world_seen_stopped(struct wvm *w, long long t)
 {
 	if (t >= w->t_stopped)
 		w->seen = 1;
+	if (w->t_unheard >= 0 && t >= w->t_unheard)
+		w->t_unheard = -1;
+}
+
+/*
+ * A start of w lost its supervisor: until a status taken after its time
+ * limit shows w stopped, a boot of w may be that start's for all that
+ * vmlaunch can tell.
+ */
+void
+world_start_orphaned(struct wvm *w, long long until)
+{
+	if (until > w->t_unheard)
+		w->t_unheard = until;
 }
 
 /* vmctl stop [-f]: exit status and stderr. */
@@ -618,7 +639,25 @@ world_vmd_restart(void)
 		world_vms[j].id = t;
 	}
 	world_pids += 100;
+	world_dealt = clock_now();
 	world_changed();
+}
+
+/* vmlaunch learnt w's id, or that it is not running. */
+void
+world_id_told(struct wvm *w)
+{
+	w->t_told = clock_now();
+}
+
+/*
+ * Might vmlaunch still believe in an id that w had before vmd last
+ * restarted, with nothing it was told since to say otherwise?
+ */
+int
+world_id_stale(struct wvm *w)
+{
+	return (world_dealt >= 0 && w->t_told <= world_dealt);
 }
 
 void
