@@ -114,12 +114,19 @@ state_forget(struct state_rec *r)
 	free(r);
 }
 
+/* The config in effect: a reload frees the one before. */
+void
+state_configure(struct config *conf)
+{
+	state_conf = conf;
+}
+
 void
 state_init(struct config *conf)
 {
 	char	*dir;
 
-	state_conf = conf;
+	state_configure(conf);
 	evtimer_set(&state_ev, state_check, NULL);
 	if ((dir = config_dir_path(conf)) == NULL ||
 	    asprintf(&state_path, "%s/state", dir) == -1)
@@ -148,10 +155,8 @@ state_set(const char *name, enum state_phase phase, int has_id,
 	if (r->phase != phase || r->since == 0)
 		r->since = now_wall();
 	r->phase = phase;
-	if (has_id) {
-		r->has_id = 1;
-		r->id = id;
-	}
+	r->has_id = has_id;
+	r->id = has_id ? id : 0;
 	r->pending = 0;
 	r->v1_noid = 0;
 	state_save();

@@ -202,6 +202,7 @@ supervisor_configure(struct config *conf)
 	vm_configure(conf);
 	peer_configure(conf);
 	autostart_configure(conf);
+	state_configure(conf);
 }
 
 /* Two phases: parse into a new config; swap only if it is clean. */

@@ -146,6 +146,8 @@ static void	 vm_start_done(const struct backend_result *, void *);
 static void	 vm_start_check_done(const struct backend_result *, void *);
 static void	 vm_boot(struct vm *);
 static void	 vm_probe(struct vm *);
+static int	 vm_row_id(struct vm *, const struct vmd_row *);
+static void	 vm_id_claimed(struct vm *);
 static void	 vm_boot_deadline(struct vm *);
 static void	 vm_probe_cb(enum probe_event, int, const char *, void *);
 static void	 vm_ready(struct vm *, int);
@@ -236,13 +238,18 @@ vm_serving(struct vm *vm)
 	return (vm->state == VM_READY || vm->state == VM_IDLE);
 }
 
+/* Its own commands: its id names a run, not a vmd VM. */
+static int
+vm_command(struct vm *vm)
+{
+	return (vm->conf != NULL && vm->conf->backend.type == BACKEND_COMMAND);
+}
+
 /* What runs this VM's commands, for messages. */
 static const char *
 vm_backend(struct vm *vm)
 {
-	if (vm->conf != NULL && vm->conf->backend.type == BACKEND_COMMAND)
-		return ("backend");
-	return ("vmctl");
+	return (vm_command(vm) ? "backend" : "vmctl");
 }
 
 static void
@@ -581,6 +588,59 @@ vm_check(struct vm *vm)
 	vm->req = backend_status(vm->name, 0, vm_check_done, vm);
 }
 
+/*
+ * A status row's id.  vmd keeps a VM's id while it runs and deals new
+ * ones only when it restarts, which ends every VM; a command backend's
+ * id names one run.  Either way a VM of ours seen under another id is
+ * another boot, not ours: 1 when that is what it says.
+ */
+static int
+vm_row_id(struct vm *vm, const struct vmd_row *row)
+{
+	int	 lost = 0;
+
+	if (row == NULL || !row->has_id || (vm->has_id && vm->id == row->id))
+		return (0);
+	if (vm->owned && vm->has_id) {
+		log_info("vm %s: now id %u, not %u as when vmlaunch started "
+		    "it: another boot, not vmlaunch's", vm->name, row->id,
+		    vm->id);
+		vm->owned = 0;
+		vm->booted_here = 0;
+		state_clear(vm->name);
+		lost = 1;
+	}
+	vm->id = row->id;
+	vm->has_id = 1;
+	vm_id_claimed(vm);
+	return (lost);
+}
+
+/*
+ * vm has this id now.  Another VM believed to have it lost it when vmd
+ * restarted (which ended every VM): look at that one again before a
+ * session is sent to the guest at its address, vm's.
+ */
+static void
+vm_id_claimed(struct vm *vm)
+{
+	struct vm	*o;
+
+	TAILQ_FOREACH(o, &vms, entry) {
+		if (o == vm || !o->has_id || o->id != vm->id ||
+		    vm_command(o) || vm_command(vm))
+			continue;
+		log_info("vm %s: id %u is vm %s's now: vmd restarted, looking "
+		    "again", o->name, o->id, vm->name);
+		if (o->state == VM_BOOTING) {
+			/* Its watch tells its new id; no guest until then. */
+			probe_cancel(o->probe);
+			o->probe = NULL;
+		} else if (o->state == VM_READY || o->state == VM_IDLE)
+			vm_check(o);
+	}
+}
+
 /* A status says our VM is gone: believe it the second time in a row. */
 static int
 vm_really_gone(struct vm *vm)
@@ -610,10 +670,7 @@ vm_check_done(const struct backend_result *res, void *arg)
 		goto done;
 	}
 	vm->vmd = row != NULL ? row->state : VMD_ABSENT;
-	if (row != NULL && row->has_id) {
-		vm->id = row->id;
-		vm->has_id = 1;
-	}
+	(void)vm_row_id(vm, row);
 	if (row == NULL || row->state == VMD_STOPPED) {
 		if (!vm_really_gone(vm)) {
 			vm_set_state(vm, VM_CHECKING);
@@ -726,10 +783,11 @@ vm_start_done(const struct backend_result *res, void *arg)
 	vm->owned = 1;
 	vm->odd = 0;
 	vm->booted_here = 1;
-	if (res->has_id) {
-		vm->id = res->id;
-		vm->has_id = 1;
-	}
+	/* The id of this boot, or none yet: an earlier one's is not it. */
+	vm->has_id = res->has_id;
+	vm->id = res->has_id ? res->id : 0;
+	if (vm->has_id)
+		vm_id_claimed(vm);
 	state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
 	vm_boot(vm);
 }
@@ -749,10 +807,7 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 	vm->req = NULL;
 	vm->start_unsure = 0;
 	if (res->ok && row != NULL && row->state == VMD_RUNNING) {
-		if (row->has_id) {
-			vm->id = row->id;
-			vm->has_id = 1;
-		}
+		(void)vm_row_id(vm, row);
 		if (ours) {
 			log_info("vm %s: running after all: the start worked",
 			    vm->name);
@@ -1066,6 +1121,12 @@ vm_stop_deadline(struct vm *vm)
 	vm->watch = NULL;
 	backend_cancel(vm->req);
 	vm->req = NULL;
+	/*
+	 * Running and idle again, as the state file says too: a session
+	 * may take it up before the next try, and a successor must not
+	 * finish a stop that nobody is making.
+	 */
+	state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
 	vm_set_state(vm, VM_IDLE);
 	vm->idle_at = now_ms() + vm->pol.stop_wait * 1000;
 	timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
@@ -1143,8 +1204,11 @@ vm_poll_done(const struct backend_result *res, void *arg)
 	vm->vmd = st;
 	if (row != NULL && row->has_id && (!vm->has_id ||
 	    vm->id != row->id)) {
-		vm->id = row->id;
-		vm->has_id = 1;
+		if (vm_row_id(vm, row) && vm->state == VM_STOPPING) {
+			/* Ours is gone; what runs now is not ours to stop. */
+			vm_stopped(vm);
+			return;
+		}
 		if (vm->owned)
 			state_set(vm->name, vm->state == VM_STOPPING ?
 			    STATE_STOPPING : STATE_RUNNING, 1, vm->id);
@@ -1152,7 +1216,7 @@ vm_poll_done(const struct backend_result *res, void *arg)
 		 * A local address follows the id (vmd deals new ids when it
 		 * restarts): the old one may be another VM's guest now.
 		 */
-		if (vm->state == VM_BOOTING && vm->probe != NULL)
+		if (vm->state == VM_BOOTING)
 			vm_probe(vm);
 	}
 	if (vm->state == VM_STOPPING) {
@@ -1179,8 +1243,12 @@ vm_poll_done(const struct backend_result *res, void *arg)
 		timer_ms(&vm->ev_poll, STOP_POLL_INTERVAL);
 		return;
 	}
-	/* Booting. */
-	if (st == VMD_RUNNING || (st == VMD_ABSENT &&
+	/*
+	 * Booting.  Paused, waiting or unknown is not gone (its boot wait
+	 * decides); stopped, stopping or missing for long is.
+	 */
+	if (st == VMD_RUNNING || st == VMD_PAUSED || st == VMD_WAITING ||
+	    st == VMD_UNKNOWN || (st == VMD_ABSENT &&
 	    now_ms() - vm->t_boot < ABSENT_GRACE)) {
 		vm->odd = 0;
 		timer_ms(&vm->ev_poll, WATCH_INTERVAL);
@@ -1254,6 +1322,13 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 		vm->id = id;
 		vm->has_id = 1;
 	}
+	if (phase == STATE_STOPPING && vmd == VMD_RUNNING && vm_inuse(vm)) {
+		/* Its stop never happened, and it has sessions again. */
+		log_info("vm %s: a previous supervisor was stopping it; in use "
+		    "now, so it is left running", vm->name);
+		phase = STATE_RUNNING;
+		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+	}
 	if (phase == STATE_STOPPING && vmd == VMD_RUNNING) {
 		/* Its stop may never have reached the VM: ask again. */
 		log_info("vm %s: adopted from a previous supervisor (id %u), "
@@ -1313,6 +1388,8 @@ vm_status_row(struct vm *vm, const char *name,
 	socklen_t		 sl;
 	char			 err[128];
 	long long		 left;
+	unsigned int		 id;
+	int			 has_id;
 
 	memset(row, 0, sizeof(*row));
 	(void)strlcpy(row->name, name, sizeof(row->name));
@@ -1339,11 +1416,10 @@ vm_status_row(struct vm *vm, const char *name,
 		left = (vm->idle_at - now_ms() + 999) / 1000;
 		row->idle_left = left < 0 ? 0 : left;
 	}
-	if (r != NULL && r->has_id) {
-		vm->id = r->id;
-		vm->has_id = 1;
-	}
-	if (address_guest(&vm->pol, vm->name, vm->has_id, vm->id,
+	/* The address by the id shown; the VM is left as it is. */
+	has_id = r != NULL && r->has_id ? 1 : vm->has_id;
+	id = r != NULL && r->has_id ? r->id : vm->id;
+	if (address_guest(&vm->pol, vm->name, has_id, id,
 	    vm->pol.port ? vm->pol.port : vm->lastport, &ss, &sl, err,
 	    sizeof(err)) == ADDRESS_OK)
 		address_print(&ss, sl, row->address, sizeof(row->address));

@@ -519,6 +519,7 @@ enum state_phase {
 	STATE_RUNNING,		/* started: ours to stop */
 	STATE_STOPPING		/* vmctl stop issued (written before it) */
 };
+void		 state_configure(struct config *);
 void		 state_init(struct config *);
 void		 state_set(const char *, enum state_phase, int, unsigned int);
 void		 state_clear(const char *);
