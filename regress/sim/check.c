@@ -31,7 +31,8 @@
  *			not begin, unless nothing vmlaunch was told could
  *			tell it from one of its own (vmd keeps a VM's id
  *			across boots): a person started it after vmlaunch's
- *			boot ended and before any status said so, or while
+ *			boot ended and before two statuses said so (vm.c
+ *			believes the second), or while
  *			vmlaunch's own start ran and its answer was lost
  *			or said nothing (timed out).
  *			Those are counted, not failed.

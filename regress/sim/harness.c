@@ -428,8 +428,9 @@ wrap_seen(const struct wrap *w, const struct backend_result *res)
 			row = vmctl_find_row(res->rows, res->nrows,
 			    world_name(v));
 		if (row == NULL || row->state == VMD_STOPPED)
-			world_seen_stopped(v, job_sim_snap_stopped(v));
-		world_id_told(v);
+			world_seen_stopped(v, job_sim_snap_stopped(v),
+			    w->arg == NULL);
+		world_id_told(v, job_sim_snap(v));
 	}
 }
 

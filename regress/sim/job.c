@@ -362,22 +362,34 @@ job_act_cb(int fd, short ev, void *arg)
  * that showed each VM stopped: harness.c passes it on to the world when
  * the answer reaches vm.c or state.c (not only vmlaunch -s).
  */
-static long long	 job_snaps[SIM_VMS_MAX];
+static long long	 job_snaps[SIM_VMS_MAX];	/* showed it stopped */
+static long long	 job_snaps_any[SIM_VMS_MAX];	/* showed it at all */
 
 static void
 job_seen(struct job *job)
 {
 	int	 i;
 
-	for (i = 0; i < world_nvms(); i++)
+	for (i = 0; i < world_nvms(); i++) {
+		if (job->vm != NULL ? job->vm != world_vm(i) :
+		    world_command(world_vm(i)))
+			continue;
+		job_snaps_any[i] = job->t_snap;
 		if (job->stopped & (1U << i))
 			job_snaps[i] = job->t_snap;
+	}
 }
 
 long long
 job_sim_snap_stopped(struct wvm *w)
 {
 	return (job_snaps[world_index(w)]);
+}
+
+long long
+job_sim_snap(struct wvm *w)
+{
+	return (job_snaps_any[world_index(w)]);
 }
 
 /* The process is gone: tell its supervisor, if it still listens. */
@@ -415,7 +427,7 @@ job_end(struct job *job)
 	if (job->kind == PROC_START && !job->timed_out) {
 		world_start_heard(job->vm);
 		if (job->status == 0)
-			world_id_told(job->vm);
+			world_id_told(job->vm, clock_now());
 	}
 	job->attached = 0;
 	job->delivered = 1;
@@ -457,6 +469,8 @@ job_limit_cb(int fd, short ev, void *arg)
 	job->timed_out = 1;
 	job->status = SIGTERM;	/* WIFSIGNALED */
 	job->dead = 1;
+	if (job->kind == PROC_START && !job->acted)
+		world_start_orphaned(job->vm, clock_now(), 0);
 	if (!(sim_current()->promises & PROMISE_LATE_START) &&
 	    job->kind == PROC_START && !job->acted) {
 		/* vmd got the request: it starts the VM after all. */
@@ -503,7 +517,7 @@ job_cancel(struct job *job)
 		log_sim("job: %s orphaned", what);
 		if (job->kind == PROC_START && !job->exited)
 			world_start_orphaned(job->vm, job->t_issue +
-			    job->timeout_ms);
+			    job->timeout_ms, 1);
 		return;
 	}
 	log_sim("job: %s cancelled: killed", what);
@@ -517,6 +531,8 @@ job_cancel(struct job *job)
 	if (!job->exited) {
 		job->dead = 1;
 		job->status = SIGKILL;
+		if (job->kind == PROC_START && !job->acted)
+			world_start_orphaned(job->vm, clock_now(), 0);
 		if (!(sim_current()->promises & PROMISE_LATE_START) &&
 		    job->kind == PROC_START && !job->acted) {
 			job->dead = 0;
@@ -571,6 +587,8 @@ job_kill_all(int sig)
 			continue;
 		job->dead = 1;
 		job->status = sig;
+		if (job->kind == PROC_START && !job->acted)
+			world_start_orphaned(job->vm, clock_now(), 0);
 		evtimer_del(&job->ev_act);
 		evtimer_del(&job->ev_exit);
 		evtimer_del(&job->ev_limit);
@@ -914,4 +932,5 @@ job_sim_reset(void)
 	job_crashing = 0;
 	job_draining = 0;
 	memset(job_snaps, 0, sizeof(job_snaps));
+	memset(job_snaps_any, 0, sizeof(job_snaps_any));
 }

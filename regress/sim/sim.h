@@ -231,11 +231,11 @@ int			 world_conn_alive(struct wvm *, int);
 int			 world_blind(struct wvm *);
 void			 world_start_heard(struct wvm *);
 void			 world_start_begins(struct wvm *);
-void			 world_start_orphaned(struct wvm *, long long);
-void			 world_id_told(struct wvm *);
+void			 world_start_orphaned(struct wvm *, long long, int);
+void			 world_id_told(struct wvm *, long long);
 int			 world_id_stale(struct wvm *);
 int			 world_command(struct wvm *);
-void			 world_seen_stopped(struct wvm *, long long);
+void			 world_seen_stopped(struct wvm *, long long, int);
 int			 world_start(struct wvm *, enum wby, char *, size_t);
 int			 world_stop(struct wvm *, int, char *, size_t);
 void			 world_status(int, int, long long, unsigned int,
@@ -270,6 +270,7 @@ void			 job_sim_app_session_gone(struct job *);
 int			 job_sim_attached_to(const void *, char *, size_t);
 int			 job_sim_attached(char *, size_t);
 long long		 job_sim_snap_stopped(struct wvm *);
+long long		 job_sim_snap(struct wvm *);
 
 /* probe.c: the probes and the sockets they hand out */
 void			 probe_sim_reset(void);

@@ -69,13 +69,14 @@ struct wvm {
 	int			 conn;		/* bumps: connections drop */
 	long long		 t_stopped;	/* the last boot ended */
 	int			 prev_ours;	/* vmlaunch began that boot */
-	int			 seen;		/* and learnt it had ended */
+	int			 seen;		/* answers since that said so */
 	int			 blind;		/* a person's boot vmlaunch
 						   cannot tell from its own */
 	int			 race;		/* begun while vmlaunch's start
 						   ran: its answer not heard */
 	long long		 t_unheard;	/* an orphaned start may have
 						   acted until then, -1 none */
+	int			 unheard_orphan;	/* its supervisor died */
 	long long		 t_told;	/* vmlaunch last learnt its id */
 	struct event		 ev_guest;	/* it comes up */
 	struct event		 ev_stop;	/* the stop ends */
@@ -317,7 +318,8 @@ world_set_state(struct wvm *w, enum wstate st)
 		evtimer_del(&w->ev_guest);
 		evtimer_del(&w->ev_stop);
 		w->t_stopped = clock_now();
-		w->prev_ours = w->by == BY_VMLAUNCH;
+		/* One vmlaunch could not tell from its own counts too. */
+		w->prev_ours = w->by == BY_VMLAUNCH || w->blind || w->race;
 		w->seen = 0;
 		w->by = BY_NOBODY;
 		w->guest_up = 0;
@@ -366,7 +368,7 @@ world_start(struct wvm *w, enum wby by, char *msg, size_t msglen)
 	 * told vmlaunch it had: the same name, the same id, and nothing
 	 * that vmlaunch reads tells the two apart.
 	 */
-	w->blind = by == BY_PERSON && w->prev_ours && !w->seen;
+	w->blind = by == BY_PERSON && w->prev_ours && w->seen < 2;
 	w->race = by == BY_PERSON && (job_sim_starts_pending(w, &ms) > 0 ||
 	    w->t_unheard >= 0);
 	w->t_boot = now;
@@ -422,24 +424,35 @@ world_start_heard(struct wvm *w)
 
 /* A status taken at t that showed w stopped reached vmlaunch. */
 void
-world_seen_stopped(struct wvm *w, long long t)
+world_seen_stopped(struct wvm *w, long long t, int by_state)
 {
+	/*
+	 * vm.c believes a VM of its own gone on the second answer that says
+	 * so (it may be missing for a moment after a start): so does this.
+	 */
 	if (t >= w->t_stopped)
-		w->seen = 1;
-	if (w->t_unheard >= 0 && t >= w->t_unheard)
+		w->seen++;
+	/* An orphan's record is state.c's to decide, by its own status. */
+	if (w->t_unheard >= 0 && t >= w->t_unheard &&
+	    (by_state || !w->unheard_orphan)) {
 		w->t_unheard = -1;
+		w->unheard_orphan = 0;
+	}
 }
 
 /*
- * A start of w lost its supervisor: until a status taken after its time
- * limit shows w stopped, a boot of w may be that start's for all that
- * vmlaunch can tell.
+ * A start of w ended without saying (killed at its limit) or lost its
+ * supervisor: until a status taken after it could act (until) shows w
+ * stopped, a boot of w may be that start's for all vmlaunch can tell.
  */
 void
-world_start_orphaned(struct wvm *w, long long until)
+world_start_orphaned(struct wvm *w, long long until, int orphan)
 {
 	if (until > w->t_unheard)
 		w->t_unheard = until;
+	w->unheard_orphan |= orphan;
+	if (w->t_unheard == -1)
+		w->unheard_orphan = 0;
 }
 
 /* vmctl stop [-f]: exit status and stderr. */
@@ -643,11 +656,12 @@ world_vmd_restart(void)
 	world_changed();
 }
 
-/* vmlaunch learnt w's id, or that it is not running. */
+/* vmlaunch learnt w's id as it was at t, or that it was not running. */
 void
-world_id_told(struct wvm *w)
+world_id_told(struct wvm *w, long long t)
 {
-	w->t_told = clock_now();
+	if (t > w->t_told)
+		w->t_told = t;
 }
 
 /*
