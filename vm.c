@@ -435,7 +435,7 @@ vm_session_open(struct vmconf *vmc, int port, int flags, const char *display,
 		    "counted again", vm->name);
 		if (vm->state == VM_STOPPED)
 			vm_set_state(vm, VM_READY);
-		if (vm->state == VM_IDLE) {
+		if (vm->state == VM_IDLE && !(flags & CTL_FLAG_NOTUSE)) {
 			evtimer_del(&vm->ev_deadline);
 			vm_set_state(vm, VM_READY);
 		}
@@ -443,7 +443,8 @@ vm_session_open(struct vmconf *vmc, int port, int flags, const char *display,
 	}
 	s->state = SESSION_WAITING;
 	log_debug("vm %s: session request, port %d", vm->name, s->port);
-	if (vm->state == VM_IDLE) {
+	/* One that does not keep the VM up leaves its idle stop alone. */
+	if (vm->state == VM_IDLE && !(flags & CTL_FLAG_NOTUSE)) {
 		evtimer_del(&vm->ev_deadline);
 		log_info("vm %s: new session, idle stop cancelled", vm->name);
 		vm_set_state(vm, VM_READY);
@@ -456,6 +457,7 @@ vm_session_open(struct vmconf *vmc, int port, int flags, const char *display,
 	}
 	switch (vm->state) {
 	case VM_READY:
+	case VM_IDLE:
 		session_connect(s);
 		break;
 	case VM_STOPPED:
@@ -630,8 +632,14 @@ vm_id_claimed(struct vm *vm)
 		if (o == vm || !o->has_id || o->id != vm->id ||
 		    vm_command(o) || vm_command(vm))
 			continue;
-		log_info("vm %s: id %u is vm %s's now: vmd restarted, looking "
-		    "again", o->name, o->id, vm->name);
+		log_info("vm %s: id %u is vm %s's now: vmd restarted, which "
+		    "ended the boot it had; looking again", o->name, o->id,
+		    vm->name);
+		if (o->owned) {
+			o->owned = 0;
+			o->booted_here = 0;
+			state_clear(o->name);
+		}
 		if (o->state == VM_BOOTING) {
 			/* Its watch tells its new id; no guest until then. */
 			probe_cancel(o->probe);
@@ -1072,8 +1080,8 @@ vm_stop_deadline(struct vm *vm)
 	char	 d[32];
 
 	print_duration(vm->pol.stop_wait, d, sizeof(d));
-	if (vm->stop == STOP_THEIRS && !vm->owned) {
-		/* Not ours to force: give up waiting for it. */
+	if (!vm->owned) {
+		/* Not ours (or no longer) to force: give up waiting for it. */
 		log_warnx("vm %s: still stopping after %s, stopped by "
 		    "someone else", vm->name, d);
 		vm_fail_waiters(vm, "vm is still stopping after %s (stopped "
@@ -1227,9 +1235,8 @@ vm_poll_done(const struct backend_result *res, void *arg)
 			vm_stopped(vm);
 			return;
 		}
-		if (st == VMD_RUNNING && vm->stop == STOP_THEIRS &&
-		    !vm->owned) {
-			/* Someone else's stop ended with it running. */
+		if (st == VMD_RUNNING && !vm->owned) {
+			/* A stop not ours ended with it running. */
 			log_info("vm %s: running again", vm->name);
 			evtimer_del(&vm->ev_deadline);
 			if (vm_count(vm, SESSION_WAITING) > 0)
@@ -1322,14 +1329,14 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 		vm->id = id;
 		vm->has_id = 1;
 	}
-	if (phase == STATE_STOPPING && vmd == VMD_RUNNING && vm_inuse(vm)) {
+	if (phase == STATE_STOPPING && vmd != VMD_STOPPING && vm_inuse(vm)) {
 		/* Its stop never happened, and it has sessions again. */
 		log_info("vm %s: a previous supervisor was stopping it; in use "
 		    "now, so it is left running", vm->name);
 		phase = STATE_RUNNING;
 		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
 	}
-	if (phase == STATE_STOPPING && vmd == VMD_RUNNING) {
+	if (phase == STATE_STOPPING && vmd != VMD_STOPPING) {
 		/* Its stop may never have reached the VM: ask again. */
 		log_info("vm %s: adopted from a previous supervisor (id %u), "
 		    "which was stopping it", vm->name, vm->id);
