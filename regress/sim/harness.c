@@ -56,6 +56,8 @@ struct wrap {
 	backend_cb		 cb;
 	void			*arg;
 	int			 status;
+	int			 by_vm;		/* vm.c asked */
+	int			 by_state;	/* state.c asked */
 	char			 name[VM_NAME_MAX];	/* "": every VM */
 	char			 what[96];
 };
@@ -427,10 +429,16 @@ wrap_seen(const struct wrap *w, const struct backend_result *res)
 		} else
 			row = vmctl_find_row(res->rows, res->nrows,
 			    world_name(v));
-		if (row == NULL || row->state == VMD_STOPPED)
+		/*
+		 * What vm.c learns, vm.c knows; state.c's answers decide only
+		 * the records it reads.
+		 */
+		if ((row == NULL || row->state == VMD_STOPPED) &&
+		    (w->by_vm || w->by_state))
 			world_seen_stopped(v, job_sim_snap_stopped(v),
-			    w->arg == NULL);
-		world_id_told(v, job_sim_snap(v));
+			    w->by_state, w->by_vm);
+		if (w->by_vm)
+			world_id_told(v, job_sim_snap(v));
 	}
 }
 
@@ -455,12 +463,17 @@ wrap_done(const struct backend_result *res, void *arg)
 }
 
 static struct wrap *
-wrap_new(const char *what, const char *name, backend_cb cb, void *arg)
+wrap_new(const char *what, const char *name, backend_cb cb, void *arg,
+    const char *file)
 {
 	struct wrap	*w;
+	const char	*base = strrchr(file, '/');
 
+	base = base != NULL ? base + 1 : file;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		fatal("wrap");
+	w->by_vm = strcmp(base, "vm.c") == 0;
+	w->by_state = strcmp(base, "state.c") == 0;
 	snprintf(w->what, sizeof(w->what), "a %s request for %s", what,
 	    name != NULL ? name : "every vm");
 	if (name != NULL)
@@ -472,27 +485,30 @@ wrap_new(const char *what, const char *name, backend_cb cb, void *arg)
 }
 
 struct backend_req *
-wrap_backend_status(const char *name, int flags, backend_cb cb, void *arg)
+wrap_backend_status(const char *name, int flags, backend_cb cb, void *arg,
+    const char *file)
 {
-	struct wrap	*w = wrap_new("status", name, cb, arg);
+	struct wrap	*w = wrap_new("status", name, cb, arg, file);
 
 	w->status = 1;
 	return (w->req = backend_status(name, flags, wrap_done, w));
 }
 
 struct backend_req *
-wrap_backend_start(const char *name, backend_cb cb, void *arg)
+wrap_backend_start(const char *name, backend_cb cb, void *arg,
+    const char *file)
 {
-	struct wrap	*w = wrap_new("start", name, cb, arg);
+	struct wrap	*w = wrap_new("start", name, cb, arg, file);
 
 	return (w->req = backend_start(name, wrap_done, w));
 }
 
 struct backend_req *
-wrap_backend_stop(const char *name, int force, backend_cb cb, void *arg)
+wrap_backend_stop(const char *name, int force, backend_cb cb, void *arg,
+    const char *file)
 {
 	struct wrap	*w = wrap_new(force ? "forced stop" : "stop", name, cb,
-			    arg);
+			    arg, file);
 
 	return (w->req = backend_stop(name, force, wrap_done, w));
 }

@@ -292,6 +292,17 @@ job_stopped_now(struct job *job)
 	return (m);
 }
 
+/*
+ * A start cancelled or orphaned leaves its record to state.c (of this
+ * supervisor's successor), which believes it may act until its time
+ * limit and STATE_START_GRACE have passed since it was written.
+ */
+static long long
+job_decided(struct job *job)
+{
+	return (job->t_issue + job->timeout_ms + SIM_START_GRACE);
+}
+
 /* The command does what it does to the world. */
 static void
 job_act(struct job *job)
@@ -516,8 +527,7 @@ job_cancel(struct job *job)
 		/* An app runs on too: its session resumes. */
 		log_sim("job: %s orphaned", what);
 		if (job->kind == PROC_START && !job->exited)
-			world_start_orphaned(job->vm, job->t_issue +
-			    job->timeout_ms, 1);
+			world_start_orphaned(job->vm, job_decided(job), 1);
 		return;
 	}
 	log_sim("job: %s cancelled: killed", what);
@@ -532,7 +542,7 @@ job_cancel(struct job *job)
 		job->dead = 1;
 		job->status = SIGKILL;
 		if (job->kind == PROC_START && !job->acted)
-			world_start_orphaned(job->vm, clock_now(), 0);
+			world_start_orphaned(job->vm, job_decided(job), 1);
 		if (!(sim_current()->promises & PROMISE_LATE_START) &&
 		    job->kind == PROC_START && !job->acted) {
 			job->dead = 0;
@@ -588,7 +598,7 @@ job_kill_all(int sig)
 		job->dead = 1;
 		job->status = sig;
 		if (job->kind == PROC_START && !job->acted)
-			world_start_orphaned(job->vm, clock_now(), 0);
+			world_start_orphaned(job->vm, job_decided(job), 1);
 		evtimer_del(&job->ev_act);
 		evtimer_del(&job->ev_exit);
 		evtimer_del(&job->ev_limit);

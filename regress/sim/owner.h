@@ -25,7 +25,8 @@
  *
  * With SIM_WRAP_BACKEND (vm.c, state.c, autostart.c: the backend's
  * callers), their backend requests go through harness.c's wrappers,
- * which see each request's callback argument: the owner.
+ * which see each request's callback argument (the owner) and which file
+ * asked.
  */
 
 #ifndef SIM_OWNER_H
@@ -43,14 +44,19 @@ void	 owner_free(void *);
 
 #ifdef SIM_WRAP_BACKEND
 struct backend_req *wrap_backend_status(const char *, int, backend_cb,
-	    void *);
-struct backend_req *wrap_backend_start(const char *, backend_cb, void *);
-struct backend_req *wrap_backend_stop(const char *, int, backend_cb, void *);
+	    void *, const char *);
+struct backend_req *wrap_backend_start(const char *, backend_cb, void *,
+	    const char *);
+struct backend_req *wrap_backend_stop(const char *, int, backend_cb, void *,
+	    const char *);
 void	 wrap_backend_cancel(struct backend_req *);
 
-#define backend_status(n, f, cb, a)	wrap_backend_status((n), (f), (cb), (a))
-#define backend_start(n, cb, a)		wrap_backend_start((n), (cb), (a))
-#define backend_stop(n, f, cb, a)	wrap_backend_stop((n), (f), (cb), (a))
+#define backend_status(n, f, cb, a)	\
+	wrap_backend_status((n), (f), (cb), (a), __FILE__)
+#define backend_start(n, cb, a)		\
+	wrap_backend_start((n), (cb), (a), __FILE__)
+#define backend_stop(n, f, cb, a)	\
+	wrap_backend_stop((n), (f), (cb), (a), __FILE__)
 #define backend_cancel(r)		wrap_backend_cancel(r)
 #endif
 

@@ -61,6 +61,7 @@
 #define WORLD_VMD_FORCE_MS	3000	/* ms: vmd forces off a guest that
 					   does not acknowledge a stop */
 #define WORLD_ACK_STOP_MAX	120000	/* ms: one that does gets this */
+#define SIM_START_GRACE		5000	/* ms: state.c's STATE_START_GRACE */
 
 /* The world's promises, each of which a run may break (-b). */
 #define PROMISE_LATE_START	0x01	/* a killed start never acts later */
@@ -235,7 +236,7 @@ void			 world_start_orphaned(struct wvm *, long long, int);
 void			 world_id_told(struct wvm *, long long);
 int			 world_id_stale(struct wvm *);
 int			 world_command(struct wvm *);
-void			 world_seen_stopped(struct wvm *, long long, int);
+void			 world_seen_stopped(struct wvm *, long long, int, int);
 int			 world_start(struct wvm *, enum wby, char *, size_t);
 int			 world_stop(struct wvm *, int, char *, size_t);
 void			 world_status(int, int, long long, unsigned int,
@@ -324,10 +325,11 @@ void			 harness_finish(void);
 int			 harness_wraps_for(const void *, char *, size_t);
 int			 harness_wraps(char *, size_t);
 struct backend_req	*wrap_backend_status(const char *, int, backend_cb,
-			    void *);
-struct backend_req	*wrap_backend_start(const char *, backend_cb, void *);
+			    void *, const char *);
+struct backend_req	*wrap_backend_start(const char *, backend_cb, void *,
+			    const char *);
 struct backend_req	*wrap_backend_stop(const char *, int, backend_cb,
-			    void *);
+			    void *, const char *);
 void			 wrap_backend_cancel(struct backend_req *);
 
 /* check.c: the invariants */

@@ -424,15 +424,15 @@ world_start_heard(struct wvm *w)
 
 /* A status taken at t that showed w stopped reached vmlaunch. */
 void
-world_seen_stopped(struct wvm *w, long long t, int by_state)
+world_seen_stopped(struct wvm *w, long long t, int by_state, int by_vm)
 {
 	/*
 	 * vm.c believes a VM of its own gone on the second answer that says
 	 * so (it may be missing for a moment after a start): so does this.
 	 */
-	if (t >= w->t_stopped)
+	if (by_vm && t >= w->t_stopped)
 		w->seen++;
-	/* An orphan's record is state.c's to decide, by its own status. */
+	/* A record left behind is state.c's to decide, by its own status. */
 	if (w->t_unheard >= 0 && t >= w->t_unheard &&
 	    (by_state || !w->unheard_orphan)) {
 		w->t_unheard = -1;
