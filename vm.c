@@ -209,6 +209,8 @@ vm_configure(struct config *conf)
 		if (vm->pol.addr_host != NULL &&
 		    (vm->pol.addr_host = strdup(vm->pol.addr_host)) == NULL)
 			fatal("strdup");
+		/* An idle timeout that was never, or is now: it applies. */
+		vm_settle(vm);
 		vm_gc(vm);
 	}
 }
@@ -783,6 +785,9 @@ vm_start_done(const struct backend_result *res, void *arg)
 		    vm->name, res->msg);
 		(void)strlcpy(vm->probeerr, res->msg, sizeof(vm->probeerr));
 		vm->start_unsure = res->err != BACKEND_FAILED;
+		/* Refused: whatever runs now is not ours, even if we die. */
+		if (!vm->start_unsure)
+			state_clear(vm->name);
 		vm->req = backend_status(vm->name, BACKEND_FRESH,
 		    vm_start_check_done, vm);
 		return;
@@ -834,6 +839,18 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 		vm->owned = 1;
 		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
 		vm_stop(vm, "its start failed");
+		return;
+	}
+	if (!res->ok && ours) {
+		/*
+		 * It may be running, ours, and only an answer tells: ask
+		 * again, its record kept meanwhile.  Those waiting are told.
+		 */
+		log_warnx("vm %s: %s status: %s; asking again whether the "
+		    "start worked", vm->name, vm_backend(vm), res->msg);
+		vm_fail_waiters(vm, "%s", vm->probeerr);
+		vm->start_unsure = 1;
+		timer_ms(&vm->ev_poll, RECHECK_INTERVAL);
 		return;
 	}
 	state_clear(vm->name);
@@ -1180,6 +1197,12 @@ vm_poll(int fd, short ev, void *arg)
 		if (vm->req == NULL)
 			vm->req = backend_status(vm->name, BACKEND_FRESH,
 			    vm_check_done, vm);
+		break;
+	case VM_STARTING:
+		/* A start that failed unsure: did it start it? */
+		if (vm->req == NULL)
+			vm->req = backend_status(vm->name, BACKEND_FRESH,
+			    vm_start_check_done, vm);
 		break;
 	case VM_BOOTING:
 	case VM_STOPPING:
