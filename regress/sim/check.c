@@ -258,7 +258,7 @@ check_start_issued(struct wvm *w)
 {
 	long long	 t;
 
-	if (job_sim_starts_pending(w, &t) > 0)
+	if (job_sim_starts_pending(w, &t, 1) > 0)
 		check_fail(INV_ONE_START, "vm %s: a start begins while a "
 		    "start begun at %lld ms may still act", world_name(w), t);
 	else if (world_state(w) != W_STOPPED && world_by(w) == BY_VMLAUNCH)

@@ -267,6 +267,7 @@ harness_crash(long long delay)
 	config_free(h.conf);
 	h.conf = NULL;
 	h.alive = 0;
+	world_supervisor_gone();
 	tv.tv_sec = delay / 1000;
 	tv.tv_usec = (delay % 1000) * 1000;
 	evtimer_add(&h.ev_restart, &tv);
@@ -327,6 +328,7 @@ harness_exit(void)
 	h.conf = NULL;
 	h.alive = 0;
 	h.exiting = 0;
+	world_supervisor_gone();
 }
 
 /* event_loopexit() takes effect once the callback returns. */

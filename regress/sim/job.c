@@ -63,6 +63,8 @@ struct job {
 	int			 attached;	/* its supervisor waits for it */
 	int			 faulty;	/* begun while vmd misbehaved */
 	int			 acted;
+	int			 never;		/* told it does nothing */
+	int			 answered;	/* by an EV_ANSWER */
 	int			 exited;
 	int			 dead;		/* killed: acts no more */
 	int			 delivered;
@@ -311,7 +313,7 @@ job_act(struct job *job)
 	size_t		 len;
 	int		 rc = 0, odd;
 
-	if (job->acted || job->dead || job->kind == PROC_APP)
+	if (job->acted || job->never || job->dead || job->kind == PROC_APP)
 		return;
 	job->acted = 1;
 	switch (job->kind) {
@@ -766,7 +768,7 @@ job_sim_answer(enum answer_cmd cmd, int vm, enum answer_outcome how)
 	char		 what[128];
 
 	LIST_FOREACH(job, &jobs, entry) {
-		if (!job->faulty || job->exited || job->dead || job->acted ||
+		if (!job->faulty || job->exited || job->dead || job->answered ||
 		    job->kind != kinds[cmd])
 			continue;
 		if (vm == -1 ? job->vm != NULL : (job->vm == NULL ||
@@ -780,6 +782,7 @@ job_sim_answer(enum answer_cmd cmd, int vm, enum answer_outcome how)
 	job_describe_sim(job, what, sizeof(what));
 	log_sim("job: %s answers: %d", what, how);
 	job->how = how;
+	job->answered = 1;
 	switch (how) {
 	case OUT_OK:
 	case OUT_STALE:
@@ -788,7 +791,7 @@ job_sim_answer(enum answer_cmd cmd, int vm, enum answer_outcome how)
 		job_end(job);
 		break;
 	case OUT_FAIL:
-		job->acted = 1;
+		job->never = 1;
 		job_set_output(&job->err, &job->errlen, "vmctl: connect: "
 		    "/var/run/vmd.sock: Connection refused\n", 50);
 		job->status = W_EXITCODE(1, 0);
@@ -808,7 +811,7 @@ job_sim_answer(enum answer_cmd cmd, int vm, enum answer_outcome how)
 		job_act(job);
 		break;
 	case OUT_LOST:
-		job->acted = 1;		/* for good: it never does */
+		job->never = 1;
 		break;
 	default:
 		break;
@@ -816,15 +819,19 @@ job_sim_answer(enum answer_cmd cmd, int vm, enum answer_outcome how)
 	return (1);
 }
 
-/* Starts of w that have not acted and still may. */
+/*
+ * Starts of w that have not acted and still may (truly: may_act), or
+ * that may as far as vmlaunch can tell.
+ */
 int
-job_sim_starts_pending(struct wvm *w, long long *t_issue)
+job_sim_starts_pending(struct wvm *w, long long *t_issue, int may_act)
 {
 	struct job	*job;
 	int		 n = 0;
 
 	LIST_FOREACH(job, &jobs, entry) {
 		if (job->kind != PROC_START || job->vm != w || job->acted ||
+		    (may_act && job->never) ||
 		    (job->dead && !evtimer_pending(&job->ev_act, NULL)) ||
 		    (job->faulty && job->exited))
 			continue;
@@ -909,7 +916,7 @@ job_sim_pending_faulty(int *cmd, int *vm, int pick)
 	int		 n = 0;
 
 	LIST_FOREACH(job, &jobs, entry) {
-		if (!job->faulty || job->exited || job->dead || job->acted ||
+		if (!job->faulty || job->exited || job->dead || job->answered ||
 		    job->kind == PROC_APP)
 			continue;
 		if (n++ == pick) {

@@ -233,6 +233,7 @@ int			 world_blind(struct wvm *);
 void			 world_start_heard(struct wvm *);
 void			 world_start_begins(struct wvm *);
 void			 world_start_orphaned(struct wvm *, long long, int);
+void			 world_supervisor_gone(void);
 void			 world_id_told(struct wvm *, long long);
 int			 world_id_stale(struct wvm *);
 int			 world_command(struct wvm *);
@@ -264,7 +265,7 @@ void			 job_sim_drain(void);
 int			 job_sim_answer(enum answer_cmd, int,
 			    enum answer_outcome);
 int			 job_sim_pending_faulty(int *, int *, int);
-int			 job_sim_starts_pending(struct wvm *, long long *);
+int			 job_sim_starts_pending(struct wvm *, long long *, int);
 int			 job_sim_apps(struct wvm *);
 int			 job_sim_app_exit(struct wvm *);
 void			 job_sim_app_session_gone(struct job *);

@@ -369,7 +369,7 @@ world_start(struct wvm *w, enum wby by, char *msg, size_t msglen)
 	 * that vmlaunch reads tells the two apart.
 	 */
 	w->blind = by == BY_PERSON && w->prev_ours && w->seen < 2;
-	w->race = by == BY_PERSON && (job_sim_starts_pending(w, &ms) > 0 ||
+	w->race = by == BY_PERSON && (job_sim_starts_pending(w, &ms, 0) > 0 ||
 	    w->t_unheard >= 0);
 	w->t_boot = now;
 	w->pid = ++world_pids;
@@ -405,6 +405,25 @@ int
 world_blind(struct wvm *w)
 {
 	return (w->blind || w->race);
+}
+
+/*
+ * A supervisor is gone: the records of starts it could not decide are
+ * its successor's state.c's now, which waits STATE_START_GRACE longer.
+ */
+void
+world_supervisor_gone(void)
+{
+	struct wvm	*w;
+	int		 i;
+
+	for (i = 0; i < world_n; i++) {
+		w = &world_vms[i];
+		if (w->t_unheard < 0 || w->unheard_orphan)
+			continue;
+		w->unheard_orphan = 1;
+		w->t_unheard += SIM_START_GRACE;
+	}
 }
 
 /* vmlaunch begins a start of w: one that finds it a person's. */
