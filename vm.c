@@ -819,7 +819,9 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 
 	vm->req = NULL;
 	vm->start_unsure = 0;
-	if (res->ok && row != NULL && row->state == VMD_RUNNING) {
+	/* Paused or queued by vmd, it is there as much as running. */
+	if (res->ok && row != NULL && (row->state == VMD_RUNNING ||
+	    row->state == VMD_PAUSED || row->state == VMD_WAITING)) {
 		(void)vm_row_id(vm, row);
 		if (ours) {
 			log_info("vm %s: running after all: the start worked",
@@ -841,7 +843,8 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 		vm_stop(vm, "its start failed");
 		return;
 	}
-	if (!res->ok && ours) {
+	if ((!res->ok || (row != NULL && row->state == VMD_UNKNOWN)) &&
+	    ours) {
 		/*
 		 * It may be running, ours, and only an answer tells: ask
 		 * again, its record kept meanwhile.  Those waiting are told.
@@ -1358,6 +1361,18 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 		    "now, so it is left running", vm->name);
 		phase = STATE_RUNNING;
 		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+	}
+	if (phase == STATE_STOPPING && vmd != VMD_STOPPING &&
+	    now_ms() < vm_t0 + RESUME_GRACE) {
+		/* Its sessions may come back yet: stop it once they had time. */
+		log_info("vm %s: adopted from a previous supervisor (id %u), "
+		    "which was stopping it; stopping it unless used",
+		    vm->name, vm->id);
+		evtimer_del(&vm->ev_deadline);
+		vm_set_state(vm, VM_IDLE);
+		vm->idle_at = vm_t0 + RESUME_GRACE;
+		timer_ms(&vm->ev_deadline, vm->idle_at - now_ms());
+		return;
 	}
 	if (phase == STATE_STOPPING && vmd != VMD_STOPPING) {
 		/* Its stop may never have reached the VM: ask again. */
