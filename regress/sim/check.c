@@ -326,7 +326,7 @@ check_idle(void)
 			continue;
 		if (users_in_use(w, &t_free, &t_app) > 0)
 			continue;
-		if ((c->vms & (1U << i)) && c->idle == DURATION_NEVER)
+		if (harness_idle(i) == DURATION_NEVER)
 			continue;
 		t_ref = check_max(world_t_boot(w), t_free);
 		t_ref = check_max(t_ref, harness_t_start());

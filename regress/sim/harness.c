@@ -75,6 +75,7 @@ static struct {
 	int			 lingered;
 	long long		 t_start;
 	long long		 t_reload;
+	long long		 idle[SIM_VMS_MAX];	/* what vm.c applies */
 	struct event		 ev_linger;
 	struct event		 ev_restart;
 } h;
@@ -179,6 +180,30 @@ harness_sim_conf(int i)
 	return (&h.run->confs[i]);
 }
 
+/*
+ * The idle timeout vm.c applies to each VM: its block's, the last one it
+ * had if a reload removed it, the default if it was adopted without one.
+ */
+static void
+harness_policies(int start)
+{
+	const struct sim_conf	*c = &h.run->confs[h.conf_idx];
+	int			 i;
+
+	for (i = 0; i < h.run->nvms; i++) {
+		if (c->vms & (1U << i))
+			h.idle[i] = c->idle;
+		else if (start)
+			h.idle[i] = DEFAULT_IDLE_TIMEOUT;
+	}
+}
+
+long long
+harness_idle(int vm)
+{
+	return (h.idle[vm]);
+}
+
 /* Everyone who keeps a pointer to the config gets it (supervisor.c). */
 static void
 harness_configure(struct config *conf)
@@ -203,6 +228,7 @@ harness_start(void)
 	h.down = h.exiting = h.lingered = 0;
 	h.t_start = clock_now();
 	log_sim("supervisor %d starts (config %d)", h.gen, h.conf_idx);
+	harness_policies(1);
 	harness_configure(conf);
 	state_init(conf);
 	state_adopt();
@@ -302,6 +328,7 @@ harness_reload(int i)
 	log_info("SIGHUP: reloading %s", h.files[i]);
 	if ((nconf = parse_config(h.files[i])) == NULL)
 		fatalx("%s does not parse", h.files[i]);
+	harness_policies(0);
 	harness_configure(nconf);
 	config_free(oconf);
 	h.t_reload = clock_now();
@@ -439,7 +466,7 @@ wrap_seen(const struct wrap *w, const struct backend_result *res)
 		    (w->by_vm || w->by_state))
 			world_seen_stopped(v, job_sim_snap_stopped(v),
 			    w->by_state, w->by_vm);
-		if (w->by_vm)
+		if (w->by_vm && row != NULL && row->has_id)
 			world_id_told(v, job_sim_snap(v));
 	}
 }

@@ -63,6 +63,7 @@ struct job {
 	int			 attached;	/* its supervisor waits for it */
 	int			 faulty;	/* begun while vmd misbehaved */
 	int			 acted;
+	long long		 t_act;
 	int			 never;		/* told it does nothing */
 	int			 answered;	/* by an EV_ANSWER */
 	int			 exited;
@@ -316,6 +317,7 @@ job_act(struct job *job)
 	if (job->acted || job->never || job->dead || job->kind == PROC_APP)
 		return;
 	job->acted = 1;
+	job->t_act = clock_now();
 	switch (job->kind) {
 	case PROC_STATUS:
 		job->t_snap = clock_now();
@@ -439,8 +441,10 @@ job_end(struct job *job)
 		job_seen(job);
 	if (job->kind == PROC_START && !job->timed_out) {
 		world_start_heard(job->vm);
-		if (job->status == 0)
-			world_id_told(job->vm, clock_now());
+		/* vmctl's "started vm N": the id, unless it said nonsense. */
+		if (job->status == 0 && job->acted && !job->command &&
+		    job->how != OUT_GARBAGE)
+			world_id_told(job->vm, job->t_act);
 	}
 	job->attached = 0;
 	job->delivered = 1;

@@ -314,6 +314,7 @@ int			 harness_gen(void);
 long long		 harness_t_start(void);
 long long		 harness_t_reload(void);
 int			 harness_conf(void);
+long long		 harness_idle(int);
 struct config		*harness_config(void);
 const struct sim_conf	*harness_sim_conf(int);
 void			 harness_start(void);
