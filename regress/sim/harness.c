@@ -76,6 +76,7 @@ static struct {
 	long long		 t_start;
 	long long		 t_reload;
 	long long		 idle[SIM_VMS_MAX];	/* what vm.c applies */
+	int			 lost[SIM_VMS_MAX];	/* commands unknown */
 	struct event		 ev_linger;
 	struct event		 ev_restart;
 } h;
@@ -191,11 +192,22 @@ harness_policies(int start)
 	int			 i;
 
 	for (i = 0; i < h.run->nvms; i++) {
-		if (c->vms & (1U << i))
+		if (c->vms & (1U << i)) {
 			h.idle[i] = c->idle;
-		else if (start)
+			h.lost[i] = 0;
+		} else if (start) {
 			h.idle[i] = DEFAULT_IDLE_TIMEOUT;
+			/* Its commands were in a config no process has now. */
+			h.lost[i] = h.run->vms[i].command;
+		}
 	}
+}
+
+/* A command VM whose commands this supervisor cannot know. */
+int
+harness_commands_lost(int vm)
+{
+	return (h.lost[vm]);
 }
 
 long long

@@ -315,6 +315,7 @@ long long		 harness_t_start(void);
 long long		 harness_t_reload(void);
 int			 harness_conf(void);
 long long		 harness_idle(int);
+int			 harness_commands_lost(int);
 struct config		*harness_config(void);
 const struct sim_conf	*harness_sim_conf(int);
 void			 harness_start(void);
@@ -349,6 +350,7 @@ enum inv {
 };
 extern int		 check_failed;
 extern int		 check_blind;
+extern int		 check_lost;
 void			 check_reset(void);
 void			 check_fail(enum inv, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
