@@ -26,11 +26,13 @@
  *	# vmlaunch state: ...
  *	version 2
  *	ubuntu running 3 1796002000
- *	build starting - 1796002010
+ *	build starting - 1796002010 30
  *
- * A line is NAME PHASE ID SINCE: the phase (starting, running,
- * stopping), vmd's id or "-", and since when (seconds of the epoch, to
- * survive a restart).  Version 1 files ("started NAME ID") are read as
+ * A line is NAME PHASE ID SINCE [LIMIT]: the phase (starting, running,
+ * stopping), vmd's id or "-", since when (seconds of the epoch, to
+ * survive a restart), and for a start the time limit it runs under
+ * (seconds; the successor's config may say otherwise, and older
+ * readers ignore it).  Version 1 files ("started NAME ID") are read as
  * running.  The file is read with distrust: it must be ours and not
  * writable by others, and every line is checked.
  *
@@ -74,6 +76,7 @@ struct state_rec {
 	int			 has_id;
 	unsigned int		 id;
 	time_t			 since;
+	long long		 limit;		/* starting: vmctl's, s */
 	int			 pending;	/* read, not decided yet */
 	int			 v1_noid;	/* "started NAME -": unprovable */
 };
@@ -139,6 +142,14 @@ state_init(struct config *conf)
 	state_load();
 }
 
+/* The time limit a backend command runs under now, in seconds. */
+static long long
+state_limit(void)
+{
+	return (state_conf != NULL && state_conf->vmctl_timeout > 0 ?
+	    state_conf->vmctl_timeout : DEFAULT_VMCTL_TIMEOUT);
+}
+
 /* What the VM is now, written before it happens. */
 void
 state_set(const char *name, enum state_phase phase, int has_id,
@@ -155,6 +166,7 @@ state_set(const char *name, enum state_phase phase, int has_id,
 	if (r->phase != phase || r->since == 0)
 		r->since = now_wall();
 	r->phase = phase;
+	r->limit = phase == STATE_STARTING ? state_limit() : 0;
 	r->has_id = has_id;
 	r->id = has_id ? id : 0;
 	r->pending = 0;
@@ -245,8 +257,11 @@ state_save(void)
 			snprintf(id, sizeof(id), "%u", r->id);
 		else
 			(void)strlcpy(id, "-", sizeof(id));
-		fprintf(fp, "%s %s %s %lld\n", r->name, state_phases[r->phase],
+		fprintf(fp, "%s %s %s %lld", r->name, state_phases[r->phase],
 		    id, (long long)r->since);
+		if (r->phase == STATE_STARTING && r->limit > 0)
+			fprintf(fp, " %lld", r->limit);
+		fprintf(fp, "\n");
 	}
 	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
 		log_warn("state file: writing %s", tmp);
@@ -273,8 +288,9 @@ state_parse(const char *line, int version, struct state_rec *r)
 {
 	char		 name[VM_NAME_MAX + 1], phase[16], id[16];
 	const char	*errstr;
-	long long	 since = 0;
+	long long	 since = 0, limit = 0;
 	size_t		 i;
+	int		 n;
 
 	memset(r, 0, sizeof(*r));
 	if (version == 1) {
@@ -282,8 +298,9 @@ state_parse(const char *line, int version, struct state_rec *r)
 			return (-1);
 		r->phase = STATE_RUNNING;
 	} else {
-		if (sscanf(line, "%64s %15s %15s %lld", name, phase, id,
-		    &since) != 4 || since < 0)
+		n = sscanf(line, "%64s %15s %15s %lld %lld", name, phase, id,
+		    &since, &limit);
+		if (n < 4 || since < 0 || limit < 0)
 			return (-1);
 		for (i = 0; i < nitems(state_phases); i++)
 			if (strcmp(phase, state_phases[i]) == 0)
@@ -296,6 +313,7 @@ state_parse(const char *line, int version, struct state_rec *r)
 		return (-1);
 	(void)strlcpy(r->name, name, sizeof(r->name));
 	r->since = since;
+	r->limit = r->phase == STATE_STARTING ? limit : 0;
 	if (strcmp(id, "-") == 0) {
 		/* Version 1 had no write-ahead: an id never recorded. */
 		r->v1_noid = version == 1;
@@ -384,6 +402,7 @@ state_load(void)
 		r->has_id = rec.has_id;
 		r->id = rec.id;
 		r->since = rec.since;
+		r->limit = rec.limit;
 		r->v1_noid = rec.v1_noid;
 		r->pending = 1;
 	}
@@ -416,8 +435,8 @@ state_verdict(const struct state_rec *r, const struct vmd_row *row,
 	long long	 limit;
 
 	if (row == NULL || row->state == VMD_STOPPED) {
-		limit = state_conf->vmctl_timeout > 0 ?
-		    state_conf->vmctl_timeout : DEFAULT_VMCTL_TIMEOUT;
+		/* The limit it ran under: vmctl timeout may differ now. */
+		limit = r->limit > 0 ? r->limit : state_limit();
 		if (r->phase == STATE_STARTING &&
 		    now < r->since + limit + STATE_START_GRACE)
 			return (VERDICT_WAIT);

@@ -642,6 +642,9 @@ vm_id_claimed(struct vm *vm)
 			o->booted_here = 0;
 			state_clear(o->name);
 		}
+		/* Its id now is for a status to tell. */
+		o->has_id = 0;
+		o->id = 0;
 		if (o->state == VM_BOOTING) {
 			/* Its watch tells its new id; no guest until then. */
 			probe_cancel(o->probe);
@@ -819,10 +822,11 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 
 	vm->req = NULL;
 	vm->start_unsure = 0;
+	if (res->ok)
+		(void)vm_row_id(vm, row);
 	/* Paused or queued by vmd, it is there as much as running. */
 	if (res->ok && row != NULL && (row->state == VMD_RUNNING ||
 	    row->state == VMD_PAUSED || row->state == VMD_WAITING)) {
-		(void)vm_row_id(vm, row);
 		if (ours) {
 			log_info("vm %s: running after all: the start worked",
 			    vm->name);
