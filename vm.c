@@ -112,6 +112,9 @@ struct vm {
 	int			 booted_here;	/* start its apps when ready */
 	int			 has_id;
 	unsigned int		 id;
+	long long		 id_at;		/* learnt as of then */
+	long long		 t_req;		/* req asked */
+	long long		 t_watch;	/* watch asked */
 	int			 odd;		/* answers in a row that say
 						   it is gone */
 	int			 start_unsure;	/* a start failed, not refused */
@@ -146,7 +149,7 @@ static void	 vm_start_done(const struct backend_result *, void *);
 static void	 vm_start_check_done(const struct backend_result *, void *);
 static void	 vm_boot(struct vm *);
 static void	 vm_probe(struct vm *);
-static int	 vm_row_id(struct vm *, const struct vmd_row *);
+static int	 vm_row_id(struct vm *, const struct vmd_row *, long long);
 static void	 vm_id_claimed(struct vm *);
 static void	 vm_boot_deadline(struct vm *);
 static void	 vm_probe_cb(enum probe_event, int, const char *, void *);
@@ -238,6 +241,14 @@ int
 vm_serving(struct vm *vm)
 {
 	return (vm->state == VM_READY || vm->state == VM_IDLE);
+}
+
+/* How long a backend command may run, in ms. */
+static long long
+vm_limit_ms(void)
+{
+	return ((vm_conf != NULL && vm_conf->vmctl_timeout > 0 ?
+	    vm_conf->vmctl_timeout : DEFAULT_VMCTL_TIMEOUT) * 1000LL);
 }
 
 /* Its own commands: its id names a run, not a vmd VM. */
@@ -589,6 +600,8 @@ vm_check(struct vm *vm)
 	vm_changed(vm);
 	log_debug("vm %s: asking %s for its state", vm->name,
 	    vm_backend(vm));
+	/* It may share a status begun before: as old as vmctl's limit. */
+	vm->t_req = now_ms() - vm_limit_ms();
 	vm->req = backend_status(vm->name, 0, vm_check_done, vm);
 }
 
@@ -599,11 +612,31 @@ vm_check(struct vm *vm)
  * another boot, not ours: 1 when that is what it says.
  */
 static int
-vm_row_id(struct vm *vm, const struct vmd_row *row)
+vm_row_id(struct vm *vm, const struct vmd_row *row, long long t)
 {
-	int	 lost = 0;
+	struct vm	*o;
+	int		 lost = 0;
 
-	if (row == NULL || !row->has_id || (vm->has_id && vm->id == row->id))
+	if (row == NULL || !row->has_id)
+		return (0);
+	if (vm->has_id && vm->id == row->id) {
+		if (t > vm->id_at)
+			vm->id_at = t;
+		return (0);
+	}
+	/*
+	 * The row is as of t at least, and may be older: an id learnt since
+	 * (by another VM's start, or by this one) says more than it does.
+	 */
+	TAILQ_FOREACH(o, &vms, entry) {
+		if (o == vm || !o->has_id || o->id != row->id ||
+		    o->id_at <= t || vm_command(o) || vm_command(vm))
+			continue;
+		log_debug("vm %s: a status older than vm %s's id %u, not "
+		    "taken", vm->name, o->name, o->id);
+		return (0);
+	}
+	if (vm->has_id && vm->id_at > t)
 		return (0);
 	if (vm->owned && vm->has_id) {
 		log_info("vm %s: now id %u, not %u as when vmlaunch started "
@@ -616,6 +649,7 @@ vm_row_id(struct vm *vm, const struct vmd_row *row)
 	}
 	vm->id = row->id;
 	vm->has_id = 1;
+	vm->id_at = t;
 	vm_id_claimed(vm);
 	return (lost);
 }
@@ -683,7 +717,7 @@ vm_check_done(const struct backend_result *res, void *arg)
 		goto done;
 	}
 	vm->vmd = row != NULL ? row->state : VMD_ABSENT;
-	(void)vm_row_id(vm, row);
+	(void)vm_row_id(vm, row, vm->t_req);
 	if (row == NULL || row->state == VMD_STOPPED) {
 		if (!vm_really_gone(vm)) {
 			vm_set_state(vm, VM_CHECKING);
@@ -791,6 +825,7 @@ vm_start_done(const struct backend_result *res, void *arg)
 		/* Refused: whatever runs now is not ours, even if we die. */
 		if (!vm->start_unsure)
 			state_clear(vm->name);
+		vm->t_req = now_ms();
 		vm->req = backend_status(vm->name, BACKEND_FRESH,
 		    vm_start_check_done, vm);
 		return;
@@ -802,6 +837,7 @@ vm_start_done(const struct backend_result *res, void *arg)
 	/* The id of this boot, or none yet: an earlier one's is not it. */
 	vm->has_id = res->has_id;
 	vm->id = res->has_id ? res->id : 0;
+	vm->id_at = now_ms();
 	if (vm->has_id)
 		vm_id_claimed(vm);
 	state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
@@ -823,7 +859,7 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 	vm->req = NULL;
 	vm->start_unsure = 0;
 	if (res->ok)
-		(void)vm_row_id(vm, row);
+		(void)vm_row_id(vm, row, vm->t_req);
 	/* Paused or queued by vmd, it is there as much as running. */
 	if (res->ok && row != NULL && (row->state == VMD_RUNNING ||
 	    row->state == VMD_PAUSED || row->state == VMD_WAITING)) {
@@ -1201,21 +1237,27 @@ vm_poll(int fd, short ev, void *arg)
 
 	switch (vm->state) {
 	case VM_CHECKING:
-		if (vm->req == NULL)
-			vm->req = backend_status(vm->name, BACKEND_FRESH,
-			    vm_check_done, vm);
+		if (vm->req != NULL)
+			break;
+		vm->t_req = now_ms();
+		vm->req = backend_status(vm->name, BACKEND_FRESH,
+		    vm_check_done, vm);
 		break;
 	case VM_STARTING:
 		/* A start that failed unsure: did it start it? */
-		if (vm->req == NULL)
-			vm->req = backend_status(vm->name, BACKEND_FRESH,
-			    vm_start_check_done, vm);
+		if (vm->req != NULL)
+			break;
+		vm->t_req = now_ms();
+		vm->req = backend_status(vm->name, BACKEND_FRESH,
+		    vm_start_check_done, vm);
 		break;
 	case VM_BOOTING:
 	case VM_STOPPING:
-		if (vm->watch == NULL)
-			vm->watch = backend_status(vm->name, BACKEND_FRESH,
-			    vm_poll_done, vm);
+		if (vm->watch != NULL)
+			break;
+		vm->t_watch = now_ms();
+		vm->watch = backend_status(vm->name, BACKEND_FRESH,
+		    vm_poll_done, vm);
 		break;
 	default:
 		break;
@@ -1242,7 +1284,8 @@ vm_poll_done(const struct backend_result *res, void *arg)
 	vm->vmd = st;
 	if (row != NULL && row->has_id && (!vm->has_id ||
 	    vm->id != row->id)) {
-		if (vm_row_id(vm, row) && vm->state == VM_STOPPING) {
+		if (vm_row_id(vm, row, vm->t_watch) &&
+		    vm->state == VM_STOPPING) {
 			/* Ours is gone; what runs now is not ours to stop. */
 			vm_stopped(vm);
 			return;
@@ -1358,6 +1401,8 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 	if (has_id) {
 		vm->id = id;
 		vm->has_id = 1;
+		/* From a status of all, which may be as old as its limit. */
+		vm->id_at = now_ms() - vm_limit_ms();
 	}
 	if (phase == STATE_STOPPING && vmd != VMD_STOPPING && vm_inuse(vm)) {
 		/* Its stop never happened, and it has sessions again. */
