@@ -712,6 +712,15 @@ vm_check_done(const struct backend_result *res, void *arg)
 		log_warnx("vm %s: %s status failed: %s", vm->name,
 		    vm_backend(vm), res->msg);
 		vm_fail_waiters(vm, "%s", res->msg);
+		if (vm->owned && vm->odd > 0) {
+			/*
+			 * It was said to be gone once: a second opinion is
+			 * owed before it is ours to keep (or to stop) again.
+			 */
+			vm_set_state(vm, VM_CHECKING);
+			timer_ms(&vm->ev_poll, RECHECK_INTERVAL);
+			goto done;
+		}
 		vm_set_state(vm, vm->owned ? VM_READY : VM_STOPPED);
 		vm_settle(vm);
 		goto done;

@@ -41,9 +41,11 @@
  *			used (or began, or a supervisor started, or the
  *			config changed, or vmd became healthy again), while
  *			a supervisor runs; idle timeout never exempts it,
- *			and so does a command backend's VM whose block a
- *			reload removed before its supervisor was replaced
- *			(no process knows its commands: a known gap).
+ *			and so does a VM whose block a reload removed
+ *			before its supervisor was replaced, if a command
+ *			backend's (no process knows its commands) or if no
+ *			VM configured uses vmd (the adoption does not ask
+ *			vmctl): known gaps, counted.
  * session-answer	A session that waits is answered (ready or failed)
  *			within check_answer_bound() of asking.
  * owner-lifetime	No timer, job, probe, backend request or session
@@ -74,8 +76,9 @@
 
 int			 check_failed;
 int			 check_blind;	/* stops no-stop-foreign excuses */
-int			 check_lost;	/* idle-stop checks excused: a command
-					   VM whose commands are gone */
+static int		 check_blind_boot[SIM_VMS_MAX];
+int			 check_lost;	/* idle-stop excused: a VM no process
+					   can reach */
 static enum inv		 check_inv;
 static char		 check_msg[512];
 static long long	 check_t;
@@ -96,6 +99,9 @@ void
 check_reset(void)
 {
 	check_failed = 0;
+	check_blind = 0;
+	check_lost = 0;
+	memset(check_blind_boot, 0, sizeof(check_blind_boot));
 	check_inv = INV_NONE;
 	check_msg[0] = '\0';
 }
@@ -117,6 +123,7 @@ check_fail(enum inv inv, const char *fmt, ...)
 	check_inv = inv;
 	check_t = clock_now();
 	(void)strlcpy(check_msg, msg, sizeof(check_msg));
+	sim_failed();
 }
 
 const char *
@@ -281,7 +288,10 @@ check_stop_issued(struct wvm *w, int force)
 	if (world_state(w) == W_STOPPED)
 		return;		/* vmctl says no; nothing happens */
 	if (world_by(w) != BY_VMLAUNCH && world_blind(w)) {
-		check_blind++;
+		/* Counted once a boot (its stop may be tried again). */
+		if (check_blind_boot[world_index(w)] != world_boot(w))
+			check_blind++;
+		check_blind_boot[world_index(w)] = world_boot(w);
 		log_sim("known: vm %s: a stop of a person's boot that vmlaunch "
 		    "could not tell from its own", world_name(w));
 	} else if (world_by(w) != BY_VMLAUNCH)
@@ -300,8 +310,10 @@ check_owner_freed(const void *p, size_t size, const char *site)
 {
 	char	 what[160];
 
-	if (clock_timers_in(p, size, what, sizeof(what)) > 0)
+	if (clock_timers_in(p, size, what, sizeof(what)) > 0) {
 		check_fail(INV_OWNER, "%s freed with %s pending", site, what);
+		clock_drop_in(p, size);
+	}
 	if (job_sim_attached_to(p, what, sizeof(what)) > 0)
 		check_fail(INV_OWNER, "%s freed while %s would call it back",
 		    site, what);
@@ -335,7 +347,7 @@ check_idle(void)
 			continue;
 		if (harness_commands_lost(i)) {
 			/* Known: nothing here can stop it (see the report). */
-			check_lost++;
+			check_lost = 1;
 			continue;
 		}
 		t_ref = check_max(world_t_boot(w), t_free);

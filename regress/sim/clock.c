@@ -202,6 +202,29 @@ clock_timers_in(const void *p, size_t len, char *what, size_t whatlen)
 	return (n);
 }
 
+/*
+ * Take the product timers in [p, p + len) off the queue: their owner is
+ * being freed (a failure already), and the queue must not walk freed
+ * memory for the run to report it.
+ */
+void
+clock_drop_in(const void *p, size_t len)
+{
+	const char	*lo = p, *at;
+	size_t		 i = 0;
+
+	while (i < clock_n) {
+		at = (const char *)clock_heap[i];
+		if (clock_heap[i]->ev_private[EVP_HARNESS] == NULL &&
+		    at >= lo && at < lo + len) {
+			clock_remove(clock_heap[i]);
+			i = 0;
+			continue;
+		}
+		i++;
+	}
+}
+
 /* The product timers still queued (none once everything is freed). */
 int
 clock_product_timers(char *what, size_t whatlen)

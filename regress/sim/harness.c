@@ -189,16 +189,23 @@ static void
 harness_policies(int start)
 {
 	const struct sim_conf	*c = &h.run->confs[h.conf_idx];
-	int			 i;
+	int			 i, vmd = 0;
 
+	for (i = 0; i < h.run->nvms; i++)
+		if ((c->vms & (1U << i)) && !h.run->vms[i].command)
+			vmd = 1;
 	for (i = 0; i < h.run->nvms; i++) {
 		if (c->vms & (1U << i)) {
 			h.idle[i] = c->idle;
 			h.lost[i] = 0;
 		} else if (start) {
 			h.idle[i] = DEFAULT_IDLE_TIMEOUT;
-			/* Its commands were in a config no process has now. */
-			h.lost[i] = h.run->vms[i].command;
+			/*
+			 * Its commands were in a config no process has now; or
+			 * no VM configured uses vmd, so its status of all
+			 * (adoption's) does not ask vmctl.
+			 */
+			h.lost[i] = h.run->vms[i].command || !vmd;
 		}
 	}
 }

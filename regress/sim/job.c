@@ -52,7 +52,7 @@
 
 #define APP_SESSION_MS		100	/* an app's ssh connects after this */
 #define APP_EXIT_MS		20	/* and exits this long after its end */
-#define LATE_START_MS		2000	/* a killed start acts after all */
+#define LATE_START_MS		20000	/* a killed start acts after all */
 
 struct job {
 	LIST_ENTRY(job)		 entry;

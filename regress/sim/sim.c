@@ -20,9 +20,14 @@
  * same invariant (delta debugging over its events, each candidate
  * replayed from scratch).
  *
- *	sim [-vx] [-b promise] [-e events] [-k dir] [-n seqs] [-s seed]
+ *	sim [-fSvx] [-b promise] [-e events] [-k dir] [-n seqs] [-s seed]
  *	    [-t seconds]
- *	sim [-vx] -r case ...
+ *	sim [-vx] [-b promise] -r case ...
+ *
+ * -f stops at the first failing sequence, -S does not shrink it, -b
+ * breaks one of the world's promises (late-start, resume, orphan,
+ * stop), -x runs everything in this process (for a debugger), -v logs
+ * every step to stderr.
  *
  * Each run happens in a child process: a run that crashes is a run
  * that failed (no-fatal), and nothing of one run can leak into the
@@ -51,10 +56,12 @@
 
 int			 sim_verbose;
 static int		 sim_nofork;
+static int		 sim_noshrink;
 static int		 sim_promises = PROMISE_ALL;
 static struct sim_run	*sim_run;
 static long long	 sim_fired;	/* timers fired, this run */
 static int		 sim_out = -1;	/* the child's pipe */
+static int		 sim_excused[4];	/* this run's, see main() */
 
 __dead static void	 usage(void);
 
@@ -85,13 +92,19 @@ sim_current(void)
 	return (sim_run);
 }
 
-/* The code under test gave up (fatal): the run ends here. */
-__dead void
-sim_abort(void)
+/* The first failure, told at once: should the run crash after it. */
+void
+sim_failed(void)
 {
 	if (sim_out != -1)
 		dprintf(sim_out, "#result %s\t%s\n", check_name(check_which()),
 		    check_message());
+}
+
+/* The code under test gave up (fatal): the run ends here. */
+__dead void
+sim_abort(void)
+{
 	if (sim_verbose)
 		log_dump(stderr, 40);
 	_exit(SIM_EXIT_BASE + check_which());
@@ -229,6 +242,10 @@ sim_play(struct sim_run *run, int draw)
 	harness_finish();
 	if (!check_failed)
 		check_final();
+	sim_excused[0] = check_blind;
+	sim_excused[1] = users_guests_excused();
+	sim_excused[2] = check_lost;
+	sim_excused[3] = users_changed_during_open();
 	job_sim_reset();
 	probe_sim_reset();
 	users_reset();
@@ -248,6 +265,7 @@ struct sim_result {
 	char		 msg[512];
 	long long	 nev;
 	long long	 fired;
+	long long	 excused[4];	/* see sim_excused */
 	char		*text;		/* what the child wrote */
 	size_t		 len;
 };
@@ -256,7 +274,7 @@ struct sim_result {
 static void
 sim_child(struct sim_run *run, int draw, struct sim_result *r)
 {
-	char	 buf[8192], *p;
+	char	 buf[8192], *p, *q;
 	ssize_t	 n;
 	int	 fds[2], status;
 	pid_t	 pid;
@@ -267,6 +285,8 @@ sim_child(struct sim_run *run, int draw, struct sim_result *r)
 		(void)strlcpy(r->msg, check_message(), sizeof(r->msg));
 		r->nev = run->nev;
 		r->fired = sim_fired;
+		for (n = 0; n < 4; n++)
+			r->excused[n] = sim_excused[n];
 		return;
 	}
 	if (pipe(fds) == -1)
@@ -285,8 +305,9 @@ sim_child(struct sim_run *run, int draw, struct sim_result *r)
 			fclose(fp);
 		}
 		r->inv = sim_play(run, draw);
-		dprintf(sim_out, "#result %s\t%s\n#count %zu %lld\n",
-		    check_name(r->inv), check_message(), run->nev, sim_fired);
+		dprintf(sim_out, "#count %zu %lld %d %d %d %d\n", run->nev,
+		    sim_fired, sim_excused[0], sim_excused[1], sim_excused[2],
+		    sim_excused[3]);
 		if (r->inv != INV_NONE && sim_verbose)
 			log_dump(stderr, 60);
 		_exit(SIM_EXIT_BASE + r->inv);
@@ -320,16 +341,21 @@ sim_child(struct sim_run *run, int draw, struct sim_result *r)
 		snprintf(r->msg, sizeof(r->msg), "the run exited %d",
 		    WEXITSTATUS(status));
 	}
-	if (r->text != NULL && (p = strstr(r->text, "#result ")) != NULL &&
-	    r->inv != INV_FATAL) {
-		p = strchr(p, '\t');
-		if (p != NULL) {
+	/* The first failure the child told is the one (it may crash after). */
+	if (r->text != NULL && (p = strstr(r->text, "#result ")) != NULL) {
+		q = p + strlen("#result ");
+		if ((p = strchr(q, '\t')) != NULL) {
+			*p = '\0';
+			r->inv = check_by_name(q);
+			*p = '\t';
 			(void)strlcpy(r->msg, p + 1, sizeof(r->msg));
 			r->msg[strcspn(r->msg, "\n")] = '\0';
 		}
 	}
 	if (r->text != NULL && (p = strstr(r->text, "#count ")) != NULL)
-		(void)sscanf(p, "#count %lld %lld", &r->nev, &r->fired);
+		(void)sscanf(p, "#count %lld %lld %lld %lld %lld %lld", &r->nev,
+		    &r->fired, &r->excused[0], &r->excused[1], &r->excused[2],
+		    &r->excused[3]);
 }
 
 /* Does this list of events still break inv? */
@@ -404,6 +430,8 @@ sim_report(struct sim_run *run, const struct sim_result *r,
 
 	fprintf(stderr, "FAIL seed 0x%llx: %s: %s\n",
 	    (unsigned long long)run->seed, check_name(r->inv), r->msg);
+	if (sim_noshrink)
+		return;
 	sim_shrink(run, r->inv);
 	(void)strlcpy(expect, check_name(r->inv), sizeof(expect));
 	fprintf(stderr, "the shortest sequence found:\n");
@@ -466,7 +494,7 @@ sim_cases(int argc, char **argv)
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: sim [-vx] [-b promise] [-e events] [-k dir] "
+	fprintf(stderr, "usage: sim [-fSvx] [-b promise] [-e events] [-k dir] "
 	    "[-n seqs] [-s seed] [-t seconds]\n"
 	    "       sim [-vx] [-b promise] -r case ...\n");
 	exit(2);
@@ -480,10 +508,12 @@ main(int argc, char *argv[])
 	const char		*keep = NULL, *errstr;
 	uint64_t		 seed = (uint64_t)time(NULL);
 	long long		 nseqs = 100, i, nev = 0, fired = 0;
+	long long		 excused[4] = { 0, 0, 0, 0 };
 	long long		 seconds = 0, t0 = time(NULL);
 	int			 ch, events = SIM_EVENTS, replay = 0, nfail = 0;
+	int			 first = 0;
 
-	while ((ch = getopt(argc, argv, "b:e:k:n:rs:t:vx")) != -1) {
+	while ((ch = getopt(argc, argv, "b:e:fk:n:rSs:t:vx")) != -1) {
 		switch (ch) {
 		case 'b':
 			if (strcmp(optarg, "late-start") == 0)
@@ -492,8 +522,8 @@ main(int argc, char *argv[])
 				sim_promises &= ~PROMISE_RESUME;
 			else if (strcmp(optarg, "orphan") == 0)
 				sim_promises &= ~PROMISE_ORPHAN;
-			else if (strcmp(optarg, "force") == 0)
-				sim_promises &= ~PROMISE_FORCE;
+			else if (strcmp(optarg, "stop") == 0)
+				sim_promises &= ~PROMISE_STOP;
 			else
 				usage();
 			break;
@@ -501,6 +531,9 @@ main(int argc, char *argv[])
 			events = strtonum(optarg, 1, 1000000, &errstr);
 			if (errstr != NULL)
 				errx(2, "-e %s: %s", optarg, errstr);
+			break;
+		case 'f':
+			first = 1;
 			break;
 		case 'k':
 			keep = optarg;
@@ -512,6 +545,9 @@ main(int argc, char *argv[])
 			break;
 		case 'r':
 			replay = 1;
+			break;
+		case 'S':
+			sim_noshrink = 1;
 			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
@@ -549,6 +585,8 @@ main(int argc, char *argv[])
 		sim_child(&run, events, &r);
 		nev += r.nev;
 		fired += r.fired;
+		for (ch = 0; ch < 4; ch++)
+			excused[ch] += r.excused[ch];
 		if (r.inv == INV_NONE) {
 			free(r.text);
 			continue;
@@ -570,8 +608,18 @@ main(int argc, char *argv[])
 		sim_report(&run, &r, keep);
 		free(r.text);
 		gen_free(&run);
+		if (first) {
+			i++;
+			break;
+		}
 	}
 	printf("sim: %lld sequences, %lld events, %lld timers fired, "
 	    "%d failed\n", i, nev, fired, nfail);
+	/* What the invariants excuse, because vmlaunch cannot know. */
+	printf("sim: excused: %lld stops of a person's boot vmlaunch could "
+	    "not tell from its own, %lld guests reached by an id vmd dealt "
+	    "again unbeknown, %lld runs with a VM no process could reach; "
+	    "%lld session callbacks from inside vm_session_open\n",
+	    excused[0], excused[1], excused[2], excused[3]);
 	return (nfail > 0);
 }

@@ -68,7 +68,7 @@
 #define PROMISE_RESUME		0x02	/* keepers resume within the grace */
 #define PROMISE_ORPHAN		0x04	/* an orphaned start acts within its
 					   time limit or never */
-#define PROMISE_FORCE		0x08	/* a forced stop works when healthy */
+#define PROMISE_STOP		0x08	/* a stop of vmlaunch's ends it */
 #define PROMISE_ALL		0x0f
 
 /* What a run is made of: the world, the configs, the events. */
@@ -176,6 +176,7 @@ uint64_t		 sim_hash(uint64_t, uint64_t);
 uint64_t		 sim_hash_str(const char *);
 const struct sim_run	*sim_current(void);
 __dead void		 sim_abort(void);
+void			 sim_failed(void);
 
 /* log.c: the log of a run, stamped with simulated time */
 void			 log_reset(void);
@@ -190,6 +191,7 @@ void			 clock_drop_all(void);
 void			 clock_harness(struct event *);
 int			 clock_run(long long);
 int			 clock_timers_in(const void *, size_t, char *, size_t);
+void			 clock_drop_in(const void *, size_t);
 int			 clock_product_timers(char *, size_t);
 
 /* owner.c: the product's calloc'd objects, alive or freed (owner.h) */
@@ -304,6 +306,7 @@ int			 users_open_on(struct wvm *, char *, size_t);
 void			 users_check_waiting(void);
 void			 users_world_changed(void);
 int			 users_changed_during_open(void);
+int			 users_guests_excused(void);
 
 /* harness.c: the supervisor's lives */
 void			 harness_reset(const struct sim_run *);

@@ -694,6 +694,13 @@ users_changed_during_open(void)
 	return (users_changed_early);
 }
 
+/* Guests reached by an id vmlaunch could not know was dealt again. */
+int
+users_guests_excused(void)
+{
+	return (users_blind);
+}
+
 void
 users_reset(void)
 {

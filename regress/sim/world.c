@@ -503,12 +503,12 @@ world_stop(struct wvm *w, int force, char *msg, size_t msglen)
 	else
 		snprintf(msg, msglen, "stopping vm %s: requested to shutdown "
 		    "vm %u\n", w->name, w->id);
+	if (!(sim_current()->promises & PROMISE_STOP)) {
+		log_sim("world: vm %s: the stop does nothing (promise broken)",
+		    w->name);
+		return (0);
+	}
 	if (force) {
-		if (!(sim_current()->promises & PROMISE_FORCE) && world_bad) {
-			log_sim("world: vm %s: the forced stop does nothing "
-			    "(promise broken)", w->name);
-			return (0);
-		}
 		ms = WORLD_FORCE_MS;
 	} else {
 		acks = w->state == W_RUNNING && w->guest == GUEST_UP &&
