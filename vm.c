@@ -151,6 +151,7 @@ static void	 vm_boot(struct vm *);
 static void	 vm_probe(struct vm *);
 static int	 vm_row_id(struct vm *, const struct vmd_row *, long long);
 static void	 vm_id_claimed(struct vm *);
+static void	 vm_id_doubt(struct vm *);
 static void	 vm_boot_deadline(struct vm *);
 static void	 vm_probe_cb(enum probe_event, int, const char *, void *);
 static void	 vm_ready(struct vm *, int);
@@ -632,8 +633,14 @@ vm_row_id(struct vm *vm, const struct vmd_row *row, long long t)
 		if (o == vm || !o->has_id || o->id != row->id ||
 		    o->id_at <= t || vm_command(o) || vm_command(vm))
 			continue;
+		/*
+		 * Either may be right: no guest for the other until an
+		 * answer newer than both says.
+		 */
 		log_debug("vm %s: a status older than vm %s's id %u, not "
-		    "taken", vm->name, o->name, o->id);
+		    "taken; vm %s looks again", vm->name, o->name, o->id,
+		    o->name);
+		vm_id_doubt(o);
 		return (0);
 	}
 	if (vm->has_id && vm->id_at > t)
@@ -652,6 +659,18 @@ vm_row_id(struct vm *vm, const struct vmd_row *row, long long t)
 	vm->id_at = t;
 	vm_id_claimed(vm);
 	return (lost);
+}
+
+/* Its id may be another's: no guest by it until a status tells. */
+static void
+vm_id_doubt(struct vm *vm)
+{
+	if (vm->state == VM_BOOTING) {
+		/* Its watch tells; the probe starts again then. */
+		probe_cancel(vm->probe);
+		vm->probe = NULL;
+	} else if (vm->state == VM_READY || vm->state == VM_IDLE)
+		vm_check(vm);
 }
 
 /*
@@ -679,12 +698,7 @@ vm_id_claimed(struct vm *vm)
 		/* Its id now is for a status to tell. */
 		o->has_id = 0;
 		o->id = 0;
-		if (o->state == VM_BOOTING) {
-			/* Its watch tells its new id; no guest until then. */
-			probe_cancel(o->probe);
-			o->probe = NULL;
-		} else if (o->state == VM_READY || o->state == VM_IDLE)
-			vm_check(o);
+		vm_id_doubt(o);
 	}
 }
 
@@ -737,6 +751,13 @@ vm_check_done(const struct backend_result *res, void *arg)
 			log_info("vm %s: stopped behind vmlaunch's back",
 			    vm->name);
 			vm->owned = 0;
+			state_clear(vm->name);
+		} else if (!state_starting(vm->name)) {
+			/*
+			 * A predecessor's record of it, still undecided, is
+			 * decided: whatever runs under its name later is not
+			 * the boot it recorded.  (A start may yet act.)
+			 */
 			state_clear(vm->name);
 		}
 		vm->odd = 0;
@@ -811,7 +832,13 @@ vm_start(struct vm *vm)
 	vm_changed(vm);
 	log_info("vm %s: starting it for %d waiting session%s", vm->name, n,
 	    n == 1 ? "" : "s");
-	/* Ours from now on, should we die before the start returns. */
+	/*
+	 * Ours from now on, should we die before the start returns: with
+	 * vmd's id (it keeps it across boots), or none for a command
+	 * backend, whose id names one run and this one has none yet.
+	 */
+	if (vm_command(vm))
+		vm->has_id = 0;
 	state_set(vm->name, STATE_STARTING, vm->has_id, vm->id);
 	vm->req = backend_start(vm->name, vm_start_done, vm);
 }
@@ -1058,23 +1085,28 @@ vm_settle(struct vm *vm)
 
 	if (vm->state != VM_READY && vm->state != VM_IDLE)
 		return;
+	/*
+	 * Ready or idle, a pending deadline is the idle one (a check may
+	 * have come between: a session that does not keep the VM up).
+	 */
 	if (vm_inuse(vm) || !vm->owned || vm_down) {
-		if (vm->state == VM_IDLE) {
-			evtimer_del(&vm->ev_deadline);
+		evtimer_del(&vm->ev_deadline);
+		if (vm->state == VM_IDLE)
 			vm_set_state(vm, VM_READY);
-		}
 		return;
 	}
 	if (vm->pol.idle_timeout == DURATION_NEVER) {
-		if (vm->state == VM_IDLE)
-			evtimer_del(&vm->ev_deadline);
+		evtimer_del(&vm->ev_deadline);
 		vm_set_state(vm, VM_READY);
 		log_info("vm %s: no sessions; idle timeout never, left "
 		    "running", vm->name);
 		return;
 	}
-	if (vm->state == VM_IDLE && evtimer_pending(&vm->ev_deadline, NULL))
+	if (evtimer_pending(&vm->ev_deadline, NULL)) {
+		/* Unused all along: its countdown goes on. */
+		vm_set_state(vm, VM_IDLE);
 		return;
+	}
 	vm_set_state(vm, VM_IDLE);
 	ms = vm->pol.idle_timeout * 1000;
 	if (now_ms() + ms < vm_t0 + RESUME_GRACE)
@@ -1158,6 +1190,9 @@ vm_stop_deadline(struct vm *vm)
 		evtimer_del(&vm->ev_poll);
 		backend_cancel(vm->watch);
 		vm->watch = NULL;
+		/* A stop of ours that it is no longer ours for, too. */
+		backend_cancel(vm->req);
+		vm->req = NULL;
 		vm_set_state(vm, VM_STOPPED);
 		vm_gc(vm);
 		supervisor_check_exit();
@@ -1340,6 +1375,9 @@ vm_poll_done(const struct backend_result *res, void *arg)
 	    st == VMD_UNKNOWN || (st == VMD_ABSENT &&
 	    now_ms() - vm->t_boot < ABSENT_GRACE)) {
 		vm->odd = 0;
+		/* Its id was in doubt: this answer is newer. */
+		if (vm->probe == NULL)
+			vm_probe(vm);
 		timer_ms(&vm->ev_poll, WATCH_INTERVAL);
 		return;
 	}

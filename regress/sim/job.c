@@ -547,7 +547,8 @@ job_cancel(struct job *job)
 	if (!job->exited) {
 		job->dead = 1;
 		job->status = SIGKILL;
-		if (job->kind == PROC_START && !job->acted)
+		/* Acted or not: its record says only that it began. */
+		if (job->kind == PROC_START)
 			world_start_orphaned(job->vm, job_decided(job), 1);
 		if (!(sim_current()->promises & PROMISE_LATE_START) &&
 		    job->kind == PROC_START && !job->acted) {
@@ -603,7 +604,8 @@ job_kill_all(int sig)
 			continue;
 		job->dead = 1;
 		job->status = sig;
-		if (job->kind == PROC_START && !job->acted)
+		/* Acted or not: its record says only that it began. */
+		if (job->kind == PROC_START)
 			world_start_orphaned(job->vm, job_decided(job), 1);
 		evtimer_del(&job->ev_act);
 		evtimer_del(&job->ev_exit);

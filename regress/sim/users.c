@@ -402,6 +402,11 @@ user_next_cb(int fd, short ev, void *arg)
 	case NEXT_RESUME:
 		if (u->state != U_DETACHED)
 			break;
+		if (!world_conn_alive(world_vm(u->vm), u->conn) ||
+		    world_boot(world_vm(u->vm)) != u->boot) {
+			user_end(u);
+			break;
+		}
 		log_sim("user s%d: its keeper resumes", u->id);
 		user_set_state(u, U_OPEN);
 		user_open_session(u, 1);
@@ -433,6 +438,12 @@ users_crash(long long t_restart)
 		ms = t_restart - clock_now() + (long long)(sim_hash(
 		    sim_current()->seed, u->id + clock_now()) %
 		    WORLD_RESUME_MAX);
+		if ((u->state == U_OPEN || u->state == U_DETACHED) &&
+		    u->next == NEXT_CLOSE) {
+			/* Its relay was ending anyway: no keeper comes back. */
+			user_end(u);
+			continue;
+		}
 		switch (u->state) {
 		case U_OPEN:
 			user_set_state(u, U_DETACHED);

@@ -451,9 +451,12 @@ world_seen_stopped(struct wvm *w, long long t, int by_state, int by_vm)
 	 */
 	if (by_vm && t >= w->t_stopped)
 		w->seen++;
-	/* A record left behind is state.c's to decide, by its own status. */
+	/*
+	 * A record left behind is state.c's to decide, by its own status;
+	 * a start that ended unsure is vm.c's, by its.
+	 */
 	if (w->t_unheard >= 0 && t >= w->t_unheard &&
-	    (by_state || !w->unheard_orphan)) {
+	    (w->unheard_orphan ? by_state : by_vm)) {
 		w->t_unheard = -1;
 		w->unheard_orphan = 0;
 	}
