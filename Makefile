@@ -96,6 +96,9 @@ check: check-libevent14 check-plist test test-sanitize test-pledge fuzz \
 
 # Fuzzing: libFuzzer harnesses built straight from the sources, then each
 # run for FUZZTIME seconds (regress/fuzz/run.sh; crashers: replay.sh).
+# What parsing a config needs, for the harnesses that link it alone.
+CONFSRCS=	parse.c syntax.c config.c printconf.c escape.c address.c job.c \
+		log.c osdep-$(OS).c
 FUZZCC?=	clang
 FUZZTIME?=	60
 FUZZFLAGS=	-g -O1 -fno-omit-frame-pointer \
@@ -104,11 +107,10 @@ FUZZCFLAGS=	$(FUZZFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE
 
 fuzz: parse.c
 	$(FUZZCC) $(FUZZCFLAGS) -o regress/fuzz/fuzz-config \
-	    regress/fuzz/fuzz_config.c parse.c syntax.c printconf.c log.c \
-	    escape.c $(OSLIBS)
+	    regress/fuzz/fuzz_config.c $(CONFSRCS) $(OSLIBS)
 	$(FUZZCC) $(FUZZCFLAGS) -o regress/fuzz/fuzz-control \
-	    regress/fuzz/fuzz_control.c control.c buf.c parse.c syntax.c \
-	    log.c escape.c $(OSLIBS)
+	    regress/fuzz/fuzz_control.c control.c buf.c $(CONFSRCS) \
+	    $(OSLIBS)
 	sh regress/fuzz/replay.sh
 	FUZZTIME=$(FUZZTIME) sh regress/fuzz/run.sh
 

@@ -88,11 +88,12 @@ address_descr_match(const char *descr, const char *name, int ifidx)
 	size_t		 prefixlen, namelen;
 	long long	 idx = 0;
 
-	if (strncmp(p, "vm", 2) != 0 || !isdigit((unsigned char)p[2]))
+	if (p[0] != 'v' || p[1] != 'm' || !isdigit((unsigned char)p[2]))
 		return (0);
 	for (p += 2; isdigit((unsigned char)*p); p++)
 		;
-	if (strncmp(p, "-if", 3) != 0 || !isdigit((unsigned char)p[3]))
+	if (p[0] != '-' || p[1] != 'i' || p[2] != 'f' ||
+	    !isdigit((unsigned char)p[3]))
 		return (0);
 	for (p += 3; isdigit((unsigned char)*p); p++) {
 		idx = idx * 10 + (*p - '0');
@@ -178,29 +179,37 @@ address_local(struct in_addr prefix, int prefixlen, unsigned int id,
 	guest->s_addr = htonl(host + 1);
 }
 
-/* "100.64.0.0/10": the network (host bits cleared) and its length. */
+/*
+ * vm.conf's local prefix, "100.64.0.0/10": an IPv4 network with a /1 to
+ * /30 length (room for a /31 per interface) and no host bits set.  -1
+ * with why in err.
+ */
 int
-address_parse_prefix(const char *s, struct in_addr *in, int *lenp)
+address_parse_prefix(const char *s, struct in_addr *net, int *lenp,
+    char *err, size_t errlen)
 {
 	char		 addr[INET_ADDRSTRLEN];
 	const char	*slash, *errstr;
 	long long	 len;
-	uint32_t	 mask;
 
 	if ((slash = strchr(s, '/')) == NULL ||
 	    (size_t)(slash - s) >= sizeof(addr))
-		return (-1);
+		goto bad;
 	memcpy(addr, s, slash - s);
 	addr[slash - s] = '\0';
-	if (inet_pton(AF_INET, addr, in) != 1)
+	len = strtonum(slash + 1, 1, 30, &errstr);
+	if (inet_pton(AF_INET, addr, net) != 1 || errstr != NULL)
+		goto bad;
+	if ((ntohl(net->s_addr) & (0xffffffffU >> len)) != 0) {
+		snprintf(err, errlen, "prefix \"%s\" has host bits set", s);
 		return (-1);
-	len = strtonum(slash + 1, 0, 32, &errstr);
-	if (errstr != NULL)
-		return (-1);
-	mask = len == 0 ? 0 : 0xffffffffU << (32 - len);
-	in->s_addr = htonl(ntohl(in->s_addr) & mask);
+	}
 	*lenp = (int)len;
 	return (0);
+ bad:
+	snprintf(err, errlen, "invalid prefix \"%s\", expected an IPv4 "
+	    "network like %s", s, DEFAULT_LOCAL_PREFIX);
+	return (-1);
 }
 
 /* "100.64.1.3:22", "[fe80::1]:22". */

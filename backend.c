@@ -59,16 +59,15 @@
 #define BACKEND_GRACE_MS	1000	/* pipes kept open after the exit */
 #define BACKEND_ARGV0		"vmlaunch-backend"	/* $0 of a command */
 
-/* What each backend command is called, where. */
+/* What each backend command is called: $VMLAUNCH_ACTION, vmctl's words. */
 static const struct backend_cmdname {
-	const char		*word;		/* in vmlaunch.conf */
-	const char		*action;	/* VMLAUNCH_ACTION */
-	const char		*args[3];	/* vmctl's, before the name */
+	const char		*action;
+	const char		*args[3];
 } backend_cmds[BACKEND_NCMDS] = {
-	[BACKEND_START] =	{ "start",	"start",   { "start" } },
-	[BACKEND_STOP] =	{ "stop",	"stop",    { "stop" } },
-	[BACKEND_KILL] =	{ "force stop",	"kill",    { "stop", "-f" } },
-	[BACKEND_STATUS] =	{ "status",	"status",  { "status" } }
+	[BACKEND_START] =	{ "start",	{ "start" } },
+	[BACKEND_STOP] =	{ "stop",	{ "stop" } },
+	[BACKEND_KILL] =	{ "kill",	{ "stop", "-f" } },
+	[BACKEND_STATUS] =	{ "status",	{ "status" } }
 };
 
 struct backend_batch;
@@ -443,7 +442,7 @@ backend_cmd(enum backend_cmd cmd, const char *name, backend_cb cb, void *arg)
 	req = backend_req_new(cmd, name, 0, cb, arg);
 	if ((cmds = backend_commands(backend_conf, name)) != NULL) {
 		if (cmds[cmd] == NULL) {
-			backend_req_fail(req, backend_cmds[cmd].word, ENOTSUP);
+			backend_req_fail(req, config_backend_word(cmd), ENOTSUP);
 			return (req);
 		}
 		argv = backend_command_argv(cmds, cmd, req->name, cargv);
@@ -773,12 +772,6 @@ backend_status_running(void)
 		if (b->job != NULL)
 			n++;
 	return (n);
-}
-
-const char *
-backend_cmd_word(enum backend_cmd cmd)
-{
-	return (backend_cmds[cmd].word);
 }
 
 /*

@@ -175,7 +175,6 @@ static int	 parse_duration(const char *, long long *);
 static int	 parse_number(const char *, long long, long long,
 		    long long *, const char *);
 static int	 parse_prefix(const char *, struct in_addr *, int *);
-static const char *vm_name_problem(const char *);
 static int	 address_valid(const char *);
 static void	 vm_new(const char *, int);
 static void	 vm_end(void);
@@ -1619,72 +1618,13 @@ parse_number(const char *s, long long min, long long max, long long *n,
 static int
 parse_prefix(const char *s, struct in_addr *net, int *len)
 {
-	const char	*slash, *errstr;
-	char		 addr[INET_ADDRSTRLEN];
-	long long	 n;
+	char	 err[128];
 
-	if ((slash = strchr(s, '/')) == NULL ||
-	    (size_t)(slash - s) >= sizeof(addr)) {
-		yyerror("invalid prefix \"%s\", expected an IPv4 network "
-		    "like %s", s, DEFAULT_LOCAL_PREFIX);
+	if (address_parse_prefix(s, net, len, err, sizeof(err)) == -1) {
+		yyerror("%s", err);
 		return (-1);
 	}
-	memcpy(addr, s, slash - s);
-	addr[slash - s] = '\0';
-	n = strtonum(slash + 1, 1, 30, &errstr);
-	if (inet_pton(AF_INET, addr, net) != 1 || errstr != NULL) {
-		yyerror("invalid prefix \"%s\", expected an IPv4 network "
-		    "like %s", s, DEFAULT_LOCAL_PREFIX);
-		return (-1);
-	}
-	if ((ntohl(net->s_addr) & (0xffffffffU >> n)) != 0) {
-		yyerror("prefix \"%s\" has host bits set", s);
-		return (-1);
-	}
-	*len = n;
 	return (0);
-}
-
-/* NULL if the name is valid as vmd sees it, else why not. */
-static const char *
-vm_name_problem(const char *name)
-{
-	const char	*p;
-
-	if (*name == '\0')
-		return ("empty");
-	if (strlen(name) >= VM_NAME_MAX)
-		return ("longer than 63 characters");
-	if (!isalnum((unsigned char)*name))
-		return ("must start with a letter or digit");
-	for (p = name; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && strchr(".-_", *p) == NULL)
-			return ("only letters, digits, '.', '-' and '_' are "
-			    "allowed");
-	return (NULL);
-}
-
-int
-config_vm_name_valid(const char *name)
-{
-	return (vm_name_problem(name) == NULL);
-}
-
-int
-config_host_valid(const char *host)
-{
-	const char	*p;
-	size_t		 len;
-
-	len = strlen(host);
-	if (len == 0 || len > HOST_NAME_MAX_LEN)
-		return (0);
-	if (*host == '-' || *host == '.')
-		return (0);
-	for (p = host; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && strchr(".-_", *p) == NULL)
-			return (0);
-	return (1);
 }
 
 /*
@@ -1709,7 +1649,7 @@ vm_new(const char *name, int line)
 {
 	const char	*why;
 
-	if ((why = vm_name_problem(name)) != NULL)
+	if ((why = config_vm_name_problem(name)) != NULL)
 		yyerror("invalid vm name \"%s\": %s", name, why);
 	curvm = xcalloc(1, sizeof(*curvm));
 	curvm->name = xstrdup(name);
@@ -1728,13 +1668,6 @@ vm_end(void)
 	curvm = NULL;
 	curpol = NULL;
 }
-
-static const char *const backend_words[BACKEND_NCMDS] = {
-	[BACKEND_START] = "start",
-	[BACKEND_STOP] = "stop",
-	[BACKEND_KILL] = "force stop",
-	[BACKEND_STATUS] = "status"
-};
 
 /* The backend of the vm block being parsed, else the global one. */
 static void
@@ -1756,13 +1689,13 @@ backend_set(enum backend_cmd which, const char *command)
 {
 	if (curbackend->cmd_line[which] != 0) {
 		yyerror("backend command: %s specified twice",
-		    backend_words[which]);
+		    config_backend_word(which));
 		return;
 	}
 	curbackend->cmd_line[which] = lastline;
 	if (*command == '\0') {
 		yyerror("backend command: empty %s command",
-		    backend_words[which]);
+		    config_backend_word(which));
 		return;
 	}
 	curbackend->cmd[which] = xstrdup(command);
@@ -1777,7 +1710,7 @@ backend_end(void)
 	for (i = 0; i < BACKEND_NCMDS; i++) {
 		if (curbackend->cmd_line[i] == 0)
 			blockerror(curbackend->line, "backend command: no %s "
-			    "command", backend_words[i]);
+			    "command", config_backend_word(i));
 	}
 	if (curbackend == &dupbackend)
 		backend_clear(&dupbackend);
@@ -2246,92 +2179,4 @@ config_free(struct config *c)
 	free(c->ssh);
 	free(c->socket);
 	free(c);
-}
-
-struct vmconf *
-config_find_vm(struct config *c, const char *name)
-{
-	struct vmconf	*vm;
-
-	TAILQ_FOREACH(vm, &c->vms, entry)
-		if (strcmp(vm->name, name) == 0)
-			return (vm);
-	return (NULL);
-}
-
-static int
-vm_answers(struct vmconf *vm, const char *host, size_t len)
-{
-	struct alias	*a;
-
-	if (strlen(vm->name) == len && strncasecmp(vm->name, host, len) == 0)
-		return (1);
-	TAILQ_FOREACH(a, &vm->aliases, entry)
-		if (strlen(a->name) == len &&
-		    strncasecmp(a->name, host, len) == 0)
-			return (1);
-	return (0);
-}
-
-/* NAME, ALIAS, NAME.domain or ALIAS.domain, in any case. */
-struct vmconf *
-config_lookup_host(struct config *c, const char *host)
-{
-	struct vmconf	*vm;
-	struct domain	*d;
-	size_t		 hlen, dlen;
-
-	hlen = strlen(host);
-	TAILQ_FOREACH(vm, &c->vms, entry)
-		if (vm_answers(vm, host, hlen))
-			return (vm);
-	TAILQ_FOREACH(d, &c->domains, entry) {
-		dlen = strlen(d->name);
-		if (hlen < dlen + 2 || host[hlen - dlen - 1] != '.' ||
-		    strcasecmp(host + hlen - dlen, d->name) != 0)
-			continue;
-		TAILQ_FOREACH(vm, &c->vms, entry)
-			if (vm_answers(vm, host, hlen - dlen - 1))
-				return (vm);
-	}
-	return (NULL);
-}
-
-/* The control socket: as configured (~/ is $HOME), else the default. */
-char *
-config_socket_path(struct config *c)
-{
-	const char	*home;
-	struct passwd	*pw;
-	char		*path;
-
-	if (c->socket != NULL && *c->socket == '/')
-		return (strdup(c->socket));
-	if ((home = getenv("HOME")) == NULL || *home == '\0') {
-		if ((pw = getpwuid(getuid())) == NULL)
-			return (NULL);
-		home = pw->pw_dir;
-	}
-	if (c->socket != NULL) {
-		if (asprintf(&path, "%s/%s", home, c->socket + 2) == -1)
-			return (NULL);
-	} else if (asprintf(&path, "%s/%s/%s", home, VMLAUNCH_DIR,
-	    VMLAUNCH_SOCKET) == -1)
-		return (NULL);
-	return (path);
-}
-
-/* The directory the socket lives in, where the lock and state go too. */
-char *
-config_dir_path(struct config *c)
-{
-	char	*path, *slash;
-
-	if ((path = config_socket_path(c)) == NULL)
-		return (NULL);
-	if ((slash = strrchr(path, '/')) == path)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	return (path);
 }

@@ -63,12 +63,11 @@ print_duration(long long secs, char *buf, size_t len)
 static void
 default_prefix(struct in_addr *net, int *len)
 {
-	char	 buf[] = DEFAULT_LOCAL_PREFIX, *slash;
+	char	 err[128];
 
-	slash = strchr(buf, '/');
-	*slash = '\0';
-	inet_pton(AF_INET, buf, net);
-	*len = atoi(slash + 1);
+	if (address_parse_prefix(DEFAULT_LOCAL_PREFIX, net, len, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 }
 
 /* Quoted, with the escapes the lexer undoes. */
@@ -123,12 +122,6 @@ print_policy(FILE *fp, const struct policy *pol, const char *indent)
 static void
 print_backend(FILE *fp, const struct backend *b, const char *indent)
 {
-	static const char *const words[BACKEND_NCMDS] = {
-		[BACKEND_START] = "start",
-		[BACKEND_STOP] = "stop",
-		[BACKEND_KILL] = "force stop",
-		[BACKEND_STATUS] = "status"
-	};
 	int	 i;
 
 	if (b->type != BACKEND_COMMAND) {
@@ -137,7 +130,7 @@ print_backend(FILE *fp, const struct backend *b, const char *indent)
 	}
 	fprintf(fp, "%sbackend command {\n", indent);
 	for (i = 0; i < BACKEND_NCMDS; i++) {
-		fprintf(fp, "%s\t%s ", indent, words[i]);
+		fprintf(fp, "%s\t%s ", indent, config_backend_word(i));
 		print_string(fp, b->cmd[i] != NULL ? b->cmd[i] : "");
 		fputc('\n', fp);
 	}

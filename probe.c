@@ -310,13 +310,14 @@ probe_io(int fd, short ev, void *arg)
 		return;
 	}
 	banner[n] = '\0';
-	if (n < 4 && strncmp(banner, "SSH-", n) == 0) {
+	if ((size_t)n < strlen(SSH_BANNER) &&
+	    strncmp(banner, SSH_BANNER, n) == 0) {
 		/* Part of a banner: wait for the rest. */
 		event_add(&p->ev_io, tvp);
 		return;
 	}
-	if (strncmp(banner, "SSH-", 4) != 0 && strstr(banner, "\nSSH-") ==
-	    NULL) {
+	if (strncmp(banner, SSH_BANNER, strlen(SSH_BANNER)) != 0 &&
+	    strstr(banner, "\n" SSH_BANNER) == NULL) {
 		/* Lines before the banner are allowed; wait for a whole one. */
 		if ((size_t)n < sizeof(banner) - 1 && memchr(banner, '\n',
 		    n) == NULL) {

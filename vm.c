@@ -258,6 +258,7 @@ static struct vm *
 vm_get(const char *name, int create)
 {
 	struct vm	*vm;
+	char		 err[128];
 
 	TAILQ_FOREACH(vm, &vms, entry)
 		if (strcmp(vm->name, name) == 0)
@@ -269,7 +270,7 @@ vm_get(const char *name, int create)
 	(void)strlcpy(vm->name, name, sizeof(vm->name));
 	TAILQ_INIT(&vm->sessions);
 	vm->state = VM_STOPPED;
-	vm->lastport = 22;
+	vm->lastport = SSH_PORT;
 	evtimer_set(&vm->ev_deadline, vm_deadline, vm);
 	evtimer_set(&vm->ev_poll, vm_poll, vm);
 	vm->conf = config_find_vm(vm_conf, name);
@@ -285,8 +286,10 @@ vm_get(const char *name, int create)
 		vm->pol.boot_wait = DEFAULT_BOOT_WAIT;
 		vm->pol.stop_wait = DEFAULT_STOP_WAIT;
 		vm->pol.addr = ADDR_LOCAL;
-		(void)address_parse_prefix(DEFAULT_LOCAL_PREFIX,
-		    &vm->pol.addr_prefix, &vm->pol.addr_prefixlen);
+		if (address_parse_prefix(DEFAULT_LOCAL_PREFIX,
+		    &vm->pol.addr_prefix, &vm->pol.addr_prefixlen, err,
+		    sizeof(err)) == -1)
+			fatalx("%s", err);
 	}
 	TAILQ_INSERT_TAIL(&vms, vm, entry);
 	return (vm);

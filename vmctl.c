@@ -465,17 +465,19 @@ vmctl_outcome_status(const struct backend_ran *ran, struct vmd_row **rows,
 static int
 vmctl_started_id(const char *msg, unsigned int *id)
 {
-	const char	*p;
-	char		 num[16];
-	size_t		 n;
+	static const char	 before[] = "started vm ";
+	static const char	 after[] = " successfully";
+	const char		*p;
+	char			 num[16];
+	size_t			 n;
 
-	if ((p = strstr(msg, "started vm ")) == NULL)
+	if ((p = strstr(msg, before)) == NULL)
 		return (-1);
-	p += strlen("started vm ");
+	p += sizeof(before) - 1;
 	for (n = 0; isdigit((unsigned char)p[n]) && n < sizeof(num) - 1; n++)
 		num[n] = p[n];
 	num[n] = '\0';
-	if (n == 0 || strncmp(p + n, " successfully", 13) != 0)
+	if (n == 0 || strncmp(p + n, after, sizeof(after) - 1) != 0)
 		return (-1);
 	return (vmctl_number(num, id));
 }
@@ -507,7 +509,7 @@ vmctl_outcome(enum backend_cmd cmd, const struct backend_ran *ran,
 		res->err = BACKEND_FAILED;
 		if (res->msg[0] == '\0')
 			snprintf(res->msg, sizeof(res->msg), "vmctl %s: exited "
-			    "with status %d", backend_cmd_word(cmd),
+			    "with status %d", config_backend_word(cmd),
 			    ran->code);
 	}
 	if (res->ok && cmd == BACKEND_START &&
@@ -525,7 +527,7 @@ vmctl_outcome_command(enum backend_cmd cmd, const char *name,
     const struct backend_ran *ran, struct backend_result *res,
     struct vmd_row *row)
 {
-	const char	*what = backend_cmd_word(cmd);
+	const char	*what = config_backend_word(cmd);
 	char		 line[400], how[256];
 	size_t		 len;
 

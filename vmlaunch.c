@@ -104,7 +104,7 @@ main(int argc, char *argv[])
 	char		 esc[1024];
 	const char	*host = NULL;
 	int		 ch, checkonly = 0, daemonmode = 0, status = 0;
-	int		 verbose = 0, port = 22, rc, nerrors, proxy, fail;
+	int		 verbose = 0, port = SSH_PORT, rc, nerrors, proxy, fail;
 	int		 missing = 0;
 
 	while ((ch = getopt(argc, argv, "df:nsvV")) != -1) {

@@ -45,6 +45,8 @@
 #define VMLAUNCH_STATE		"state"
 #define VMLAUNCH_LOCK		"lock"
 
+#define SSH_PORT		22	/* without a port from ssh or the config */
+#define SSH_BANNER		"SSH-"	/* a ready guest's first bytes */
 #define VMCTL_PATH		"/usr/sbin/vmctl"
 #define SSH_PATH		"/usr/bin/ssh"
 #define BACKEND_SHELL		"/bin/sh"	/* runs backend commands */
@@ -325,17 +327,19 @@ long long	 now_ms(void);
 struct config	*parse_config(const char *);
 struct config	*parse_config_errors(const char *, int, int *);
 void		 config_free(struct config *);
+
+/* config.c: what the running program asks of a config */
 struct vmconf	*config_find_vm(struct config *, const char *);
 struct vmconf	*config_lookup_host(struct config *, const char *);
+const char	*config_vm_name_problem(const char *);
 int		 config_vm_name_valid(const char *);
 int		 config_host_valid(const char *);
 char		*config_socket_path(struct config *);
 char		*config_dir_path(struct config *);
-
-/* config.c: what the running program asks of a config */
 int		 config_dir_check(const char *, int, char *, size_t);
 char		*config_app_host(struct config *, const char *);
 const char	*config_ssh(struct config *);
+const char	*config_backend_word(enum backend_cmd);
 
 /* printconf.c */
 void		 print_config(FILE *, struct config *);
@@ -468,7 +472,6 @@ void		 backend_cancel(struct backend_req *);
 int		 backend_status_running(void);
 int		 backend_status_sync(struct config *, struct vmd_row **,
 		    size_t *, char *, size_t);
-const char	*backend_cmd_word(enum backend_cmd);
 void		 backend_shutdown(void);
 
 /* address.c: where a VM's guest is */
@@ -489,7 +492,8 @@ int		 address_tap(const char *, int, struct in_addr *, char *,
 		    size_t);
 void		 address_local(struct in_addr, int, unsigned int, int,
 		    struct in_addr *);
-int		 address_parse_prefix(const char *, struct in_addr *, int *);
+int		 address_parse_prefix(const char *, struct in_addr *, int *,
+		    char *, size_t);
 void		 address_print(const struct sockaddr_storage *, socklen_t,
 		    char *, size_t);
 void		 address_shutdown(void);

@@ -25,10 +25,11 @@ static void
 local(const char *prefix, unsigned int id, int ifidx, const char *want)
 {
 	struct in_addr	 in, guest;
+	char		 err[128];
 	int		 len;
 
-	CHECK(address_parse_prefix(prefix, &in, &len) == 0, "parse %s",
-	    prefix);
+	CHECK(address_parse_prefix(prefix, &in, &len, err, sizeof(err)) == 0,
+	    "parse %s", prefix);
 	address_local(in, len, id, ifidx, &guest);
 	CHECK_STR(ntoa(guest), want, prefix);
 }
@@ -37,6 +38,7 @@ static void
 test_local(void)
 {
 	struct in_addr	 in;
+	char		 err[128];
 	int		 len;
 	const char	*bad[] = { "100.64.0.0", "100.64.0.0/33", "x/10",
 			    "100.64.0.0/", "100.64.0/10", "100.64.0.0/1x", "",
@@ -50,14 +52,18 @@ test_local(void)
 	local("10.0.0.0/8", 7, 0, "10.0.7.3");
 	local("192.168.0.0/16", 1, 0, "192.168.1.3");
 
-	CHECK(address_parse_prefix("100.64.1.7/10", &in, &len) == 0 &&
-	    len == 10 && strcmp(ntoa(in), "100.64.0.0") == 0,
-	    "host bits cleared");
-	CHECK(address_parse_prefix("0.0.0.0/0", &in, &len) == 0 && len == 0,
-	    "/0");
+	CHECK(address_parse_prefix("100.64.0.0/10", &in, &len, err,
+	    sizeof(err)) == 0 && len == 10 &&
+	    strcmp(ntoa(in), "100.64.0.0") == 0, "the default prefix");
+	CHECK(address_parse_prefix("100.64.1.7/10", &in, &len, err,
+	    sizeof(err)) == -1, "host bits refused");
+	CHECK_STR(err, "prefix \"100.64.1.7/10\" has host bits set",
+	    "host bits message");
+	CHECK(address_parse_prefix("0.0.0.0/0", &in, &len, err,
+	    sizeof(err)) == -1, "/0 refused");
 	for (i = 0; i < nitems(bad); i++)
-		CHECK(address_parse_prefix(bad[i], &in, &len) == -1,
-		    "refused \"%s\"", bad[i]);
+		CHECK(address_parse_prefix(bad[i], &in, &len, err,
+		    sizeof(err)) == -1, "refused \"%s\"", bad[i]);
 }
 
 static void

@@ -18,17 +18,9 @@
 #include <unistd.h>
 
 #include "vmlaunch.h"
+#include "unit.h"
 
-static int	failures;
 
-#define CHECK(cond, name) do {						\
-	if (cond)							\
-		printf("PASS %s\n", name);				\
-	else {								\
-		printf("FAIL %s: %s (line %d)\n", name, #cond, __LINE__); \
-		failures++;						\
-	}								\
-} while (0)
 
 typedef int (*unpack_fn)(const void *, size_t, void *);
 
@@ -648,5 +640,5 @@ main(void)
 	test_frame();
 	test_sendrecv();
 	test_recv_fuzz();
-	return (failures ? 1 : 0);
+	return (unit_end("t_ctl"));
 }
