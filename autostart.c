@@ -162,7 +162,7 @@ app_launch(struct app *app)
 	    (env = job_env(set)) == NULL)
 		fatal("environment");
 	app->job = job_run(argv, env, 0, app_line, app_done, app);
-	job_env_free(env);
+	job_argv_free(env);
 	free(set[0]);
 	free(set[1]);
 	free(set[2]);
@@ -195,7 +195,6 @@ app_done(struct job *job, void *arg)
 {
 	struct app	*app = arg;
 	struct vm	*vm = app->vm;
-	struct timeval	 tv;
 	char		 how[128];
 
 	app->job = NULL;
@@ -226,9 +225,7 @@ app_done(struct job *job, void *arg)
 	    vm_name(vm), app->command, how, app->backoff, app->restarts + 1,
 	    app->restart_max);
 	app->state = APP_RESTARTING;
-	tv.tv_sec = app->backoff;
-	tv.tv_usec = 0;
-	evtimer_add(&app->ev_restart, &tv);
+	timer_ms(&app->ev_restart, app->backoff * 1000LL);
 	app->backoff *= 2;
 	if (app->backoff > APP_BACKOFF_MAX)
 		app->backoff = APP_BACKOFF_MAX;

@@ -390,10 +390,8 @@ backend_later_cb(int fd, short ev, void *arg)
 static void
 backend_later(struct backend_req *req)
 {
-	struct timeval	 tv = { 0, 0 };
-
 	evtimer_set(&req->ev_later, backend_later_cb, req);
-	evtimer_add(&req->ev_later, &tv);
+	timer_ms(&req->ev_later, 0);
 	req->later = 1;
 }
 
@@ -456,7 +454,7 @@ backend_cmd(enum backend_cmd cmd, const char *name, backend_cb cb, void *arg)
 	saved = errno;
 	if (req->job == NULL)
 		backend_req_fail(req, prog, saved);
-	job_env_free(env);
+	job_argv_free(env);
 	if (cmds == NULL)
 		job_argv_free(argv);
 	return (req);
@@ -546,7 +544,7 @@ backend_batch_spawn(struct backend_batch *b)
 	if (b->job == NULL)
 		snprintf(msg, sizeof(msg), "could not run %s: %s", argv[0],
 		    strerror(saved));
-	job_env_free(env);
+	job_argv_free(env);
 	if (!b->command)
 		job_argv_free(argv);
 	if (b->job != NULL)
@@ -940,10 +938,10 @@ backend_status_sync_command(struct config *conf, const char *name,
 	backend_command_argv(cmds, BACKEND_STATUS, nm, argv);
 	if (backend_sync_run(conf, argv, envp, &ran, bufs) == -1) {
 		backend_add_failed(rows, nrows, size, name, strerror(errno));
-		job_env_free(envp);
+		job_argv_free(envp);
 		return;
 	}
-	job_env_free(envp);
+	job_argv_free(envp);
 	vmctl_outcome_command(BACKEND_STATUS, name, &ran, &res, &row);
 	if (res.ok)
 		backend_add_row(rows, nrows, size, &row);

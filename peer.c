@@ -122,18 +122,6 @@ static const struct session_ops peer_session_ops = {
 	session_changed
 };
 
-static void
-timer_ms(struct event *ev, long long ms)
-{
-	struct timeval	 tv;
-
-	if (ms < 0)
-		ms = 0;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
-
 void
 peer_configure(struct config *conf)
 {

@@ -88,7 +88,6 @@ probe_start(const struct policy *pol, const char *name, int has_id,
     unsigned int id, int port, enum probe_mode mode, probe_cb cb, void *arg)
 {
 	struct probe	*p;
-	struct timeval	 tv = { 0, 0 };
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("probe");
@@ -107,7 +106,7 @@ probe_start(const struct policy *pol, const char *name, int has_id,
 	p->backoff = PROBE_BACKOFF_MIN;
 	evtimer_set(&p->ev_retry, probe_try, p);
 	/* From the loop, never from inside the call. */
-	evtimer_add(&p->ev_retry, &tv);
+	timer_ms(&p->ev_retry, 0);
 	return (p);
 }
 
@@ -170,8 +169,6 @@ probe_end(struct probe *p, int fd, const char *why)
 static void
 probe_retry(struct probe *p, const char *why)
 {
-	struct timeval	 tv;
-
 	if (p->fd != -1) {
 		event_del(&p->ev_io);
 		close(p->fd);
@@ -186,9 +183,7 @@ probe_retry(struct probe *p, const char *why)
 		if (probe_tell(p, PROBE_WAITING, -1, p->why))
 			return;
 	}
-	tv.tv_sec = p->backoff / 1000;
-	tv.tv_usec = (p->backoff % 1000) * 1000;
-	evtimer_add(&p->ev_retry, &tv);
+	timer_ms(&p->ev_retry, p->backoff);
 	p->backoff = p->backoff * 3 / 2;
 	if (p->backoff > PROBE_BACKOFF_MAX)
 		p->backoff = PROBE_BACKOFF_MAX;

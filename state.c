@@ -434,16 +434,13 @@ state_adopt_done(const struct backend_result *res, void *arg)
 	const struct vmd_row	*row;
 	time_t			 now = time(NULL);
 	int			 waiting = 0, changed = 0;
-	struct timeval		 tv;
 
 	state_req = NULL;
 	if (!res->ok) {
 		log_warnx("cannot check %d vm%s for adoption: %s; trying "
 		    "again in %ds", state_pending(), state_pending() == 1 ?
 		    "" : "s", res->msg, state_retry);
-		tv.tv_sec = state_retry;
-		tv.tv_usec = 0;
-		evtimer_add(&state_ev, &tv);
+		timer_ms(&state_ev, state_retry * 1000LL);
 		state_retry *= 2;
 		if (state_retry > STATE_RETRY_MAX)
 			state_retry = STATE_RETRY_MAX;
@@ -495,9 +492,7 @@ state_adopt_done(const struct backend_result *res, void *arg)
 	if (changed)
 		state_save();
 	if (waiting > 0) {
-		tv.tv_sec = STATE_RETRY_MIN;
-		tv.tv_usec = 0;
-		evtimer_add(&state_ev, &tv);
+		timer_ms(&state_ev, STATE_RETRY_MIN * 1000LL);
 	}
 	supervisor_check_exit();
 }

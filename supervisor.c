@@ -96,7 +96,6 @@ supervisor_busy(void)
 void
 supervisor_check_exit(void)
 {
-	struct timeval	 tv;
 	long		 ms;
 
 	if (sv.exiting)
@@ -119,9 +118,7 @@ supervisor_check_exit(void)
 	if (evtimer_pending(&sv.ev_linger, NULL))
 		return;
 	ms = sv.lingered ? LINGER : LINGER_FIRST;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(&sv.ev_linger, &tv);
+	timer_ms(&sv.ev_linger, ms);
 }
 
 static void

@@ -173,18 +173,6 @@ static const char *const vm_states[] = {
 	[VM_STOPPING] = "stopping"
 };
 
-static void
-timer_ms(struct event *ev, long long ms)
-{
-	struct timeval	 tv;
-
-	if (ms < 0)
-		ms = 0;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
-
 void
 vm_configure(struct config *conf)
 {
@@ -244,6 +232,20 @@ vm_backend(struct vm *vm)
 	return ("vmctl");
 }
 
+/* Nothing in flight any more: no timer, probe or backend request. */
+static void
+vm_quiet(struct vm *vm)
+{
+	evtimer_del(&vm->ev_deadline);
+	evtimer_del(&vm->ev_poll);
+	probe_cancel(vm->probe);
+	vm->probe = NULL;
+	backend_cancel(vm->req);
+	vm->req = NULL;
+	backend_cancel(vm->watch);
+	vm->watch = NULL;
+}
+
 static void
 vm_set_state(struct vm *vm, enum vm_state st)
 {
@@ -299,11 +301,7 @@ static void
 vm_free(struct vm *vm)
 {
 	TAILQ_REMOVE(&vms, vm, entry);
-	evtimer_del(&vm->ev_deadline);
-	evtimer_del(&vm->ev_poll);
-	backend_cancel(vm->req);
-	backend_cancel(vm->watch);
-	probe_cancel(vm->probe);
+	vm_quiet(vm);
 	autostart_vm_gone(vm);
 	free(vm->pol.addr_host);
 	free(vm);
@@ -964,14 +962,7 @@ vm_stop(struct vm *vm, const char *why)
 {
 	if (vm->state == VM_STOPPING && vm->stop != STOP_THEIRS)
 		return;
-	evtimer_del(&vm->ev_deadline);
-	evtimer_del(&vm->ev_poll);
-	probe_cancel(vm->probe);
-	vm->probe = NULL;
-	backend_cancel(vm->req);
-	vm->req = NULL;
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
+	vm_quiet(vm);
 	(void)strlcpy(vm->stopwhy, why, sizeof(vm->stopwhy));
 	/* Its apps end first: they would only fail once it is gone. */
 	autostart_vm_stopping(vm);
@@ -1195,12 +1186,7 @@ vm_poll_done(const struct backend_result *res, void *arg)
 static void
 vm_stopped(struct vm *vm)
 {
-	evtimer_del(&vm->ev_deadline);
-	evtimer_del(&vm->ev_poll);
-	backend_cancel(vm->req);
-	vm->req = NULL;
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
+	vm_quiet(vm);
 	autostart_vm_gone(vm);
 	if (vm->owned) {
 		vm->owned = 0;
@@ -1375,14 +1361,7 @@ vm_shutdown(void)
 		}
 		if (vm->owned)
 			continue;	/* its stop goes on */
-		evtimer_del(&vm->ev_deadline);
-		evtimer_del(&vm->ev_poll);
-		probe_cancel(vm->probe);
-		vm->probe = NULL;
-		backend_cancel(vm->req);
-		vm->req = NULL;
-		backend_cancel(vm->watch);
-		vm->watch = NULL;
+		vm_quiet(vm);
 		autostart_vm_stopping(vm);
 		vm_set_state(vm, VM_STOPPED);
 	}

@@ -425,6 +425,28 @@ vmctl_describe(const struct backend_ran *ran, char *buf, size_t len)
 }
 
 /*
+ * A command that did not run to its exit: why, into msg, after what
+ * ("vmctl", "start command"), except when it could not be run at all.
+ * 0 when it exited: its output is to be read.
+ */
+static int
+vmctl_not_exited(const struct backend_ran *ran, const char *what, char *msg,
+    size_t msglen)
+{
+	char	 how[256];
+
+	if (ran->how == BACKEND_OK)
+		return (0);
+	if (ran->how == BACKEND_EXEC)
+		vmctl_describe(ran, msg, msglen);
+	else {
+		vmctl_describe(ran, how, sizeof(how));
+		snprintf(msg, msglen, "%s %s", what, how);
+	}
+	return (1);
+}
+
+/*
  * The outcome of a `vmctl status`: the rows if the output parses,
  * whatever the exit status; else the most useful message.
  */
@@ -432,19 +454,12 @@ int
 vmctl_outcome_status(const struct backend_ran *ran, struct vmd_row **rows,
     size_t *nrows, char *msg, size_t msglen)
 {
-	char	 perr[128], how[256];
+	char	 perr[128];
 
 	*rows = NULL;
 	*nrows = 0;
-	if (ran->how == BACKEND_EXEC) {
-		vmctl_describe(ran, msg, msglen);
+	if (vmctl_not_exited(ran, "vmctl", msg, msglen))
 		return (-1);
-	}
-	if (ran->how != BACKEND_OK) {
-		vmctl_describe(ran, how, sizeof(how));
-		snprintf(msg, msglen, "vmctl %s", how);
-		return (-1);
-	}
 	if (vmctl_parse_status(ran->out, ran->outlen, rows, nrows, perr,
 	    sizeof(perr)) == 0) {
 		vmctl_stderr(ran->err, ran->errlen, msg, msglen);
@@ -490,19 +505,10 @@ void
 vmctl_outcome(enum backend_cmd cmd, const struct backend_ran *ran,
     struct backend_result *res)
 {
-	char	 how[256];
-
 	res->ok = 0;
 	res->err = ran->how;
-	if (ran->how == BACKEND_EXEC) {
-		vmctl_describe(ran, res->msg, sizeof(res->msg));
+	if (vmctl_not_exited(ran, "vmctl", res->msg, sizeof(res->msg)))
 		return;
-	}
-	if (ran->how != BACKEND_OK) {
-		vmctl_describe(ran, how, sizeof(how));
-		snprintf(res->msg, sizeof(res->msg), "vmctl %s", how);
-		return;
-	}
 	vmctl_stderr(ran->err, ran->errlen, res->msg, sizeof(res->msg));
 	res->ok = ran->code == 0;
 	if (!res->ok) {
@@ -528,21 +534,14 @@ vmctl_outcome_command(enum backend_cmd cmd, const char *name,
     struct vmd_row *row)
 {
 	const char	*what = config_backend_word(cmd);
-	char		 line[400], how[256];
+	char		 line[400], cmdname[64];
 	size_t		 len;
 
 	res->ok = 0;
 	res->err = ran->how;
-	if (ran->how == BACKEND_EXEC) {
-		vmctl_describe(ran, res->msg, sizeof(res->msg));
+	snprintf(cmdname, sizeof(cmdname), "%s command", what);
+	if (vmctl_not_exited(ran, cmdname, res->msg, sizeof(res->msg)))
 		return;
-	}
-	if (ran->how != BACKEND_OK) {
-		vmctl_describe(ran, how, sizeof(how));
-		snprintf(res->msg, sizeof(res->msg), "%s command %s", what,
-		    how);
-		return;
-	}
 	vmctl_lastline(ran->err, ran->errlen, line, sizeof(line));
 	if (cmd != BACKEND_STATUS) {
 		res->ok = ran->code == 0;

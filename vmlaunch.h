@@ -322,6 +322,7 @@ __dead void	 fatal(const char *, ...)
 __dead void	 fatalx(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 long long	 now_ms(void);
+void		 timer_ms(struct event *, long long);
 
 /* parse.y */
 struct config	*parse_config(const char *);
@@ -409,7 +410,6 @@ const char	*job_describe(struct job *, char *, size_t);
 char	       **job_argv(const char *, const char *const *);
 void		 job_argv_free(char **);
 char	       **job_env(char *const *);
-void		 job_env_free(char **);
 
 /* vmctl.c: what vmctl and the backend commands say */
 enum backend_error {
