@@ -371,6 +371,9 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 		warnx("%s", msg);
 		goto done;
 	}
+	/* Not needed past here, nor in the keeper this may fork. */
+	free(dir);
+	dir = NULL;
 
 	memset(&cc, 0, sizeof(cc));
 	cc.version = CTL_VERSION;
