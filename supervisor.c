@@ -199,6 +199,7 @@ supervisor_configure(struct config *conf)
 {
 	sv.conf = conf;
 	backend_configure(conf);
+	address_configure(conf);
 	vm_configure(conf);
 	peer_configure(conf);
 	autostart_configure(conf);
