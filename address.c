@@ -499,6 +499,15 @@ address_cmd_done(struct job *job, void *arg)
 		if (address_scan(out, len, &a->ss, &a->len, a->why,
 		    sizeof(a->why)) == 0)
 			a->why[0] = '\0';
+		else {
+			/* A pipeline's first command may have said why. */
+			out = job_output(job, 2, &len);
+			vmctl_lastline(out, len, line, sizeof(line));
+			len = strlen(a->why);
+			if (*line != '\0')
+				snprintf(a->why + len, sizeof(a->why) - len,
+				    " (stderr: %s)", line);
+		}
 	}
 	if (a->why[0] != '\0')
 		log_debug("vm %s: %s", a->key, a->why);

@@ -379,6 +379,15 @@ test_command(void)
 	CHECK_STR(buf, "address command exited with status 1: error: Guest "
 	    "agent is not responding", "the last failure while pending");
 
+	/* Nothing printed, and a pipeline's first command said why. */
+	snprintf(cmd, sizeof(cmd), "{ echo 'error: Guest agent is not "
+	    "responding' >&2; } | sed s/10.0.2.15/10.9.9.9/");
+	resolve(cmd, &w1);
+	unit_loop_until(&w1.called, 5000);
+	CHECK(guest(cmd, buf, sizeof(buf)) == ADDRESS_ERROR, "nothing");
+	CHECK_STR(buf, "address command printed nothing (stderr: error: "
+	    "Guest agent is not responding)", "nothing, with its stderr");
+
 	/* The time limit: vmctl timeout. */
 	snprintf(cmd, sizeof(cmd), "echo hang >&2; sleep 30");
 	resolve(cmd, &w1);
