@@ -406,7 +406,8 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 	 * route	ioctl SIOCGIFDESCR, the tap's description (address tap)
 	 * dns		getaddrinfo of fixed host names, in a child
 	 * getpw	getpwuid for the socket's directory when HOME is unset
-	 * proc exec	fork and execvp of vmctl, backend commands and ssh;
+	 * proc exec	fork and execvp of vmctl, backend and address
+	 *		commands and ssh;
 	 *		setpgid, kill and killpg of their process groups
 	 * The chmod of the socket (fattr) and the lock (flock) are done.
 	 * No execpromises: vmctl and ssh run unrestricted.
