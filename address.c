@@ -55,7 +55,7 @@
 #define ADDRESS_DESCR_MAX	63	/* vmd cuts descriptions to this */
 #define ADDRESS_TTL		5000	/* ms a host name's answer is kept */
 #define ADDRESS_TIMEOUT		10000	/* ms for a host name's lookup */
-#define ADDRESS_CMD_TTL		10000	/* ms an address command's address is kept */
+#define ADDRESS_CMD_TTL		10000	/* ms a command's address is kept */
 #define ADDRESS_CMD_RETRY	1000	/* ms its failure is */
 #define ADDRESS_ARGV0		"vmlaunch-address"	/* $0 of the command */
 #define ADDRESS_QUOTE_MAX	60	/* of a line quoted in an error */
@@ -75,16 +75,16 @@ struct address_answer_msg {
  */
 struct address_ask {
 	LIST_ENTRY(address_ask)	 entry;
-	enum addr_rule		 rule;		/* ADDR_FIXED, ADDR_COMMAND */
-	char			*key;		/* the host name, the VM's name */
-	char			*command;	/* ADDR_COMMAND: of the answer */
+	enum addr_rule		 rule;		/* ADDR_FIXED or ADDR_COMMAND */
+	char			*key;		/* host name, or VM name */
+	char			*command;	/* ADDR_COMMAND: its text */
 	struct job		*job;
 	long long		 at;		/* of the answer, 0: none yet */
 	long long		 ttl;		/* ms the answer holds */
 	char			 why[256];	/* its failure, "": ss is it */
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
-	struct event		 ev_failed;	/* no child: tell from the loop */
+	struct event		 ev_failed;	/* no child: told from the loop */
 	TAILQ_HEAD(, address_req) waiting;
 };
 static LIST_HEAD(, address_ask) address_asks =
@@ -99,6 +99,7 @@ struct address_req {
 
 static long long	 address_cmd_timeout = DEFAULT_VMCTL_TIMEOUT * 1000LL;
 
+static void	 address_failed(int, short, void *);
 static int	 address_descr_match(const char *, const char *, int);
 static int	 address_is_tap(const char *, const char *, int, char *,
 		    size_t);
@@ -252,8 +253,6 @@ address_configure(struct config *conf)
 	address_cmd_timeout = (conf->vmctl_timeout > 0 ?
 	    conf->vmctl_timeout : DEFAULT_VMCTL_TIMEOUT) * 1000LL;
 }
-
-static void	 address_failed(int, short, void *);
 
 static struct address_ask *
 address_ask_get(enum addr_rule rule, const char *key)
