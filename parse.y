@@ -410,6 +410,17 @@ policy	: IDLE TIMEOUT duration		{
 			curpol->addr_prefixlen = $3.prefixlen;
 		}
 	}
+	| ADDRESS COMMAND string	{
+		if (policy_once(curpol->addr_line, "address") == -1)
+			YYERROR;
+		if (*$3 == '\0') {
+			yyerror("address command: empty command");
+			YYERROR;
+		}
+		curpol->addr = ADDR_COMMAND;
+		curpol->addr_line = lastline;
+		curpol->addr_host = xstrdup($3);
+	}
 	| ADDRESS string		{
 		if (policy_once(curpol->addr_line, "address") == -1)
 			YYERROR;
@@ -638,6 +649,7 @@ static const struct syntax_form forms[] = {
 	{ IN_POLICY,	"address tap [ interface NUMBER ]*", 0, NULL },
 	{ IN_POLICY,	"address local [ interface NUMBER | prefix NETWORK ]*",
 			    0, NULL },
+	{ IN_POLICY,	"address command COMMAND", 0, NULL },
 	{ IN_POLICY,	"address ADDRESS", 0, NULL },
 	{ IN_POLICY,	"backend vmd", 0, NULL },
 	{ IN_POLICY,	"backend command {", IN_BACKEND, NULL },
@@ -2013,9 +2025,9 @@ config_resolve(struct vmconf *vm)
 		    "give", vm->name);
 	else
 		lineerror(vm->file, vm->line, "vm \"%s\": backend command "
-		    "needs an address, fixed or tap: %s address local needs "
-		    "a vm id from vmd", vm->name, from == NULL ? "the default" :
-		    "the global");
+		    "needs an address, fixed, tap or command: %s address "
+		    "local needs a vm id from vmd", vm->name, from == NULL ?
+		    "the default" : "the global");
 }
 
 /*

@@ -114,6 +114,11 @@ print_policy(FILE *fp, const struct policy *pol, const char *indent)
 		print_string(fp, pol->addr_host);
 		fputc('\n', fp);
 		break;
+	case ADDR_COMMAND:
+		fprintf(fp, "%saddress command ", indent);
+		print_string(fp, pol->addr_host);
+		fputc('\n', fp);
+		break;
 	case ADDR_UNSET:
 		break;
 	}

@@ -212,7 +212,13 @@ probe_try(int fd, short ev, void *arg)
 	switch (address_guest(&p->pol, p->name, p->has_id, p->id, p->port,
 	    &ss, &sl, err, sizeof(err))) {
 	case ADDRESS_PENDING:
-		p->areq = address_resolve(p->pol.addr_host, probe_resolved, p);
+		/* What is known so far, for a boot wait that ends now. */
+		if (p->mode == PROBE_BANNER && strcmp(p->why, err) != 0) {
+			(void)strlcpy(p->why, err, sizeof(p->why));
+			if (probe_tell(p, PROBE_WAITING, -1, p->why))
+				return;
+		}
+		p->areq = address_resolve(&p->pol, p->name, probe_resolved, p);
 		return;
 	case ADDRESS_ERROR:
 		probe_retry(p, err);

@@ -196,6 +196,7 @@ supervisor_configure(struct config *conf)
 {
 	sv.conf = conf;
 	backend_configure(conf);
+	address_configure(conf);
 	vm_configure(conf);
 	peer_configure(conf);
 	autostart_configure(conf);
@@ -402,7 +403,8 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 	 * route	ioctl SIOCGIFDESCR, the tap's description (address tap)
 	 * dns		getaddrinfo of fixed host names, in a child
 	 * getpw	getpwuid for the socket's directory when HOME is unset
-	 * proc exec	fork and execvp of vmctl, backend commands and ssh;
+	 * proc exec	fork and execvp of vmctl, backend and address
+	 *		commands and ssh;
 	 *		setpgid, kill and killpg of their process groups
 	 * The chmod of the socket (fattr) and the lock (flock) are done.
 	 * No execpromises: vmctl and ssh run unrestricted.

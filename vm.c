@@ -1313,12 +1313,24 @@ vm_status_row(struct vm *vm, const char *name,
 		vm->id = r->id;
 		vm->has_id = 1;
 	}
-	if (address_guest(&vm->pol, vm->name, vm->has_id, vm->id,
+	switch (address_guest(&vm->pol, vm->name, vm->has_id, vm->id,
 	    vm->pol.port ? vm->pol.port : vm->lastport, &ss, &sl, err,
-	    sizeof(err)) == ADDRESS_OK)
+	    sizeof(err))) {
+	case ADDRESS_OK:
 		address_print(&ss, sl, row->address, sizeof(row->address));
-	else
+		break;
+	case ADDRESS_PENDING:
+		/* Not asked again for a status: where the guest answered. */
+		if (vm_serving(vm) && vm->probeaddr[0] != '\0') {
+			(void)strlcpy(row->address, vm->probeaddr,
+			    sizeof(row->address));
+			break;
+		}
+		/* FALLTHROUGH */
+	case ADDRESS_ERROR:
 		(void)strlcpy(row->address, "-", sizeof(row->address));
+		break;
+	}
 	autostart_status(vm, row);
 }
 

@@ -64,8 +64,6 @@ static int	 vmctl_row(char **, int, const struct vmctl_cols *,
 		    struct vmd_row *);
 static int	 vmctl_number(const char *, unsigned int *);
 static void	 vmctl_stderr(const char *, size_t, char *, size_t);
-static void	 vmctl_line(const char *, size_t, size_t, char *, size_t);
-static void	 vmctl_lastline(const char *, size_t, char *, size_t);
 static void	 vmctl_describe(const struct backend_ran *, char *, size_t);
 static int	 vmctl_started_id(const char *, unsigned int *);
 
@@ -316,8 +314,11 @@ vmctl_stderr(const char *s, size_t len, char *msg, size_t msglen)
 }
 
 
-/* A line of output for a message: printable, blanks trimmed. */
-static void
+/*
+ * The first line of output that is not blank, for a message: printable,
+ * blanks trimmed, cut after max characters.
+ */
+void
 vmctl_line(const char *s, size_t len, size_t max, char *buf, size_t buflen)
 {
 	size_t	 i, o = 0;
@@ -334,7 +335,7 @@ vmctl_line(const char *s, size_t len, size_t max, char *buf, size_t buflen)
 }
 
 /* The last line that is not blank. */
-static void
+void
 vmctl_lastline(const char *s, size_t len, char *buf, size_t buflen)
 {
 	size_t	 start;

@@ -74,7 +74,8 @@ enum addr_rule {
 	ADDR_UNSET = 0,
 	ADDR_TAP,		/* tap interface address + 1 */
 	ADDR_LOCAL,		/* computed from the vm id and the prefix */
-	ADDR_FIXED		/* an address or host name */
+	ADDR_FIXED,		/* an address or host name */
+	ADDR_COMMAND		/* the first address a command prints */
 };
 
 /*
@@ -91,7 +92,8 @@ struct policy {
 	int			 addr_if;	/* interface index, tap/local */
 	struct in_addr		 addr_prefix;	/* local: network */
 	int			 addr_prefixlen;/* local: prefix length */
-	char			*addr_host;	/* fixed: address or host name */
+	char			*addr_host;	/* fixed: address or host name;
+						   command: the command */
 
 	/* Line numbers where each was set, to report "specified twice". */
 	int			 idle_line;
@@ -458,6 +460,8 @@ void		 vmctl_outcome(enum backend_cmd, const struct backend_ran *,
 void		 vmctl_outcome_command(enum backend_cmd, const char *,
 		    const struct backend_ran *, struct backend_result *,
 		    struct vmd_row *);
+void		 vmctl_line(const char *, size_t, size_t, char *, size_t);
+void		 vmctl_lastline(const char *, size_t, char *, size_t);
 
 /* backend.c: run the backend's commands, one API for both kinds */
 struct backend_req;
@@ -478,7 +482,7 @@ void		 backend_shutdown(void);
 enum address_answer {
 	ADDRESS_OK = 0,
 	ADDRESS_ERROR,		/* cannot be known now: err says why */
-	ADDRESS_PENDING		/* a lookup runs: ask address_resolve */
+	ADDRESS_PENDING		/* to be asked: see address_resolve */
 };
 struct address_req;
 typedef void	(*address_cb)(void *);
@@ -486,7 +490,8 @@ typedef void	(*address_cb)(void *);
 enum address_answer address_guest(const struct policy *, const char *,
 		    int, unsigned int, int, struct sockaddr_storage *,
 		    socklen_t *, char *, size_t);
-struct address_req *address_resolve(const char *, address_cb, void *);
+struct address_req *address_resolve(const struct policy *, const char *,
+		    address_cb, void *);
 void		 address_cancel(struct address_req *);
 int		 address_tap(const char *, int, struct in_addr *, char *,
 		    size_t);
@@ -496,6 +501,9 @@ int		 address_parse_prefix(const char *, struct in_addr *, int *,
 		    char *, size_t);
 void		 address_print(const struct sockaddr_storage *, socklen_t,
 		    char *, size_t);
+int		 address_scan(const char *, size_t, struct sockaddr_storage *,
+		    socklen_t *, char *, size_t);
+void		 address_configure(struct config *);
 void		 address_shutdown(void);
 
 /* probe.c: connections to a guest, for readiness and for sessions */
