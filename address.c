@@ -554,7 +554,7 @@ address_cmd_run(struct address_ask *a)
 	job = job_run(argv, env, address_cmd_timeout, NULL, address_cmd_done,
 	    a);
 	saved = errno;
-	job_env_free(env);
+	job_argv_free(env);
 	errno = saved;
 	return (job);
 }
