@@ -97,8 +97,8 @@ check: check-libevent14 check-plist test test-sanitize test-pledge fuzz \
 # Fuzzing: libFuzzer harnesses built straight from the sources, then each
 # run for FUZZTIME seconds (regress/fuzz/run.sh; crashers: replay.sh).
 # What parsing a config needs, for the harnesses that link it alone.
-CONFSRCS=	parse.c syntax.c config.c printconf.c escape.c address.c job.c \
-		log.c osdep-$(OS).c
+CONFSRCS=	parse.c syntax.c config.c printconf.c escape.c address.c vmctl.c \
+		job.c log.c osdep-$(OS).c
 FUZZCC?=	clang
 FUZZTIME?=	60
 FUZZFLAGS=	-g -O1 -fno-omit-frame-pointer \

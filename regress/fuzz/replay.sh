@@ -26,7 +26,7 @@ else
 	OSCFLAGS= OSLIBS="-levent -lutil"
 fi
 # What parsing a config needs (the Makefile's CONFSRCS, parse.c aside).
-CONF="syntax.c config.c printconf.c escape.c address.c job.c log.c
+CONF="syntax.c config.c printconf.c escape.c address.c vmctl.c job.c log.c
     osdep-$OS.c"
 # The generated parser, from parse.y as it is now.
 $YACC -o "$B/parse.c" parse.y || exit 1
