@@ -112,14 +112,14 @@ static void	 peer_error(struct peer *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	 peer_progress(struct peer *);
 
-static void	 session_ready(void *, int, const char *);
-static void	 session_fail(void *, const char *);
-static void	 session_changed(void *);
+static void	 peer_session_ready(void *, int, const char *);
+static void	 peer_session_fail(void *, const char *);
+static void	 peer_session_changed(void *);
 
 static const struct session_ops peer_session_ops = {
-	session_ready,
-	session_fail,
-	session_changed
+	peer_session_ready,
+	peer_session_fail,
+	peer_session_changed
 };
 
 static void
@@ -238,7 +238,7 @@ peer_free(struct peer *p)
 	close(p->fd);
 	free(p->ibuf);
 	if (p->session != NULL)
-		vm_session_close(p->session);
+		session_close(p->session);
 	free(p);
 	supervisor_check_exit();
 }
@@ -444,14 +444,14 @@ peer_connect(struct peer *p, const uint8_t *data, size_t len)
 	}
 	p->state = (req.flags & CTL_FLAG_RESUME) ? PEER_SESSION :
 	    PEER_WAITING;
-	p->session = vm_session_open(vmc, req.port, req.flags, req.display,
+	p->session = session_open(vmc, req.port, req.flags, req.display,
 	    req.xauthority, &peer_session_ops, p);
 	if (p->state == PEER_WAITING && !p->closing)
 		peer_progress(p);
 }
 
 static void
-session_ready(void *arg, int fd, const char *addr)
+peer_session_ready(void *arg, int fd, const char *addr)
 {
 	struct peer		*p = arg;
 	struct ctl_ready	 r;
@@ -468,7 +468,7 @@ session_ready(void *arg, int fd, const char *addr)
 }
 
 static void
-session_fail(void *arg, const char *msg)
+peer_session_fail(void *arg, const char *msg)
 {
 	struct peer	*p = arg;
 
@@ -476,11 +476,12 @@ session_fail(void *arg, const char *msg)
 }
 
 static void
-session_changed(void *arg)
+peer_session_changed(void *arg)
 {
 	struct peer	*p = arg;
 
-	if (p->state == PEER_WAITING)
+	/* Not while session_open() runs: the session is not ours yet. */
+	if (p->state == PEER_WAITING && p->session != NULL)
 		peer_progress(p);
 }
 
@@ -500,7 +501,7 @@ peer_progress(struct peer *p)
 		    (now - p->t_start));
 		return;
 	}
-	vm_session_progress(p->session, now, &pr);
+	session_progress(p->session, now, &pr);
 	buf_init(&b);
 	ctl_pack_progress(&b, &pr);
 	peer_send(p, CTL_PROGRESS, &b, -1);

@@ -445,6 +445,7 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 	/* What is left is killed and freed, for a clean leak check. */
 	job_kill_all(SIGKILL);
 	peer_free_all();
+	session_free_all();
 	vm_free_all();
 	state_shutdown();
 	address_shutdown();

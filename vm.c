@@ -15,13 +15,12 @@
  */
 
 /*
- * The VMs: a state machine per VM, and the sessions that use it.  The
- * interface is narrow: a session opens (wanting a connected guest
- * socket, or already holding one), a session closes; the VM tells the
- * session it is ready (here is your socket), failed (here is why) or that
- * its progress changed.  Everything else is inside: the backend's
- * commands (backend.c), the readiness probe (probe.c), the state file
- * (state.c), the timers.
+ * The VMs: a state machine per VM.  Its sessions (session.c) are what
+ * uses it: a session opens (wanting a connected guest socket, or already
+ * holding one), a session closes; the VM tells its sessions that it is
+ * ready, failed (here is why) or that its progress changed.  Everything
+ * else is inside: the backend's commands (backend.c), the readiness
+ * probe (probe.c), the state file (state.c), the timers.
  *
  * States, and what ends each one when vmlaunch owns a running VM:
  *
@@ -44,10 +43,7 @@
  * that decides its next state; watch: the status polls while it boots
  * or stops), its probe and its timers, and cancels them when it leaves
  * the state they belong to; a struct vm is freed only when none is left
- * and no session refers to it.  A session belongs to its opener (a
- * peer) until vm_session_close(); its connect (a probe) is its own and
- * goes with it.  Callbacks of the session ops may close any session but
- * their own.
+ * and no session refers to it.
  */
 
 #include <sys/types.h>
@@ -73,26 +69,6 @@
 #define RESUME_GRACE		5000	/* ms: sessions of a dead supervisor
 					   come back within this */
 
-enum session_state {
-	SESSION_WAITING,	/* for its VM to be ready */
-	SESSION_CONNECTING,	/* its connect to the guest runs */
-	SESSION_OPEN,		/* has its guest socket */
-	SESSION_FAILED		/* told why not; counts for nothing */
-};
-
-struct session {
-	TAILQ_ENTRY(session)	 entry;
-	struct vm		*vm;
-	enum session_state	 state;
-	int			 port;
-	int			 flags;		/* CTL_FLAG_* */
-	struct probe		*conn;
-	const struct session_ops *ops;
-	void			*arg;
-	long long		 t_start;
-};
-TAILQ_HEAD(sessionlist, session);
-
 enum stop_kind {
 	STOP_OURS,		/* our graceful stop */
 	STOP_FORCED,		/* our forced stop */
@@ -117,7 +93,6 @@ struct vm {
 	int			 start_unsure;	/* a start failed, not refused */
 	int			 abandoned;	/* exiting, its stop left undone */
 	enum stop_kind		 stop;
-	struct sessionlist	 sessions;
 	struct backend_req	*req;
 	struct backend_req	*watch;
 	struct probe		*probe;
@@ -161,7 +136,6 @@ static void	 vm_set_state(struct vm *, enum vm_state);
 static void	 vm_fail_waiters(struct vm *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	 vm_changed(struct vm *);
-static void	 session_connect(struct session *);
 
 static const char *const vm_states[] = {
 	[VM_STOPPED] = "stopped",
@@ -267,7 +241,6 @@ vm_get(const char *name, int create)
 	if ((vm = calloc(1, sizeof(*vm))) == NULL)
 		fatal("vm");
 	(void)strlcpy(vm->name, name, sizeof(vm->name));
-	TAILQ_INIT(&vm->sessions);
 	vm->state = VM_STOPPED;
 	vm->lastport = 22;
 	evtimer_set(&vm->ev_deadline, vm_deadline, vm);
@@ -310,25 +283,8 @@ vm_free(struct vm *vm)
 static int
 vm_inuse(struct vm *vm)
 {
-	struct session	*s;
-
-	TAILQ_FOREACH(s, &vm->sessions, entry)
-		if (s->state != SESSION_FAILED &&
-		    !(s->flags & CTL_FLAG_NOTUSE))
-			return (1);
-	return (autostart_pending(vm) > 0);
-}
-
-static int
-vm_count(struct vm *vm, enum session_state st)
-{
-	struct session	*s;
-	int		 n = 0;
-
-	TAILQ_FOREACH(s, &vm->sessions, entry)
-		if (s->state == st)
-			n++;
-	return (n);
+	return (session_count(vm, SESSIONS_USING) > 0 ||
+	    autostart_pending(vm) > 0);
 }
 
 /*
@@ -339,7 +295,8 @@ vm_count(struct vm *vm, enum session_state st)
 static void
 vm_gc(struct vm *vm)
 {
-	if (vm->conf != NULL || vm->owned || !TAILQ_EMPTY(&vm->sessions) ||
+	if (vm->conf != NULL || vm->owned ||
+	    session_count(vm, SESSIONS_ANY) > 0 ||
 	    vm->req != NULL || vm->watch != NULL || vm->probe != NULL ||
 	    (vm->state != VM_STOPPED && vm->state != VM_READY))
 		return;
@@ -351,34 +308,22 @@ vm_gc(struct vm *vm)
 static void
 vm_changed(struct vm *vm)
 {
-	struct session	*s, *ts;
-
-	TAILQ_FOREACH_SAFE(s, &vm->sessions, entry, ts)
-		if (s->state == SESSION_WAITING)
-			s->ops->changed(s->arg);
+	session_notify(vm);
 }
 
 /* Sessions that must not boot the VM (an app's, a check's) fail. */
 static void
 vm_fail_noboot(struct vm *vm)
 {
-	struct session	*s, *ts;
-	char		 msg[128];
+	char	 msg[128];
 
 	snprintf(msg, sizeof(msg), "%s: the vm is not running", vm->name);
-	TAILQ_FOREACH_SAFE(s, &vm->sessions, entry, ts) {
-		if (s->state != SESSION_WAITING ||
-		    !(s->flags & CTL_FLAG_NOBOOT))
-			continue;
-		s->state = SESSION_FAILED;
-		s->ops->fail(s->arg, msg);
-	}
+	session_fail_noboot(vm, msg);
 }
 
 static void
 vm_fail_waiters(struct vm *vm, const char *fmt, ...)
 {
-	struct session	*s, *ts;
 	char		 msg[512], full[600];
 	va_list		 ap;
 
@@ -386,43 +331,34 @@ vm_fail_waiters(struct vm *vm, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(full, sizeof(full), "%s: %s", vm->name, msg);
-	TAILQ_FOREACH_SAFE(s, &vm->sessions, entry, ts) {
-		if (s->state != SESSION_WAITING &&
-		    s->state != SESSION_CONNECTING)
-			continue;
-		probe_cancel(s->conn);
-		s->conn = NULL;
-		s->state = SESSION_FAILED;
-		s->ops->fail(s->arg, full);
-	}
+	session_fail_waiting(vm, full);
 }
 
 /*
- * Sessions.
+ * Sessions (session.c) ask and tell.
  */
 
-struct session *
-vm_session_open(struct vmconf *vmc, int port, int flags, const char *display,
-    const char *xauthority, const struct session_ops *ops, void *arg)
+struct vm *
+vm_find(const char *name)
 {
-	struct session	*s;
-	struct vm	*vm;
+	return (vm_get(name, 1));
+}
 
-	vm = vm_get(vmc->name, 1);
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		fatal("session");
-	s->vm = vm;
-	s->port = vm->pol.port ? vm->pol.port : port;
-	s->flags = flags;
-	s->ops = ops;
-	s->arg = arg;
-	s->t_start = now_ms();
-	vm->lastport = s->port;
-	TAILQ_INSERT_TAIL(&vm->sessions, s, entry);
+/* The guest port a session asked for, unless the VM has its own. */
+int
+vm_port(struct vm *vm, int asked)
+{
+	vm->lastport = vm->pol.port ? vm->pol.port : asked;
+	return (vm->lastport);
+}
 
+/* A session opened: what it does now. */
+enum vm_session_answer
+vm_session_opened(struct vm *vm, unsigned int id, int flags,
+    const char *display, const char *xauthority, char *msg, size_t msglen)
+{
 	if (flags & CTL_FLAG_RESUME) {
 		/* Relaying since before we started: the VM runs. */
-		s->state = SESSION_OPEN;
 		log_info("vm %s: a session of a previous supervisor is "
 		    "counted again", vm->name);
 		if (vm->state == VM_STOPPED)
@@ -431,10 +367,9 @@ vm_session_open(struct vmconf *vmc, int port, int flags, const char *display,
 			evtimer_del(&vm->ev_deadline);
 			vm_set_state(vm, VM_READY);
 		}
-		return (s);
+		return (VM_SESSION_OPEN);
 	}
-	s->state = SESSION_WAITING;
-	log_debug("vm %s: session request, port %d", vm->name, s->port);
+	log_debug("vm %s: session %u: %s", vm->name, id, session_kind(flags));
 	if (vm->state == VM_IDLE) {
 		evtimer_del(&vm->ev_deadline);
 		log_info("vm %s: new session, idle stop cancelled", vm->name);
@@ -448,79 +383,36 @@ vm_session_open(struct vmconf *vmc, int port, int flags, const char *display,
 	}
 	switch (vm->state) {
 	case VM_READY:
-		session_connect(s);
-		break;
+		return (VM_SESSION_CONNECT);
 	case VM_STOPPED:
 		vm_check(vm);
 		break;
 	default:
 		break;	/* it waits for what runs */
 	}
-	return (s);
+	return (VM_SESSION_WAIT);
 }
 
 void
-vm_session_close(struct session *s)
+vm_session_closed(struct vm *vm)
 {
-	struct vm	*vm = s->vm;
-
-	TAILQ_REMOVE(&vm->sessions, s, entry);
-	probe_cancel(s->conn);
-	log_debug("vm %s: session ended, %d open, %d waiting", vm->name,
-	    vm_count(vm, SESSION_OPEN), vm_count(vm, SESSION_WAITING));
-	free(s);
 	vm_settle(vm);
 	vm_gc(vm);
 }
 
-const char *
-vm_session_vm(struct session *s)
+/* A session's connect to the guest. */
+struct probe *
+vm_connect(struct vm *vm, int port, probe_cb cb, void *arg)
 {
-	return (s->vm->name);
+	return (probe_start(&vm->pol, vm->name, vm->has_id, vm->id, port,
+	    PROBE_CONNECT, cb, arg));
 }
 
-static void
-session_probe_cb(enum probe_event ev, int fd, const char *text, void *arg)
-{
-	struct session	*s = arg;
-	struct vm	*vm = s->vm;
-
-	if (ev != PROBE_READY && ev != PROBE_FAILED)
-		return;
-	s->conn = NULL;
-	if (ev == PROBE_READY) {
-		s->state = SESSION_OPEN;
-		log_debug("vm %s: session connected to %s", vm->name, text);
-		s->ops->ready(s->arg, fd, text);
-		return;
-	}
-	log_info("vm %s: connect failed (%s), checking its state", vm->name,
-	    text);
-	s->state = SESSION_WAITING;
-	if (vm->state == VM_READY || vm->state == VM_IDLE)
-		vm_check(vm);
-	else
-		s->ops->changed(s->arg);
-}
-
-/* The VM is ready: connect this session to its guest. */
-static void
-session_connect(struct session *s)
-{
-	struct vm	*vm = s->vm;
-
-	s->state = SESSION_CONNECTING;
-	s->conn = probe_start(&vm->pol, vm->name, vm->has_id, vm->id,
-	    s->port, PROBE_CONNECT, session_probe_cb, s);
-}
-
-/* What a waiting session's client should show now. */
+/* What a client that waits since t_start should show now. */
 void
-vm_session_progress(struct session *s, long long now,
+vm_progress(struct vm *vm, long long now, long long t_start,
     struct ctl_progress *pr)
 {
-	struct vm	*vm = s->vm;
-
 	memset(pr, 0, sizeof(*pr));
 	switch (vm->state) {
 	case VM_STOPPED:
@@ -528,7 +420,7 @@ vm_session_progress(struct session *s, long long now,
 		pr->phase = PHASE_STATUS;
 		(void)strlcpy(pr->text, "checking the vm's state",
 		    sizeof(pr->text));
-		pr->elapsed_ms = now - s->t_start;
+		pr->elapsed_ms = now - t_start;
 		break;
 	case VM_STARTING:
 		pr->phase = PHASE_STARTING;
@@ -558,7 +450,7 @@ vm_session_progress(struct session *s, long long now,
 	case VM_IDLE:
 		pr->phase = PHASE_CONNECTING;
 		(void)strlcpy(pr->text, "connecting", sizeof(pr->text));
-		pr->elapsed_ms = now - s->t_start;
+		pr->elapsed_ms = now - t_start;
 		break;
 	}
 }
@@ -599,7 +491,7 @@ vm_check_done(const struct backend_result *res, void *arg)
 	int			 waiters;
 
 	vm->req = NULL;
-	waiters = vm_count(vm, SESSION_WAITING);
+	waiters = session_count(vm, SESSIONS_WAITING);
 	if (!res->ok) {
 		log_warnx("vm %s: %s status failed: %s", vm->name,
 		    vm_backend(vm), res->msg);
@@ -636,7 +528,7 @@ vm_check_done(const struct backend_result *res, void *arg)
 		}
 		vm_set_state(vm, VM_STOPPED);
 		vm_fail_noboot(vm);
-		if (vm_count(vm, SESSION_WAITING) > 0 &&
+		if (session_count(vm, SESSIONS_WAITING) > 0 &&
 		    state_starting(vm->name)) {
 			log_info("vm %s: a previous supervisor's start may "
 			    "still be under way; looking again", vm->name);
@@ -644,7 +536,7 @@ vm_check_done(const struct backend_result *res, void *arg)
 			timer_ms(&vm->ev_poll, STARTING_RECHECK);
 			goto done;
 		}
-		if (vm_count(vm, SESSION_WAITING) > 0)
+		if (session_count(vm, SESSIONS_WAITING) > 0)
 			vm_start(vm);
 		goto done;
 	}
@@ -686,7 +578,7 @@ vm_check_done(const struct backend_result *res, void *arg)
 static void
 vm_start(struct vm *vm)
 {
-	int	 n = vm_count(vm, SESSION_WAITING);
+	int	 n = session_count(vm, SESSIONS_WAITING);
 
 	if (vm_down) {
 		vm_fail_waiters(vm, "the supervisor is shutting down");
@@ -870,8 +762,7 @@ vm_boot_deadline(struct vm *vm)
 static void
 vm_ready(struct vm *vm, int fd)
 {
-	struct session	*s, *ts;
-	int		 port = vm->pol.port ? vm->pol.port : vm->lastport;
+	int	 port = vm->pol.port ? vm->pol.port : vm->lastport;
 
 	evtimer_del(&vm->ev_deadline);
 	evtimer_del(&vm->ev_poll);
@@ -880,18 +771,7 @@ vm_ready(struct vm *vm, int fd)
 	vm_set_state(vm, VM_READY);
 	log_info("vm %s: guest %s ready after %.1fs", vm->name,
 	    vm->probeaddr, (now_ms() - vm->t_boot) / 1000.0);
-	TAILQ_FOREACH_SAFE(s, &vm->sessions, entry, ts) {
-		if (s->state != SESSION_WAITING)
-			continue;
-		if (fd != -1 && s->port == port) {
-			s->state = SESSION_OPEN;
-			s->ops->ready(s->arg, fd, vm->probeaddr);
-			fd = -1;
-		} else
-			session_connect(s);
-	}
-	if (fd != -1)
-		close(fd);
+	session_vm_ready(vm, fd, port, vm->probeaddr);
 	if (vm->booted_here) {
 		vm->booted_here = 0;
 		autostart_vm_ready(vm, vm->conf);
@@ -947,12 +827,17 @@ vm_use_changed(struct vm *vm)
 	vm_settle(vm);
 }
 
-/* Something (an app that saw it gone) suggests a look at the VM. */
-void
+/*
+ * Something (an app that saw it gone, a failed connect) suggests a look
+ * at the VM: 1 if a look begins.
+ */
+int
 vm_suspect(struct vm *vm)
 {
-	if (vm->state == VM_READY || vm->state == VM_IDLE)
-		vm_check(vm);
+	if (vm->state != VM_READY && vm->state != VM_IDLE)
+		return (0);
+	vm_check(vm);
+	return (1);
 }
 
 /* Stop a VM we own: graceful, verified, forced after stop wait. */
@@ -1149,7 +1034,7 @@ vm_poll_done(const struct backend_result *res, void *arg)
 			/* Someone else's stop ended with it running. */
 			log_info("vm %s: running again", vm->name);
 			evtimer_del(&vm->ev_deadline);
-			if (vm_count(vm, SESSION_WAITING) > 0)
+			if (session_count(vm, SESSIONS_WAITING) > 0)
 				vm_boot(vm);
 			else {
 				vm_set_state(vm, VM_READY);
@@ -1208,7 +1093,7 @@ vm_stopped(struct vm *vm)
 	vm->booted_here = 0;
 	vm_set_state(vm, VM_STOPPED);
 	vm_fail_noboot(vm);
-	if (vm_count(vm, SESSION_WAITING) > 0 && !vm_down) {
+	if (session_count(vm, SESSIONS_WAITING) > 0 && !vm_down) {
 		log_info("vm %s: sessions are waiting, starting it again",
 		    vm->name);
 		vm_check(vm);
@@ -1265,7 +1150,7 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 	    vm->name, vm->id);
 	switch (vm->state) {
 	case VM_STOPPED:
-		if (vm_count(vm, SESSION_WAITING) > 0)
+		if (session_count(vm, SESSIONS_WAITING) > 0)
 			vm_boot(vm);
 		else {
 			vm_set_state(vm, VM_READY);
@@ -1313,8 +1198,7 @@ vm_status_row(struct vm *vm, const char *name,
 		return;
 	}
 	(void)strlcpy(row->state, vm_states[vm->state], sizeof(row->state));
-	row->sessions = vm_count(vm, SESSION_OPEN) +
-	    vm_count(vm, SESSION_WAITING) + vm_count(vm, SESSION_CONNECTING);
+	row->sessions = session_count(vm, SESSIONS_SHOWN);
 	row->started = vm->owned;
 	if (vm->state == VM_IDLE) {
 		left = (vm->idle_at - now_ms() + 999) / 1000;
@@ -1409,19 +1293,12 @@ vm_busy(void)
 	return (0);
 }
 
-/* At exit, so that nothing is left for a leak check to find. */
+/* At exit (after the sessions), so that nothing is left to find. */
 void
 vm_free_all(void)
 {
 	struct vm	*vm;
-	struct session	*s;
 
-	while ((vm = TAILQ_FIRST(&vms)) != NULL) {
-		while ((s = TAILQ_FIRST(&vm->sessions)) != NULL) {
-			TAILQ_REMOVE(&vm->sessions, s, entry);
-			probe_cancel(s->conn);
-			free(s);
-		}
+	while ((vm = TAILQ_FIRST(&vms)) != NULL)
 		vm_free(vm);
-	}
 }

@@ -216,7 +216,10 @@ enum ctl_type {
 					   that died: count it again */
 #define CTL_FLAG_NOBOOT		0x0002	/* fail rather than boot the VM */
 #define CTL_FLAG_NOTUSE		0x0004	/* does not keep the VM up */
-#define CTL_FLAGS		0x0007
+#define CTL_FLAG_UP		0x0008	/* wants the VM ready, no socket */
+#define CTL_FLAG_DOWN		0x0010	/* wants the VM stopped */
+#define CTL_FLAG_FORCE		0x0020	/* down, even while it is used */
+#define CTL_FLAGS		0x003f
 
 struct ctl_connect {
 	uint32_t		 version;
@@ -526,7 +529,7 @@ int		 state_pending(void);
 int		 state_starting(const char *);
 void		 state_shutdown(void);
 
-/* vm.c: a state machine per VM, and the sessions that use it */
+/* vm.c: a state machine per VM */
 enum vm_state {
 	VM_STOPPED = 0,		/* not running as far as we know */
 	VM_CHECKING,		/* asking the backend what state it is in */
@@ -537,22 +540,24 @@ enum vm_state {
 	VM_STOPPING		/* a stop runs, ours or someone else's */
 };
 
-/* What a session is told by its VM; arg is the session's owner's. */
-struct session_ops {
-	void	(*ready)(void *, int, const char *);	/* fd is yours */
-	void	(*fail)(void *, const char *);
-	void	(*changed)(void *);	/* the progress to show changed */
-};
-struct session;
 struct vm;
+enum vm_session_answer {
+	VM_SESSION_WAIT,	/* for what runs */
+	VM_SESSION_CONNECT,	/* to the guest, now */
+	VM_SESSION_OPEN,	/* counted as open at once */
+	VM_SESSION_DONE,	/* answered at once: msg */
+	VM_SESSION_REFUSED	/* msg says why */
+};
 
 void		 vm_configure(struct config *);
-struct session	*vm_session_open(struct vmconf *, int, int, const char *,
-		    const char *, const struct session_ops *, void *);
-void		 vm_session_close(struct session *);
-void		 vm_session_progress(struct session *, long long,
+struct vm	*vm_find(const char *);
+int		 vm_port(struct vm *, int);
+enum vm_session_answer vm_session_opened(struct vm *, unsigned int, int,
+		    const char *, const char *, char *, size_t);
+void		 vm_session_closed(struct vm *);
+struct probe	*vm_connect(struct vm *, int, probe_cb, void *);
+void		 vm_progress(struct vm *, long long, long long,
 		    struct ctl_progress *);
-const char	*vm_session_vm(struct session *);
 void		 vm_adopt(const char *, enum state_phase, int, unsigned int,
 		    enum vmd_state, long long);
 void		 vm_status_rows(const struct backend_result *,
@@ -565,7 +570,42 @@ const char	*vm_display(struct vm *);
 const char	*vm_xauthority(struct vm *);
 int		 vm_serving(struct vm *);
 void		 vm_use_changed(struct vm *);
-void		 vm_suspect(struct vm *);
+int		 vm_suspect(struct vm *);
+
+/* session.c: who waits for a VM, who uses it */
+#define SESSION_HOLD		0x00010000	/* a hold's (hold.c) */
+
+/* What a session is told by its VM; arg is the session's opener's. */
+struct session_ops {
+	void	(*ready)(void *, int, const char *);	/* fd is yours */
+	void	(*fail)(void *, const char *);
+	void	(*changed)(void *);	/* the progress to show changed */
+};
+enum session_count {
+	SESSIONS_ANY,		/* any at all */
+	SESSIONS_WAITING,	/* wait for the VM to be ready */
+	SESSIONS_OPEN,		/* have their socket or answer */
+	SESSIONS_USING,		/* keep the VM up: users and holds */
+	SESSIONS_USERS,		/* keep the VM up, not holds */
+	SESSIONS_HOLDS,		/* holds */
+	SESSIONS_SHOWN		/* in the status table's SESSIONS */
+};
+struct session;
+
+struct session	*session_open(struct vmconf *, int, int, const char *,
+		    const char *, const struct session_ops *, void *);
+void		 session_close(struct session *);
+void		 session_progress(struct session *, long long,
+		    struct ctl_progress *);
+const char	*session_vm(struct session *);
+const char	*session_kind(int);
+int		 session_count(struct vm *, enum session_count);
+void		 session_notify(struct vm *);
+void		 session_fail_waiting(struct vm *, const char *);
+void		 session_fail_noboot(struct vm *, const char *);
+void		 session_vm_ready(struct vm *, int, int, const char *);
+void		 session_vm_stopped(struct vm *, const char *);
+void		 session_free_all(void);
 
 /* peer.c: the control socket's peers */
 void		 peer_configure(struct config *);
