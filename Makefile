@@ -108,7 +108,7 @@ fuzz: parse.c
 	    escape.c $(OSLIBS)
 	$(FUZZCC) $(FUZZCFLAGS) -o regress/fuzz/fuzz-control \
 	    regress/fuzz/fuzz_control.c control.c buf.c parse.c syntax.c \
-	    log.c escape.c $(OSLIBS)
+	    printconf.c log.c escape.c $(OSLIBS)
 	sh regress/fuzz/replay.sh
 	FUZZTIME=$(FUZZTIME) sh regress/fuzz/run.sh
 

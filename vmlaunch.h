@@ -56,6 +56,7 @@
 #define DEFAULT_VMCTL_TIMEOUT	30
 #define DEFAULT_LOCAL_PREFIX	"100.64.0.0/10"
 #define DEFAULT_RESTART_MAX	5
+#define DEFAULT_CHECK_TIMEOUT	30
 
 #define DURATION_NEVER		(-1)	/* idle timeout never */
 #define POLICY_UNSET		(-2)	/* not given at this level */
@@ -82,6 +83,7 @@ enum addr_rule {
  */
 struct policy {
 	long long		 idle_timeout;	/* or DURATION_NEVER */
+	long long		 idle_pause;	/* DURATION_NEVER: none */
 	long long		 boot_wait;
 	long long		 stop_wait;
 	int			 port;		/* 0: the port ssh asked for */
@@ -93,6 +95,7 @@ struct policy {
 
 	/* Line numbers where each was set, to report "specified twice". */
 	int			 idle_line;
+	int			 pause_line;
 	int			 boot_line;
 	int			 stop_line;
 	int			 port_line;
@@ -133,6 +136,8 @@ enum backend_cmd {
 	BACKEND_STOP,
 	BACKEND_KILL,		/* force stop */
 	BACKEND_STATUS,
+	BACKEND_PAUSE,		/* optional: for idle pause */
+	BACKEND_UNPAUSE,
 	BACKEND_NCMDS
 };
 
@@ -141,6 +146,16 @@ struct backend {
 	char			*cmd[BACKEND_NCMDS];	/* command only */
 	int			 cmd_line[BACKEND_NCMDS];
 	int			 line;		/* where it was given */
+};
+
+/*
+ * idle check "command" [timeout D], run in the guest before an idle
+ * pause or stop: a string of the config, kept out of struct policy too.
+ */
+struct idlecheck {
+	char			*command;	/* NULL: none */
+	long long		 timeout;	/* seconds */
+	int			 line;
 };
 
 struct vmconf {
@@ -152,6 +167,8 @@ struct vmconf {
 	struct policy		 pol;		/* effective: own, global, default */
 	struct backend		 own_backend;	/* as written in the block */
 	struct backend		 backend;	/* effective: a copy */
+	struct idlecheck	 own_check;	/* as written in the block */
+	struct idlecheck	 check;		/* effective: a copy */
 	char			*file;		/* where the block starts */
 	int			 line;
 	size_t			 seq;		/* position in the file */
@@ -184,6 +201,7 @@ struct config {
 	struct domainlist	 domains;
 	struct policy		 global;	/* as written, globally */
 	struct backend		 backend;	/* as written, globally */
+	struct idlecheck	 check;		/* as written, globally */
 	struct vmconflist	 vms;
 };
 
@@ -467,6 +485,7 @@ void		 backend_configure(struct config *);
 struct backend_req *backend_status(const char *, int, backend_cb, void *);
 struct backend_req *backend_start(const char *, backend_cb, void *);
 struct backend_req *backend_stop(const char *, int, backend_cb, void *);
+struct backend_req *backend_pause(const char *, int, backend_cb, void *);
 void		 backend_cancel(struct backend_req *);
 int		 backend_status_running(void);
 int		 backend_status_sync(struct config *, struct vmd_row **,

@@ -34,7 +34,7 @@ $CC $FLAGS -o "$B/replay-config" regress/fuzz/standalone.c \
     escape.c $OSLIBS &&
 $CC $FLAGS -o "$B/replay-control" regress/fuzz/standalone.c \
     regress/fuzz/fuzz_control.c control.c buf.c "$B/parse.c" syntax.c \
-    log.c escape.c $OSLIBS || { echo "replay: build failed"; echo "0 passed, 1 failed"; exit 1; }
+    printconf.c log.c escape.c $OSLIBS || { echo "replay: build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 npass=0 nfail=0
 for f in regress/fuzz/crashers/*; do
