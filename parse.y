@@ -1625,16 +1625,33 @@ policy_once(int line, const char *what)
 static int
 parse_duration(const char *s, long long *secs)
 {
+	const char	*why;
+
+	if (config_duration(s, secs, &why) == 0)
+		return (0);
+	if (strcmp(why, "too long") == 0)
+		yyerror("duration \"%s\" is too long", s);
+	else
+		yyerror("invalid duration \"%s\", " DURATION_EXPECT, s);
+	return (-1);
+}
+
+/*
+ * A duration, a number followed by its unit: 30s, 10m, 2h, 1d.  -1 with
+ * *why "invalid" or "too long".
+ */
+int
+config_duration(const char *s, long long *secs, const char **why)
+{
 	const char	*errstr;
 	char		 num[32];
 	size_t		 len;
 	long long	 n, unit;
 
+	*why = "invalid";
 	len = strspn(s, "0123456789");
-	if (len == 0 || len >= sizeof(num) || strlen(s) != len + 1) {
-		yyerror("invalid duration \"%s\", " DURATION_EXPECT, s);
+	if (len == 0 || len >= sizeof(num) || strlen(s) != len + 1)
 		return (-1);
-	}
 	switch (s[len]) {
 	case 's':
 		unit = 1;
@@ -1649,17 +1666,17 @@ parse_duration(const char *s, long long *secs)
 		unit = 24 * 60 * 60;
 		break;
 	default:
-		yyerror("invalid duration \"%s\", " DURATION_EXPECT, s);
 		return (-1);
 	}
 	memcpy(num, s, len);
 	num[len] = '\0';
 	n = strtonum(num, 0, INT_MAX / unit, &errstr);
 	if (errstr != NULL) {
-		yyerror("duration \"%s\" is too long", s);
+		*why = "too long";
 		return (-1);
 	}
 	*secs = n * unit;
+	*why = NULL;
 	return (0);
 }
 

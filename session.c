@@ -151,7 +151,7 @@ session_vm(struct session *s)
 void
 session_progress(struct session *s, long long now, struct ctl_progress *pr)
 {
-	vm_progress(s->vm, now, s->t_start, pr);
+	vm_progress(s->vm, now, s->t_start, s->flags, pr);
 }
 
 static int

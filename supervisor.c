@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmlaunch.h"
@@ -53,6 +54,7 @@
 
 static struct {
 	struct config		*conf;
+	time_t			 since;		/* it began, for -s */
 	struct stat		 conf_st;	/* the file as last read */
 	int			 foreground;	/* -d: a person started it */
 	int			 listenfd;
@@ -78,6 +80,16 @@ int
 supervisor_shutting_down(void)
 {
 	return (sv.down);
+}
+
+/* Who this supervisor is, for vmlaunch -s. */
+void
+supervisor_status(struct ctl_status_sup *sup)
+{
+	memset(sup, 0, sizeof(*sup));
+	sup->pid = getpid();
+	sup->since = sv.since;
+	(void)strlcpy(sup->config, sv.conf->file, sizeof(sup->config));
 }
 
 /* Anything to watch: a peer, a VM, an adoption, a child. */
@@ -202,6 +214,8 @@ supervisor_configure(struct config *conf)
 	vm_configure(conf);
 	peer_configure(conf);
 	autostart_configure(conf);
+	busy_configure(conf);
+	hold_configure(conf);
 }
 
 /* Two phases: parse into a new config; swap only if it is clean. */
@@ -242,6 +256,7 @@ supervisor_shutdown(void)
 		unlink(sv.sockpath);
 	peer_shutdown();
 	vm_shutdown();
+	hold_shutdown();
 	supervisor_check_exit();
 }
 
@@ -368,6 +383,7 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 
 	memset(&sv, 0, sizeof(sv));
 	sv.conf = conf;
+	sv.since = time(NULL);
 	sv.foreground = foreground;
 	sv.listenfd = -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -445,8 +461,10 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 	/* What is left is killed and freed, for a clean leak check. */
 	job_kill_all(SIGKILL);
 	peer_free_all();
+	hold_free_all();
 	session_free_all();
 	vm_free_all();
+	history_free_all();
 	state_shutdown();
 	address_shutdown();
 	autostart_shutdown();

@@ -29,10 +29,17 @@
  *	STARTING	the start runs: the backend's time limit
  *	BOOTING		probing for the banner: ev_deadline, the boot wait
  *	READY		serving; ours and unused only with idle timeout never
- *	IDLE		ours, unused: ev_deadline, the idle timeout
+ *	IDLE		ours, unused: the idle countdown (idle.c: idle pause,
+ *			idle timeout, the busy check), or ev_deadline, a
+ *			stop to try again
+ *	PAUSING		the pause runs: the backend's time limit
+ *	PAUSED		paused by us: the idle countdown's stop
+ *	RESUMING	the unpause for a session runs: the backend's time
+ *			limit, then BOOTING for the banner
  *	STOPPING	a stop runs or is polled: ev_deadline, the stop wait,
  *			then a forced stop and the stop wait again, then back
- *			to IDLE to try again one stop wait later
+ *			to IDLE to try again one stop wait later; a VM that we
+ *			paused is unpaused first
  *
  * Ownership ("owned": vmlaunch started the VM, or adopted it from the
  * state file) is what makes a VM ours to stop.  It is written to the
@@ -56,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "vmlaunch.h"
@@ -70,6 +78,7 @@
 					   come back within this */
 
 enum stop_kind {
+	STOP_UNPAUSING,		/* ours: the unpause before it runs */
 	STOP_OURS,		/* our graceful stop */
 	STOP_FORCED,		/* our forced stop */
 	STOP_THEIRS		/* someone else's: waited for */
@@ -92,7 +101,11 @@ struct vm {
 						   it is gone */
 	int			 start_unsure;	/* a start failed, not refused */
 	int			 abandoned;	/* exiting, its stop left undone */
+	int			 paused_here;	/* we paused it */
+	int			 resumed;	/* its boot is a resume */
+	int			 stop_due;	/* the idle stop came while pausing */
 	enum stop_kind		 stop;
+	struct idle		*idle;		/* the idle countdown */
 	struct backend_req	*req;
 	struct backend_req	*watch;
 	struct probe		*probe;
@@ -103,6 +116,7 @@ struct vm {
 	char			 probeaddr[128];
 	char			 probeerr[256];
 	char			 stopwhy[128];
+	char			 forwhom[64];	/* the session that waits */
 	char			 display[256];	/* of the session that booted */
 	char			 xauthority[1024];
 };
@@ -125,6 +139,8 @@ static void	 vm_probe_cb(enum probe_event, int, const char *, void *);
 static void	 vm_ready(struct vm *, int);
 static void	 vm_settle(struct vm *);
 static void	 vm_stop(struct vm *, const char *);
+static void	 vm_stop_request(struct vm *);
+static void	 vm_stop_unpaused(const struct backend_result *, void *);
 static void	 vm_stop_done(const struct backend_result *, void *);
 static void	 vm_stop_deadline(struct vm *);
 static void	 vm_poll_done(const struct backend_result *, void *);
@@ -136,6 +152,13 @@ static void	 vm_set_state(struct vm *, enum vm_state);
 static void	 vm_fail_waiters(struct vm *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	 vm_changed(struct vm *);
+static void	 vm_idle_due(enum idle_due, void *);
+static void	 vm_pause(struct vm *);
+static void	 vm_pause_done(const struct backend_result *, void *);
+static void	 vm_resume(struct vm *);
+static void	 vm_resume_done(const struct backend_result *, void *);
+static void	 vm_unidle(struct vm *);
+static void	 vm_paused_at_rest(struct vm *, long long);
 
 static const char *const vm_states[] = {
 	[VM_STOPPED] = "stopped",
@@ -144,6 +167,9 @@ static const char *const vm_states[] = {
 	[VM_BOOTING] = "booting",
 	[VM_READY] = "ready",
 	[VM_IDLE] = "idle",
+	[VM_PAUSING] = "pausing",
+	[VM_PAUSED] = "paused",
+	[VM_RESUMING] = "resuming",
 	[VM_STOPPING] = "stopping"
 };
 
@@ -274,6 +300,7 @@ vm_free(struct vm *vm)
 	backend_cancel(vm->req);
 	backend_cancel(vm->watch);
 	probe_cancel(vm->probe);
+	idle_cancel(vm->idle);
 	autostart_vm_gone(vm);
 	free(vm->pol.addr_host);
 	free(vm);
@@ -300,7 +327,7 @@ vm_gc(struct vm *vm)
 	    vm->req != NULL || vm->watch != NULL || vm->probe != NULL ||
 	    (vm->state != VM_STOPPED && vm->state != VM_READY))
 		return;
-	log_info("vm %s: no longer configured, forgotten", vm->name);
+	history_add(vm->name, LOG_INFO, "no longer configured, forgotten");
 	vm_free(vm);
 }
 
@@ -344,12 +371,78 @@ vm_find(const char *name)
 	return (vm_get(name, 1));
 }
 
-/* The guest port a session asked for, unless the VM has its own. */
+/*
+ * The guest port a session asked for, unless the VM has its own; 0 asks
+ * for the port it was last reached on.
+ */
 int
 vm_port(struct vm *vm, int asked)
 {
-	vm->lastport = vm->pol.port ? vm->pol.port : asked;
+	if (asked != 0 || vm->pol.port != 0)
+		vm->lastport = vm->pol.port ? vm->pol.port : asked;
 	return (vm->lastport);
+}
+
+/* The idle countdown (or a stop to retry) ends: the VM is used. */
+static void
+vm_unidle(struct vm *vm)
+{
+	if (vm->state != VM_IDLE)
+		return;
+	idle_cancel(vm->idle);
+	vm->idle = NULL;
+	evtimer_del(&vm->ev_deadline);
+	vm_set_state(vm, VM_READY);
+}
+
+/*
+ * vmlaunch -x (-X: force): stop now a VM that we started, unless it is
+ * in use.  The session waits for the stop, or is refused with msg.
+ */
+static enum vm_session_answer
+vm_down_asked(struct vm *vm, int flags, char *msg, size_t msglen)
+{
+	int	 users = session_count(vm, SESSIONS_USERS);
+	int	 holds = session_count(vm, SESSIONS_HOLDS);
+	char	 open[64];
+
+	if (!vm->owned) {
+		snprintf(msg, msglen, "%s: vmlaunch did not start this vm, so "
+		    "it does not stop it", vm->name);
+		return (VM_SESSION_REFUSED);
+	}
+	if (vm->state == VM_STOPPING && vm->stop != STOP_THEIRS)
+		return (VM_SESSION_WAIT);
+	if (vm->state == VM_CHECKING || vm->state == VM_STARTING) {
+		snprintf(msg, msglen, "%s: the vm is being started, not "
+		    "stopped", vm->name);
+		return (VM_SESSION_REFUSED);
+	}
+	/* One hold at most. */
+	if (users > 0 && holds > 0)
+		snprintf(open, sizeof(open), "%d session%s and a hold", users,
+		    users == 1 ? "" : "s");
+	else if (holds > 0)
+		(void)strlcpy(open, "a hold", sizeof(open));
+	else
+		snprintf(open, sizeof(open), "%d session%s", users,
+		    users == 1 ? "" : "s");
+	if ((users > 0 || holds > 0) && !(flags & CTL_FLAG_FORCE)) {
+		snprintf(msg, msglen, "%s: %s open, not stopped (vmlaunch -X "
+		    "stops it anyway)", vm->name, open);
+		history_add(vm->name, LOG_INFO, "vmlaunch -x refused: %s open",
+		    open);
+		return (VM_SESSION_REFUSED);
+	}
+	if (users > 0 || holds > 0)
+		vm_fail_waiters(vm, "stopped by vmlaunch -X");
+	snprintf(vm->stopwhy, sizeof(vm->stopwhy), "%s%s%s%s",
+	    flags & CTL_FLAG_FORCE ? "vmlaunch -X" : "vmlaunch -x",
+	    users > 0 || holds > 0 ? ", with " : "",
+	    users > 0 || holds > 0 ? open : "",
+	    users > 0 || holds > 0 ? " open" : "");
+	vm_stop(vm, vm->stopwhy);
+	return (VM_SESSION_WAIT);
 }
 
 /* A session opened: what it does now. */
@@ -357,23 +450,22 @@ enum vm_session_answer
 vm_session_opened(struct vm *vm, unsigned int id, int flags,
     const char *display, const char *xauthority, char *msg, size_t msglen)
 {
+	if (flags & CTL_FLAG_DOWN)
+		return (vm_down_asked(vm, flags, msg, msglen));
 	if (flags & CTL_FLAG_RESUME) {
 		/* Relaying since before we started: the VM runs. */
-		log_info("vm %s: a session of a previous supervisor is "
-		    "counted again", vm->name);
+		history_add(vm->name, LOG_INFO, "%s of a previous supervisor is counted again", session_kind(flags));
 		if (vm->state == VM_STOPPED)
 			vm_set_state(vm, VM_READY);
-		if (vm->state == VM_IDLE) {
-			evtimer_del(&vm->ev_deadline);
-			vm_set_state(vm, VM_READY);
-		}
+		vm_unidle(vm);
 		return (VM_SESSION_OPEN);
 	}
-	log_debug("vm %s: session %u: %s", vm->name, id, session_kind(flags));
-	if (vm->state == VM_IDLE) {
-		evtimer_del(&vm->ev_deadline);
-		log_info("vm %s: new session, idle stop cancelled", vm->name);
-		vm_set_state(vm, VM_READY);
+	log_debug("vm %s: session request, port %d: %s (#%u)", vm->name,
+	    vm->lastport, session_kind(flags), id);
+	if (!(flags & CTL_FLAG_NOTUSE) && vm->state == VM_IDLE) {
+		vm_unidle(vm);
+		history_add(vm->name, LOG_INFO, "%s (#%u), idle stop "
+		    "cancelled", session_kind(flags), id);
 	}
 	if (display != NULL && *display != '\0' && vm->display[0] == '\0' &&
 	    !(flags & CTL_FLAG_NOBOOT)) {
@@ -381,11 +473,23 @@ vm_session_opened(struct vm *vm, unsigned int id, int flags,
 		(void)strlcpy(vm->xauthority, xauthority,
 		    sizeof(vm->xauthority));
 	}
+	if (session_count(vm, SESSIONS_WAITING) == 1)
+		snprintf(vm->forwhom, sizeof(vm->forwhom), "%s (#%u)",
+		    session_kind(flags), id);
 	switch (vm->state) {
 	case VM_READY:
+	case VM_IDLE:		/* a check's session: no use */
 		return (VM_SESSION_CONNECT);
 	case VM_STOPPED:
 		vm_check(vm);
+		break;
+	case VM_PAUSED:
+		if (flags & CTL_FLAG_NOTUSE) {
+			snprintf(msg, msglen, "%s: the vm is paused",
+			    vm->name);
+			return (VM_SESSION_REFUSED);
+		}
+		vm_resume(vm);
 		break;
 	default:
 		break;	/* it waits for what runs */
@@ -408,19 +512,22 @@ vm_connect(struct vm *vm, int port, probe_cb cb, void *arg)
 	    PROBE_CONNECT, cb, arg));
 }
 
-/* What a client that waits since t_start should show now. */
+/*
+ * What a client that waits since t_start (with a session of these
+ * flags) should show now.
+ */
 void
-vm_progress(struct vm *vm, long long now, long long t_start,
+vm_progress(struct vm *vm, long long now, long long t_start, int flags,
     struct ctl_progress *pr)
 {
 	memset(pr, 0, sizeof(*pr));
+	pr->elapsed_ms = now - t_start;
 	switch (vm->state) {
 	case VM_STOPPED:
 	case VM_CHECKING:
 		pr->phase = PHASE_STATUS;
 		(void)strlcpy(pr->text, "checking the vm's state",
 		    sizeof(pr->text));
-		pr->elapsed_ms = now - t_start;
 		break;
 	case VM_STARTING:
 		pr->phase = PHASE_STARTING;
@@ -429,28 +536,36 @@ vm_progress(struct vm *vm, long long now, long long t_start,
 		pr->deadline_ms = vm->pol.boot_wait * 1000;
 		break;
 	case VM_BOOTING:
-		pr->phase = PHASE_BOOTING;
-		if (vm->probeaddr[0] != '\0')
-			snprintf(pr->text, sizeof(pr->text),
-			    "booting, waiting for %s", vm->probeaddr);
-		else
-			(void)strlcpy(pr->text, "booting", sizeof(pr->text));
+		pr->phase = vm->resumed ? PHASE_RESUMING : PHASE_BOOTING;
+		snprintf(pr->text, sizeof(pr->text), "%s%s%s", vm->resumed ?
+		    "resumed" : "booting", vm->probeaddr[0] != '\0' ?
+		    ", waiting for " : "", vm->probeaddr);
 		pr->elapsed_ms = now - vm->t_boot;
 		pr->deadline_ms = vm->pol.boot_wait * 1000;
 		break;
+	case VM_PAUSING:
+	case VM_PAUSED:
+	case VM_RESUMING:
+		pr->phase = PHASE_RESUMING;
+		(void)strlcpy(pr->text, vm->state == VM_PAUSING ? "waiting "
+		    "for the vm to pause first" : "resuming the vm",
+		    sizeof(pr->text));
+		if (vm->state == VM_RESUMING)
+			pr->elapsed_ms = now - vm->t_boot;
+		break;
 	case VM_STOPPING:
 		pr->phase = PHASE_STOPPING;
-		(void)strlcpy(pr->text, "waiting for the vm to stop first",
+		(void)strlcpy(pr->text, flags & CTL_FLAG_DOWN ? "stopping "
+		    "the vm" : "waiting for the vm to stop first",
 		    sizeof(pr->text));
 		pr->elapsed_ms = now - vm->t_phase;
-		if (vm->stop == STOP_THEIRS)
+		if (vm->stop == STOP_THEIRS || (flags & CTL_FLAG_DOWN))
 			pr->deadline_ms = vm->pol.stop_wait * 1000;
 		break;
 	case VM_READY:
 	case VM_IDLE:
 		pr->phase = PHASE_CONNECTING;
 		(void)strlcpy(pr->text, "connecting", sizeof(pr->text));
-		pr->elapsed_ms = now - t_start;
 		break;
 	}
 }
@@ -483,6 +598,93 @@ vm_really_gone(struct vm *vm)
 	return (0);
 }
 
+/* The status says the VM is not running: start it if asked to. */
+static void
+vm_check_gone(struct vm *vm, const struct vmd_row *row, int waiters)
+{
+	if (!vm_really_gone(vm)) {
+		vm_set_state(vm, VM_CHECKING);
+		timer_ms(&vm->ev_poll, RECHECK_INTERVAL);
+		return;
+	}
+	if (vm->owned) {
+		history_add(vm->name, LOG_INFO, "stopped behind vmlaunch's "
+		    "back");
+		vm->owned = 0;
+		state_clear(vm->name);
+	}
+	vm->odd = 0;
+	vm->paused_here = 0;
+	autostart_vm_gone(vm);
+	vm->booted_here = 0;
+	if (row == NULL && waiters > 0) {
+		history_add(vm->name, LOG_ERR, "%s status does not list it",
+		    vm_backend(vm));
+		vm_fail_waiters(vm, "%s status does not list this vm",
+		    vm_backend(vm));
+	}
+	vm_set_state(vm, VM_STOPPED);
+	vm_fail_noboot(vm);
+	if (session_count(vm, SESSIONS_WAITING) > 0 &&
+	    state_starting(vm->name)) {
+		history_add(vm->name, LOG_INFO, "a previous supervisor's start "
+		    "may still be under way; looking again");
+		vm_set_state(vm, VM_CHECKING);
+		timer_ms(&vm->ev_poll, STARTING_RECHECK);
+		return;
+	}
+	if (session_count(vm, SESSIONS_WAITING) > 0)
+		vm_start(vm);
+}
+
+/* The status says the VM exists in state st. */
+static void
+vm_check_found(struct vm *vm, enum vmd_state st, int waiters)
+{
+	switch (st) {
+	case VMD_RUNNING:
+		if (waiters == 0) {
+			vm_set_state(vm, VM_READY);
+			vm_settle(vm);
+			break;
+		}
+		history_add(vm->name, LOG_INFO, "found running%s, waiting for "
+		    "its guest", vm->owned ? "" : " (not started by vmlaunch, "
+		    "it will not be stopped)");
+		vm_boot(vm);
+		break;
+	case VMD_STOPPING:
+		history_add(vm->name, LOG_INFO, "is stopping, waiting before "
+		    "starting it again");
+		vm_set_state(vm, VM_STOPPING);
+		vm->stop = STOP_THEIRS;
+		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
+		timer_ms(&vm->ev_poll, STOP_POLL_INTERVAL);
+		vm_changed(vm);
+		break;
+	case VMD_PAUSED:
+		if (vm->owned && vm->paused_here) {
+			vm_paused_at_rest(vm, 0);
+			break;
+		}
+		/* Paused by someone else: left so, and said so. */
+		history_add(vm->name, LOG_ERR, "is paused, not by vmlaunch: "
+		    "not resuming it");
+		vm_fail_waiters(vm, "vm is paused, not by vmlaunch, which "
+		    "leaves it so");
+		vm_set_state(vm, vm->owned ? VM_READY : VM_STOPPED);
+		vm_settle(vm);
+		break;
+	default:
+		history_add(vm->name, LOG_ERR, "is %s, not starting it",
+		    vmd_state_name(st));
+		vm_fail_waiters(vm, "vm is %s", vmd_state_name(st));
+		vm_set_state(vm, vm->owned ? VM_READY : VM_STOPPED);
+		vm_settle(vm);
+		break;
+	}
+}
+
 static void
 vm_check_done(const struct backend_result *res, void *arg)
 {
@@ -493,84 +695,24 @@ vm_check_done(const struct backend_result *res, void *arg)
 	vm->req = NULL;
 	waiters = session_count(vm, SESSIONS_WAITING);
 	if (!res->ok) {
-		log_warnx("vm %s: %s status failed: %s", vm->name,
+		history_add(vm->name, LOG_ERR, "%s status failed: %s",
 		    vm_backend(vm), res->msg);
 		vm_fail_waiters(vm, "%s", res->msg);
 		vm_set_state(vm, vm->owned ? VM_READY : VM_STOPPED);
 		vm_settle(vm);
-		goto done;
+	} else {
+		vm->vmd = row != NULL ? row->state : VMD_ABSENT;
+		if (row != NULL && row->has_id) {
+			vm->id = row->id;
+			vm->has_id = 1;
+		}
+		if (row == NULL || row->state == VMD_STOPPED)
+			vm_check_gone(vm, row, waiters);
+		else {
+			vm->odd = 0;
+			vm_check_found(vm, row->state, waiters);
+		}
 	}
-	vm->vmd = row != NULL ? row->state : VMD_ABSENT;
-	if (row != NULL && row->has_id) {
-		vm->id = row->id;
-		vm->has_id = 1;
-	}
-	if (row == NULL || row->state == VMD_STOPPED) {
-		if (!vm_really_gone(vm)) {
-			vm_set_state(vm, VM_CHECKING);
-			timer_ms(&vm->ev_poll, RECHECK_INTERVAL);
-			goto done;
-		}
-		if (vm->owned) {
-			log_info("vm %s: stopped behind vmlaunch's back",
-			    vm->name);
-			vm->owned = 0;
-			state_clear(vm->name);
-		}
-		vm->odd = 0;
-		autostart_vm_gone(vm);
-		vm->booted_here = 0;
-		if (row == NULL && waiters > 0) {
-			log_warnx("vm %s: %s status does not list it",
-			    vm->name, vm_backend(vm));
-			vm_fail_waiters(vm, "%s status does not list this vm",
-			    vm_backend(vm));
-		}
-		vm_set_state(vm, VM_STOPPED);
-		vm_fail_noboot(vm);
-		if (session_count(vm, SESSIONS_WAITING) > 0 &&
-		    state_starting(vm->name)) {
-			log_info("vm %s: a previous supervisor's start may "
-			    "still be under way; looking again", vm->name);
-			vm_set_state(vm, VM_CHECKING);
-			timer_ms(&vm->ev_poll, STARTING_RECHECK);
-			goto done;
-		}
-		if (session_count(vm, SESSIONS_WAITING) > 0)
-			vm_start(vm);
-		goto done;
-	}
-	vm->odd = 0;
-	switch (row->state) {
-	case VMD_RUNNING:
-		if (waiters == 0) {
-			vm_set_state(vm, VM_READY);
-			vm_settle(vm);
-			break;
-		}
-		log_info("vm %s: found running%s, waiting for its guest",
-		    vm->name, vm->owned ? "" :
-		    " (not started by vmlaunch, it will not be stopped)");
-		vm_boot(vm);
-		break;
-	case VMD_STOPPING:
-		log_info("vm %s: is stopping, waiting before starting it "
-		    "again", vm->name);
-		vm_set_state(vm, VM_STOPPING);
-		vm->stop = STOP_THEIRS;
-		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
-		timer_ms(&vm->ev_poll, STOP_POLL_INTERVAL);
-		vm_changed(vm);
-		break;
-	default:
-		log_warnx("vm %s: is %s, not starting it", vm->name,
-		    vmd_state_name(row->state));
-		vm_fail_waiters(vm, "vm is %s", vmd_state_name(row->state));
-		vm_set_state(vm, vm->owned ? VM_READY : VM_STOPPED);
-		vm_settle(vm);
-		break;
-	}
- done:
 	vm_gc(vm);
 	supervisor_check_exit();
 }
@@ -587,8 +729,12 @@ vm_start(struct vm *vm)
 	vm_set_state(vm, VM_STARTING);
 	vm->t_boot = now_ms();
 	vm_changed(vm);
-	log_info("vm %s: starting it for %d waiting session%s", vm->name, n,
-	    n == 1 ? "" : "s");
+	if (n > 1)
+		history_add(vm->name, LOG_INFO, "starting it for %s and %d "
+		    "more waiting", vm->forwhom, n - 1);
+	else
+		history_add(vm->name, LOG_INFO, "starting it for %s",
+		    vm->forwhom);
 	/* Ours from now on, should we die before the start returns. */
 	state_set(vm->name, STATE_STARTING, vm->has_id, vm->id);
 	vm->req = backend_start(vm->name, vm_start_done, vm);
@@ -605,15 +751,14 @@ vm_start_done(const struct backend_result *res, void *arg)
 		 * A start that failed may still have started it (one that
 		 * timed out, say): look before giving it up.
 		 */
-		log_warnx("vm %s: start failed: %s; checking its state",
-		    vm->name, res->msg);
+		history_add(vm->name, LOG_ERR, "start failed: %s; checking its state", res->msg);
 		(void)strlcpy(vm->probeerr, res->msg, sizeof(vm->probeerr));
 		vm->start_unsure = res->err != BACKEND_FAILED;
 		vm->req = backend_status(vm->name, BACKEND_FRESH,
 		    vm_start_check_done, vm);
 		return;
 	}
-	log_info("vm %s: started (%s)", vm->name, res->msg);
+	history_add(vm->name, LOG_INFO, "started (%s)", res->msg);
 	vm->owned = 1;
 	vm->odd = 0;
 	vm->booted_here = 1;
@@ -645,14 +790,12 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 			vm->has_id = 1;
 		}
 		if (ours) {
-			log_info("vm %s: running after all: the start worked",
-			    vm->name);
+			history_add(vm->name, LOG_INFO, "running after all: the start worked");
 			vm->owned = 1;
 			vm->booted_here = 1;
 			state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
 		} else {
-			log_info("vm %s: running, started by someone else",
-			    vm->name);
+			history_add(vm->name, LOG_INFO, "running, started by someone else");
 			state_clear(vm->name);
 		}
 		vm_boot(vm);
@@ -681,7 +824,7 @@ vm_boot(struct vm *vm)
 	int			 port = vm->pol.port ? vm->pol.port :
 				    vm->lastport;
 
-	if (vm->state != VM_STARTING)
+	if (vm->state != VM_STARTING && vm->state != VM_RESUMING)
 		vm->t_boot = now_ms();
 	vm_set_state(vm, VM_BOOTING);
 	vm->probeaddr[0] = '\0';
@@ -737,12 +880,11 @@ vm_boot_deadline(struct vm *vm)
 	backend_cancel(vm->watch);
 	vm->watch = NULL;
 	if (vm->probeaddr[0] != '\0') {
-		log_warnx("vm %s: guest %s did not answer within %s (%s)",
-		    vm->name, vm->probeaddr, d, vm->probeerr);
+		history_add(vm->name, LOG_ERR, "guest %s did not answer within %s (%s)", vm->probeaddr, d, vm->probeerr);
 		vm_fail_waiters(vm, "guest %s did not answer within %s",
 		    vm->probeaddr, d);
 	} else {
-		log_warnx("vm %s: no guest address within %s: %s", vm->name,
+		history_add(vm->name, LOG_ERR, "no guest address within %s: %s",
 		    d, vm->probeerr);
 		vm_fail_waiters(vm, "no guest address within %s: %s", d,
 		    vm->probeerr);
@@ -769,7 +911,8 @@ vm_ready(struct vm *vm, int fd)
 	backend_cancel(vm->watch);
 	vm->watch = NULL;
 	vm_set_state(vm, VM_READY);
-	log_info("vm %s: guest %s ready after %.1fs", vm->name,
+	vm->resumed = 0;
+	history_add(vm->name, LOG_INFO, "guest %s ready after %.1fs",
 	    vm->probeaddr, (now_ms() - vm->t_boot) / 1000.0);
 	session_vm_ready(vm, fd, port, vm->probeaddr);
 	if (vm->booted_here) {
@@ -788,36 +931,163 @@ vm_ready(struct vm *vm, int fd)
 static void
 vm_settle(struct vm *vm)
 {
-	long long	 ms;
-	char		 d[32];
+	long long	 pause, stop, not_before;
+	char		 plan[96];
 
 	if (vm->state != VM_READY && vm->state != VM_IDLE)
 		return;
 	if (vm_inuse(vm) || !vm->owned || vm_down) {
-		if (vm->state == VM_IDLE) {
-			evtimer_del(&vm->ev_deadline);
-			vm_set_state(vm, VM_READY);
-		}
+		vm_unidle(vm);
 		return;
 	}
-	if (vm->pol.idle_timeout == DURATION_NEVER) {
-		if (vm->state == VM_IDLE)
-			evtimer_del(&vm->ev_deadline);
-		vm_set_state(vm, VM_READY);
-		log_info("vm %s: no sessions; idle timeout never, left "
-		    "running", vm->name);
+	if (vm->state == VM_IDLE)
+		return;		/* counting down, or a stop to try again */
+	pause = vm->pol.idle_pause == DURATION_NEVER ? -1 :
+	    vm->pol.idle_pause * 1000;
+	stop = vm->pol.idle_timeout == DURATION_NEVER ? -1 :
+	    vm->pol.idle_timeout * 1000;
+	if (pause == -1 && stop == -1) {
+		history_add(vm->name, LOG_INFO, "no sessions; idle timeout "
+		    "never, left running");
 		return;
 	}
-	if (vm->state == VM_IDLE && evtimer_pending(&vm->ev_deadline, NULL))
-		return;
 	vm_set_state(vm, VM_IDLE);
-	ms = vm->pol.idle_timeout * 1000;
-	if (now_ms() + ms < vm_t0 + RESUME_GRACE)
-		ms = vm_t0 + RESUME_GRACE - now_ms();
-	vm->idle_at = now_ms() + ms;
-	timer_ms(&vm->ev_deadline, ms);
-	log_info("vm %s: no sessions, stopping in %s unless used", vm->name,
+	not_before = vm_t0 + RESUME_GRACE;
+	vm->idle = idle_start(vm->name, pause, stop,
+	    vm->conf != NULL ? &vm->conf->check : NULL, not_before,
+	    vm_idle_due, vm);
+	idle_describe(vm->idle, plan, sizeof(plan));
+	history_add(vm->name, LOG_INFO, "no sessions, %s unless used", plan);
+}
+
+/* The idle countdown says: pause it now, or stop it now. */
+static void
+vm_idle_due(enum idle_due due, void *arg)
+{
+	struct vm	*vm = arg;
+	char		 d[32];
+
+	if (due == IDLE_PAUSE) {
+		if (vm->state == VM_IDLE && vm->owned && !vm_inuse(vm))
+			vm_pause(vm);
+		return;
+	}
+	if (vm->state == VM_PAUSING) {
+		vm->stop_due = 1;	/* once the pause is done */
+		return;
+	}
+	idle_cancel(vm->idle);
+	vm->idle = NULL;
+	snprintf(vm->stopwhy, sizeof(vm->stopwhy), "no session for %s",
 	    print_duration(vm->pol.idle_timeout, d, sizeof(d)));
+	vm_stop(vm, vm->stopwhy);
+}
+
+/* Pause a VM we own, at rest: the state file says so first. */
+static void
+vm_pause(struct vm *vm)
+{
+	char	 d[32];
+
+	vm_set_state(vm, VM_PAUSING);
+	vm->stop_due = 0;
+	history_add(vm->name, LOG_INFO, "pausing it: no session for %s",
+	    print_duration(vm->pol.idle_pause, d, sizeof(d)));
+	state_set(vm->name, STATE_PAUSED, vm->has_id, vm->id);
+	vm->req = backend_pause(vm->name, 1, vm_pause_done, vm);
+}
+
+static void
+vm_pause_done(const struct backend_result *res, void *arg)
+{
+	struct vm	*vm = arg;
+
+	vm->req = NULL;
+	if (!res->ok) {
+		/* Not paused: running as it was; the stop comes as planned. */
+		history_add(vm->name, LOG_ERR, "pause failed: %s", res->msg);
+		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+		vm_set_state(vm, VM_IDLE);
+	} else {
+		history_add(vm->name, LOG_INFO, "paused (%s)", res->msg);
+		vm->paused_here = 1;
+		vm->vmd = VMD_PAUSED;
+		vm_set_state(vm, VM_PAUSED);
+		idle_paused(vm->idle);
+	}
+	if (vm->stop_due)
+		vm_idle_due(IDLE_STOP, vm);
+	else if (vm_inuse(vm) && vm->state == VM_PAUSED)
+		vm_resume(vm);
+	else if (vm_inuse(vm))
+		vm_settle(vm);
+}
+
+/*
+ * The VM we paused, found paused: resume it for the sessions that wait,
+ * else its idle stop comes once the idle timeout has passed (paused
+ * elapsed ms ago).
+ */
+static void
+vm_paused_at_rest(struct vm *vm, long long elapsed)
+{
+	long long	 stop = -1;
+	char		 d[32];
+
+	vm_unidle(vm);
+	vm_set_state(vm, VM_PAUSED);
+	if (vm_inuse(vm)) {
+		vm_resume(vm);
+		return;
+	}
+	if (vm->pol.idle_timeout != DURATION_NEVER) {
+		stop = (vm->pol.idle_timeout - (vm->pol.idle_pause ==
+		    DURATION_NEVER ? 0 : vm->pol.idle_pause)) * 1000 - elapsed;
+		if (stop < 0)
+			stop = 0;
+	}
+	vm->idle = idle_start(vm->name, -1, stop, NULL, vm_t0 + RESUME_GRACE,
+	    vm_idle_due, vm);
+	idle_paused(vm->idle);
+	if (stop != -1)
+		history_add(vm->name, LOG_INFO, "paused, stopping in %s unless "
+		    "used", print_duration((idle_left(vm->idle) + 999) / 1000,
+		    d, sizeof(d)));
+}
+
+/* A session came for the VM we paused: unpause, then its banner. */
+static void
+vm_resume(struct vm *vm)
+{
+	idle_cancel(vm->idle);
+	vm->idle = NULL;
+	vm_set_state(vm, VM_RESUMING);
+	vm->t_boot = now_ms();
+	history_add(vm->name, LOG_INFO, "resuming it for %s", vm->forwhom);
+	vm->req = backend_pause(vm->name, 0, vm_resume_done, vm);
+	vm_changed(vm);
+}
+
+static void
+vm_resume_done(const struct backend_result *res, void *arg)
+{
+	struct vm	*vm = arg;
+
+	vm->req = NULL;
+	if (!res->ok) {
+		history_add(vm->name, LOG_ERR, "resume failed: %s", res->msg);
+		vm_fail_waiters(vm, "could not resume the vm: %s", res->msg);
+		/* Still paused as far as we know: its stop comes later. */
+		vm_paused_at_rest(vm, 0);
+		return;
+	}
+	history_add(vm->name, LOG_INFO, "resumed after %.1fs (%s)",
+	    (now_ms() - vm->t_boot) / 1000.0, res->msg);
+	vm->paused_here = 0;
+	vm->vmd = VMD_RUNNING;
+	state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+	vm->resumed = 1;
+	vm_boot(vm);
 }
 
 /* Autostart's restarts count as use: they changed. */
@@ -840,10 +1110,17 @@ vm_suspect(struct vm *vm)
 	return (1);
 }
 
-/* Stop a VM we own: graceful, verified, forced after stop wait. */
+/*
+ * Stop a VM we own: graceful, verified, forced after stop wait.  A
+ * paused guest cannot hear the request: one we paused (or may have) is
+ * unpaused first.
+ */
 static void
 vm_stop(struct vm *vm, const char *why)
 {
+	int	 paused = vm->paused_here || vm->state == VM_PAUSING ||
+		    vm->state == VM_RESUMING;
+
 	if (vm->state == VM_STOPPING && vm->stop != STOP_THEIRS)
 		return;
 	evtimer_del(&vm->ev_deadline);
@@ -854,16 +1131,44 @@ vm_stop(struct vm *vm, const char *why)
 	vm->req = NULL;
 	backend_cancel(vm->watch);
 	vm->watch = NULL;
-	(void)strlcpy(vm->stopwhy, why, sizeof(vm->stopwhy));
+	idle_cancel(vm->idle);
+	vm->idle = NULL;
+	if (why != vm->stopwhy)
+		(void)strlcpy(vm->stopwhy, why, sizeof(vm->stopwhy));
 	/* Its apps end first: they would only fail once it is gone. */
 	autostart_vm_stopping(vm);
-	log_info("vm %s: stopping it: %s", vm->name, why);
+	history_add(vm->name, LOG_INFO, "stopping it: %s%s", vm->stopwhy,
+	    paused ? " (unpausing it first)" : "");
 	vm_set_state(vm, VM_STOPPING);
+	timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
+	vm_changed(vm);
+	if (paused) {
+		vm->stop = STOP_UNPAUSING;
+		vm->req = backend_pause(vm->name, 0, vm_stop_unpaused, vm);
+		return;
+	}
+	vm_stop_request(vm);
+}
+
+static void
+vm_stop_request(struct vm *vm)
+{
 	vm->stop = STOP_OURS;
 	state_set(vm->name, STATE_STOPPING, vm->has_id, vm->id);
 	vm->req = backend_stop(vm->name, 0, vm_stop_done, vm);
-	timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
-	vm_changed(vm);
+}
+
+static void
+vm_stop_unpaused(const struct backend_result *res, void *arg)
+{
+	struct vm	*vm = arg;
+
+	vm->req = NULL;
+	vm->paused_here = 0;
+	if (!res->ok)
+		history_add(vm->name, LOG_ERR, "unpause before the stop "
+		    "failed: %s; stopping it anyway", res->msg);
+	vm_stop_request(vm);
 }
 
 static void
@@ -873,7 +1178,7 @@ vm_stop_done(const struct backend_result *res, void *arg)
 
 	vm->req = NULL;
 	if (!res->ok)
-		log_warnx("vm %s: %s stop: %s", vm->name, vm_backend(vm),
+		history_add(vm->name, LOG_ERR, "%s stop: %s", vm_backend(vm),
 		    res->msg);
 	else
 		log_debug("vm %s: %s stop: %s", vm->name, vm_backend(vm),
@@ -891,8 +1196,8 @@ vm_stop_deadline(struct vm *vm)
 	print_duration(vm->pol.stop_wait, d, sizeof(d));
 	if (vm->stop == STOP_THEIRS && !vm->owned) {
 		/* Not ours to force: give up waiting for it. */
-		log_warnx("vm %s: still stopping after %s, stopped by "
-		    "someone else", vm->name, d);
+		history_add(vm->name, LOG_ERR, "still stopping after %s, stopped by "
+		    "someone else", d);
 		vm_fail_waiters(vm, "vm is still stopping after %s (stopped "
 		    "by someone else)", d);
 		evtimer_del(&vm->ev_poll);
@@ -904,8 +1209,8 @@ vm_stop_deadline(struct vm *vm)
 		return;
 	}
 	if (vm->stop != STOP_FORCED) {
-		log_warnx("vm %s: still running %s after the stop request, "
-		    "forcing it", vm->name, d);
+		history_add(vm->name, LOG_ERR, "still running %s after the stop request, "
+		    "forcing it", d);
 		vm->stop = STOP_FORCED;
 		vm->t_phase = now_ms();
 		backend_cancel(vm->req);
@@ -918,8 +1223,8 @@ vm_stop_deadline(struct vm *vm)
 		 * Exiting, and the stop does not finish: the state file says
 		 * it was stopping, so the next supervisor finishes it.
 		 */
-		log_warnx("vm %s: still %s after a forced stop; leaving it "
-		    "to the next supervisor", vm->name,
+		history_add(vm->name, LOG_ERR, "still %s after a forced stop; leaving it "
+		    "to the next supervisor",
 		    vmd_state_name(vm->vmd));
 		evtimer_del(&vm->ev_poll);
 		backend_cancel(vm->watch);
@@ -930,8 +1235,7 @@ vm_stop_deadline(struct vm *vm)
 		supervisor_check_exit();
 		return;
 	}
-	log_warnx("vm %s: still %s after a forced stop; trying again in %s",
-	    vm->name, vmd_state_name(vm->vmd), d);
+	history_add(vm->name, LOG_ERR, "still %s after a forced stop; trying again in %s", vmd_state_name(vm->vmd), d);
 	vm_fail_waiters(vm, "vm did not stop");
 	evtimer_del(&vm->ev_poll);
 	backend_cancel(vm->watch);
@@ -948,20 +1252,17 @@ static void
 vm_deadline(int fd, short ev, void *arg)
 {
 	struct vm	*vm = arg;
-	char		 d[32];
 
 	switch (vm->state) {
 	case VM_BOOTING:
 		vm_boot_deadline(vm);
 		break;
 	case VM_IDLE:
+		/* A stop that failed, to try again. */
 		if (vm_inuse(vm) || !vm->owned) {
 			vm_settle(vm);
 			break;
 		}
-		snprintf(vm->stopwhy, sizeof(vm->stopwhy),
-		    "no session for %s", print_duration(vm->pol.idle_timeout,
-		    d, sizeof(d)));
 		vm_stop(vm, vm->stopwhy);
 		break;
 	case VM_STOPPING:
@@ -1023,7 +1324,7 @@ vm_poll_done(const struct backend_result *res, void *arg)
 	}
 	if (vm->state == VM_STOPPING) {
 		if (st == VMD_ABSENT || st == VMD_STOPPED) {
-			log_info("vm %s: stopped after %.1fs%s", vm->name,
+			history_add(vm->name, LOG_INFO, "stopped after %.1fs%s",
 			    (now_ms() - vm->t_phase) / 1000.0,
 			    vm->stop == STOP_FORCED ? " (forced)" : "");
 			vm_stopped(vm);
@@ -1032,7 +1333,7 @@ vm_poll_done(const struct backend_result *res, void *arg)
 		if (st == VMD_RUNNING && vm->stop == STOP_THEIRS &&
 		    !vm->owned) {
 			/* Someone else's stop ended with it running. */
-			log_info("vm %s: running again", vm->name);
+			history_add(vm->name, LOG_INFO, "running again");
 			evtimer_del(&vm->ev_deadline);
 			if (session_count(vm, SESSIONS_WAITING) > 0)
 				vm_boot(vm);
@@ -1060,7 +1361,7 @@ vm_poll_done(const struct backend_result *res, void *arg)
 	probe_cancel(vm->probe);
 	vm->probe = NULL;
 	evtimer_del(&vm->ev_deadline);
-	log_warnx("vm %s: %s while booting", vm->name, st == VMD_ABSENT ?
+	history_add(vm->name, LOG_ERR, "%s while booting", st == VMD_ABSENT ?
 	    "disappeared from vmctl status" : vmd_state_name(st));
 	vm_fail_waiters(vm, "vm %s while booting", st == VMD_ABSENT ?
 	    "disappeared" : vmd_state_name(st));
@@ -1077,12 +1378,16 @@ vm_poll_done(const struct backend_result *res, void *arg)
 static void
 vm_stopped(struct vm *vm)
 {
+	char	 msg[128];
+
 	evtimer_del(&vm->ev_deadline);
 	evtimer_del(&vm->ev_poll);
 	backend_cancel(vm->req);
 	vm->req = NULL;
 	backend_cancel(vm->watch);
 	vm->watch = NULL;
+	idle_cancel(vm->idle);
+	vm->idle = NULL;
 	autostart_vm_gone(vm);
 	if (vm->owned) {
 		vm->owned = 0;
@@ -1091,11 +1396,14 @@ vm_stopped(struct vm *vm)
 	vm->display[0] = '\0';
 	vm->xauthority[0] = '\0';
 	vm->booted_here = 0;
+	vm->paused_here = 0;
+	vm->resumed = 0;
 	vm_set_state(vm, VM_STOPPED);
+	snprintf(msg, sizeof(msg), "%s: stopped", vm->name);
+	session_vm_stopped(vm, msg);
 	vm_fail_noboot(vm);
 	if (session_count(vm, SESSIONS_WAITING) > 0 && !vm_down) {
-		log_info("vm %s: sessions are waiting, starting it again",
-		    vm->name);
+		history_add(vm->name, LOG_INFO, "sessions are waiting, starting it again");
 		vm_check(vm);
 		return;
 	}
@@ -1122,14 +1430,14 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 	}
 	if (phase == STATE_STOPPING && vmd == VMD_RUNNING) {
 		/* Its stop may never have reached the VM: ask again. */
-		log_info("vm %s: adopted from a previous supervisor (id %u), "
-		    "which was stopping it", vm->name, vm->id);
+		history_add(vm->name, LOG_INFO, "adopted from a previous supervisor (id %u), "
+		    "which was stopping it", vm->id);
 		vm_stop(vm, "a previous supervisor was stopping it");
 		return;
 	}
 	if (phase == STATE_STOPPING) {
-		log_info("vm %s: adopted from a previous supervisor (id %u), "
-		    "which was stopping it; finishing the stop", vm->name,
+		history_add(vm->name, LOG_INFO, "adopted from a previous supervisor (id %u), "
+		    "which was stopping it; finishing the stop",
 		    vm->id);
 		probe_cancel(vm->probe);
 		vm->probe = NULL;
@@ -1146,8 +1454,18 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 		timer_ms(&vm->ev_poll, 0);
 		return;
 	}
-	log_info("vm %s: adopted from a previous supervisor (id %u)",
-	    vm->name, vm->id);
+	if (phase == STATE_PAUSED && vmd == VMD_PAUSED) {
+		history_add(vm->name, LOG_INFO, "adopted from a previous "
+		    "supervisor (id %u), which had paused it", vm->id);
+		vm->paused_here = 1;
+		vm->vmd = VMD_PAUSED;
+		if (vm->state == VM_STOPPED || vm->state == VM_READY ||
+		    vm->state == VM_IDLE)
+			vm_paused_at_rest(vm, elapsed);
+		return;		/* or a check that runs decides */
+	}
+	history_add(vm->name, LOG_INFO, "adopted from a previous supervisor "
+	    "(id %u)", vm->id);
 	switch (vm->state) {
 	case VM_STOPPED:
 		if (session_count(vm, SESSIONS_WAITING) > 0)
@@ -1191,7 +1509,10 @@ vm_status_row(struct vm *vm, const char *name,
 		    vmd_state_name(r->state) : "absent",
 		    sizeof(row->vmd_state));
 	row->idle_left = -1;
+	row->hold_left = -1;
 	row->configured = config_find_vm(vm_conf, name) != NULL;
+	hold_status(name, row);
+	history_status(name, row);
 	if (vm == NULL) {
 		(void)strlcpy(row->state, "-", sizeof(row->state));
 		(void)strlcpy(row->address, "-", sizeof(row->address));
@@ -1200,7 +1521,9 @@ vm_status_row(struct vm *vm, const char *name,
 	(void)strlcpy(row->state, vm_states[vm->state], sizeof(row->state));
 	row->sessions = session_count(vm, SESSIONS_SHOWN);
 	row->started = vm->owned;
-	if (vm->state == VM_IDLE) {
+	if (vm->idle != NULL && (left = idle_left(vm->idle)) != -1)
+		row->idle_left = (left + 999) / 1000;
+	else if (vm->state == VM_IDLE) {
 		left = (vm->idle_at - now_ms() + 999) / 1000;
 		row->idle_left = left < 0 ? 0 : left;
 	}

@@ -65,7 +65,6 @@ static int	 vmctl_row(char **, int, const struct vmctl_cols *,
 static int	 vmctl_number(const char *, unsigned int *);
 static void	 vmctl_stderr(const char *, size_t, char *, size_t);
 static void	 vmctl_line(const char *, size_t, size_t, char *, size_t);
-static void	 vmctl_lastline(const char *, size_t, char *, size_t);
 static void	 vmctl_describe(const struct backend_ran *, char *, size_t);
 static int	 vmctl_started_id(const char *, unsigned int *);
 
@@ -333,8 +332,8 @@ vmctl_line(const char *s, size_t len, size_t max, char *buf, size_t buflen)
 		(void)strlcat(buf, "...", buflen);
 }
 
-/* The last line that is not blank. */
-static void
+/* The last line that is not blank, printable and trimmed. */
+void
 vmctl_lastline(const char *s, size_t len, char *buf, size_t buflen)
 {
 	size_t	 start;

@@ -30,6 +30,7 @@
 #include <netinet/in.h>
 
 #include <event.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -226,6 +227,9 @@ enum ctl_type {
 	CTL_ERROR,		/* supervisor: one line, the session failed */
 	CTL_STATUS_VM,		/* supervisor: one row of the status table */
 	CTL_STATUS_END,		/* supervisor: end of the table */
+	CTL_HOLD,		/* client: hold a VM up, or release it */
+	CTL_DONE,		/* supervisor: one line, the request is done */
+	CTL_STATUS_SUP,		/* supervisor: who it is, before the rows */
 	CTL_TYPE_MAX
 };
 
@@ -253,7 +257,8 @@ enum ctl_phase {
 	PHASE_STARTING,		/* vmctl start running */
 	PHASE_BOOTING,		/* waiting for the guest's banner */
 	PHASE_STOPPING,		/* waiting for a stop to finish first */
-	PHASE_CONNECTING	/* the guest is ready, connecting */
+	PHASE_CONNECTING,	/* the guest is ready, connecting */
+	PHASE_RESUMING		/* unpausing it, then its banner */
 };
 
 struct ctl_progress {
@@ -267,8 +272,19 @@ struct ctl_ready {
 	char			 address[128];	/* "100.64.1.3:22", for -v */
 };
 
+/* CTL_ERROR and CTL_DONE: one line for the user. */
 struct ctl_error {
 	char			 message[512];
+};
+
+#define HOLD_RELEASE		0	/* seconds: end the hold */
+#define HOLD_FOREVER		(-1)	/* seconds: until released */
+#define HOLD_MAX		INT_MAX	/* seconds, as a config duration */
+
+struct ctl_hold {
+	uint32_t		 version;
+	int64_t			 seconds;	/* or HOLD_RELEASE, _FOREVER */
+	char			 host[HOST_NAME_MAX_LEN + 1];
 };
 
 #define STATUS_APPS_MAX		16
@@ -280,6 +296,14 @@ struct ctl_status_app {
 	int32_t			 pid;
 };
 
+/* Events of a VM's history (history.c), oldest first. */
+#define HISTORY_MAX		20
+
+struct ctl_status_event {
+	int64_t			 when;		/* ms since the epoch */
+	char			 text[200];
+};
+
 struct ctl_status_vm {
 	char			 name[VM_NAME_MAX];
 	char			 vmd_state[16];	/* as vmctl reports it */
@@ -288,9 +312,19 @@ struct ctl_status_vm {
 	uint32_t		 sessions;
 	uint32_t		 started;	/* started by vmlaunch */
 	uint32_t		 configured;	/* 0: removed, still managed */
-	int64_t			 idle_left;	/* seconds, -1 none */
+	int64_t			 idle_left;	/* seconds to the stop, -1 none */
+	uint32_t		 held;		/* a hold keeps it up */
+	int64_t			 hold_left;	/* seconds; -1 until released */
 	uint32_t		 napps;
 	struct ctl_status_app	 apps[STATUS_APPS_MAX];
+	uint32_t		 nevents;
+	struct ctl_status_event	 events[HISTORY_MAX];
+};
+
+struct ctl_status_sup {
+	uint32_t		 pid;
+	int64_t			 since;		/* seconds since the epoch */
+	char			 config[1024];	/* its config file */
 };
 
 /* A growable byte buffer with bounds-checked readers for payloads. */
@@ -350,6 +384,7 @@ struct vmconf	*config_find_vm(struct config *, const char *);
 struct vmconf	*config_lookup_host(struct config *, const char *);
 int		 config_vm_name_valid(const char *);
 int		 config_host_valid(const char *);
+int		 config_duration(const char *, long long *, const char **);
 char		*config_socket_path(struct config *);
 char		*config_dir_path(struct config *);
 
@@ -392,6 +427,11 @@ int		 ctl_unpack_error(const void *, size_t, struct ctl_error *);
 void		 ctl_pack_status_vm(struct buf *, const struct ctl_status_vm *);
 int		 ctl_unpack_status_vm(const void *, size_t,
 		    struct ctl_status_vm *);
+void		 ctl_pack_hold(struct buf *, const struct ctl_hold *);
+int		 ctl_unpack_hold(const void *, size_t, struct ctl_hold *);
+void		 ctl_pack_status_sup(struct buf *, const struct ctl_status_sup *);
+int		 ctl_unpack_status_sup(const void *, size_t,
+		    struct ctl_status_sup *);
 uint8_t		*ctl_message(uint32_t, const struct buf *, size_t *);
 ssize_t		 ctl_write(int, const void *, size_t, int);
 int		 ctl_send(int, uint32_t, const struct buf *, int);
@@ -470,6 +510,7 @@ int		 vmctl_parse_command_status(const char *, size_t,
 		    struct vmd_row *, char *, size_t);
 int		 vmctl_outcome_status(const struct backend_ran *,
 		    struct vmd_row **, size_t *, char *, size_t);
+void		 vmctl_lastline(const char *, size_t, char *, size_t);
 void		 vmctl_outcome(enum backend_cmd, const struct backend_ran *,
 		    struct backend_result *);
 void		 vmctl_outcome_command(enum backend_cmd, const char *,
@@ -538,10 +579,12 @@ void		 probe_cancel(struct probe *);
 enum state_phase {
 	STATE_STARTING,		/* vmctl start runs (written before it) */
 	STATE_RUNNING,		/* started: ours to stop */
-	STATE_STOPPING		/* vmctl stop issued (written before it) */
+	STATE_STOPPING,		/* vmctl stop issued (written before it) */
+	STATE_PAUSED		/* vmctl pause issued (written before it) */
 };
 void		 state_init(struct config *);
 void		 state_set(const char *, enum state_phase, int, unsigned int);
+void		 state_hold(const char *, time_t);
 void		 state_clear(const char *);
 void		 state_adopt(void);
 int		 state_pending(void);
@@ -555,7 +598,10 @@ enum vm_state {
 	VM_STARTING,		/* the backend's start runs */
 	VM_BOOTING,		/* waiting for the guest's banner */
 	VM_READY,		/* running, serving sessions */
-	VM_IDLE,		/* ours and unused: the idle timer runs */
+	VM_IDLE,		/* ours and unused: the idle countdown runs */
+	VM_PAUSING,		/* the backend's pause runs */
+	VM_PAUSED,		/* paused by us */
+	VM_RESUMING,		/* the backend's unpause runs, for a session */
 	VM_STOPPING		/* a stop runs, ours or someone else's */
 };
 
@@ -575,7 +621,7 @@ enum vm_session_answer vm_session_opened(struct vm *, unsigned int, int,
 		    const char *, const char *, char *, size_t);
 void		 vm_session_closed(struct vm *);
 struct probe	*vm_connect(struct vm *, int, probe_cb, void *);
-void		 vm_progress(struct vm *, long long, long long,
+void		 vm_progress(struct vm *, long long, long long, int,
 		    struct ctl_progress *);
 void		 vm_adopt(const char *, enum state_phase, int, unsigned int,
 		    enum vmd_state, long long);
@@ -626,6 +672,45 @@ void		 session_vm_ready(struct vm *, int, int, const char *);
 void		 session_vm_stopped(struct vm *, const char *);
 void		 session_free_all(void);
 
+/* idle.c: the idle countdown of a VM */
+enum idle_due {
+	IDLE_PAUSE,		/* idle pause has passed */
+	IDLE_STOP		/* idle timeout has passed */
+};
+struct idle;
+typedef void	(*idle_cb)(enum idle_due, void *);
+
+struct idle	*idle_start(const char *, long long, long long,
+		    const struct idlecheck *, long long, idle_cb, void *);
+void		 idle_cancel(struct idle *);
+void		 idle_paused(struct idle *);
+long long	 idle_left(struct idle *);
+void		 idle_describe(struct idle *, char *, size_t);
+
+/* busy.c: the busy check, run in the guest */
+struct busy;
+typedef void	(*busy_cb)(int, const char *, void *);
+
+void		 busy_configure(struct config *);
+struct busy	*busy_start(const char *, const char *, long long, busy_cb,
+		    void *);
+void		 busy_cancel(struct busy *);
+
+/* hold.c: holds, a VM kept up without a session */
+void		 hold_configure(struct config *);
+int		 hold_set(struct vmconf *, long long, char *, size_t);
+int		 hold_release(const char *, char *, size_t);
+int		 hold_restore(const char *, time_t);
+void		 hold_status(const char *, struct ctl_status_vm *);
+void		 hold_shutdown(void);
+void		 hold_free_all(void);
+
+/* history.c: the recent events of each VM */
+void		 history_add(const char *, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+void		 history_status(const char *, struct ctl_status_vm *);
+void		 history_free_all(void);
+
 /* peer.c: the control socket's peers */
 void		 peer_configure(struct config *);
 void		 peer_accept(int);
@@ -636,6 +721,7 @@ void		 peer_free_all(void);
 /* supervisor.c */
 int		 supervisor_main(struct config *, int, int);
 int		 supervisor_shutting_down(void);
+void		 supervisor_status(struct ctl_status_sup *);
 void		 supervisor_reload_if_changed(void);
 void		 supervisor_check_exit(void);
 
@@ -649,8 +735,21 @@ void		 autostart_configure(struct config *);
 void		 autostart_shutdown(void);
 
 /* client.c */
+enum client_cmd {
+	CLIENT_UP,		/* -u */
+	CLIENT_HOLD,		/* -k */
+	CLIENT_DOWN,		/* -x */
+	CLIENT_DOWN_FORCE	/* -X */
+};
 int		 client_main(struct config *, const char *, int, int);
-int		 client_status(struct config *, int);
+int		 client_command(struct config *, const char *, enum client_cmd,
+		    long long, int);
+int		 client_connect(const char *, long long);
+const char	*client_duration(long long, char *, size_t);
+void		 client_clean(char *, size_t);
+
+/* status.c: vmlaunch -s */
+int		 status_main(struct config *, int, int);
 
 /* proxy.c */
 int		 proxy_relay(int, int, int, char *, size_t);
