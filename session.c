@@ -177,6 +177,9 @@ session_counts(const struct session *s, enum session_count what)
 		return (use && !(s->flags & SESSION_HOLD));
 	case SESSIONS_HOLDS:
 		return (use && (s->flags & SESSION_HOLD));
+	case SESSIONS_DOWN:
+		return (s->state == SESSION_WAITING &&
+		    (s->flags & CTL_FLAG_DOWN));
 	}
 	return (0);
 }
@@ -204,15 +207,22 @@ session_notify(struct vm *vm)
 			s->ops->changed(s->arg);
 }
 
-/* Every session that waits or connects fails, with msg. */
+/*
+ * The sessions that wait or connect fail, with msg: all of them, those
+ * that want the VM up, or those that want it stopped.
+ */
 void
-session_fail_waiting(struct vm *vm, const char *msg)
+session_fail_waiting(struct vm *vm, const char *msg, enum session_fail which)
 {
 	struct session	*s;
+	int		 down;
 
 	TAILQ_FOREACH(s, &sessions, entry) {
+		down = (s->flags & CTL_FLAG_DOWN) != 0;
 		if (s->vm != vm || (s->state != SESSION_WAITING &&
-		    s->state != SESSION_CONNECTING))
+		    s->state != SESSION_CONNECTING) ||
+		    (which == SESSIONS_FAIL_UP && down) ||
+		    (which == SESSIONS_FAIL_DOWN && !down))
 			continue;
 		probe_cancel(s->conn);
 		s->conn = NULL;

@@ -158,6 +158,7 @@ static void	 vm_pause_done(const struct backend_result *, void *);
 static void	 vm_resume(struct vm *);
 static void	 vm_resume_done(const struct backend_result *, void *);
 static void	 vm_unidle(struct vm *);
+static void	 vm_down_answer(struct vm *);
 static void	 vm_paused_at_rest(struct vm *, long long);
 
 static const char *const vm_states[] = {
@@ -358,7 +359,7 @@ vm_fail_waiters(struct vm *vm, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(full, sizeof(full), "%s: %s", vm->name, msg);
-	session_fail_waiting(vm, full);
+	session_fail_waiting(vm, full, SESSIONS_FAIL_ALL);
 }
 
 /*
@@ -406,6 +407,10 @@ vm_down_asked(struct vm *vm, int flags, char *msg, size_t msglen)
 	int	 holds = session_count(vm, SESSIONS_HOLDS);
 	char	 open[64];
 
+	if (!vm->owned && vm->state == VM_STOPPED) {
+		vm_check(vm);	/* then vm_down_answer() */
+		return (VM_SESSION_WAIT);
+	}
 	if (!vm->owned) {
 		snprintf(msg, msglen, "%s: vmlaunch did not start this vm, so "
 		    "it does not stop it", vm->name);
@@ -434,8 +439,10 @@ vm_down_asked(struct vm *vm, int flags, char *msg, size_t msglen)
 		    open);
 		return (VM_SESSION_REFUSED);
 	}
-	if (users > 0 || holds > 0)
-		vm_fail_waiters(vm, "stopped by vmlaunch -X");
+	if (users > 0 || holds > 0) {
+		snprintf(msg, msglen, "%s: stopped by vmlaunch -X", vm->name);
+		session_fail_waiting(vm, msg, SESSIONS_FAIL_UP);
+	}
 	snprintf(vm->stopwhy, sizeof(vm->stopwhy), "%s%s%s%s",
 	    flags & CTL_FLAG_FORCE ? "vmlaunch -X" : "vmlaunch -x",
 	    users > 0 || holds > 0 ? ", with " : "",
@@ -443,6 +450,23 @@ vm_down_asked(struct vm *vm, int flags, char *msg, size_t msglen)
 	    users > 0 || holds > 0 ? " open" : "");
 	vm_stop(vm, vm->stopwhy);
 	return (VM_SESSION_WAIT);
+}
+
+/* Those who asked for a stop of a VM that is not ours learn why not. */
+static void
+vm_down_answer(struct vm *vm)
+{
+	char	 msg[256];
+
+	if (vm->owned || session_count(vm, SESSIONS_DOWN) == 0)
+		return;
+	if (vm->state == VM_STOPPED)
+		snprintf(msg, sizeof(msg), "%s: not running, nothing to stop",
+		    vm->name);
+	else
+		snprintf(msg, sizeof(msg), "%s: vmlaunch did not start this "
+		    "vm, so it does not stop it", vm->name);
+	session_fail_waiting(vm, msg, SESSIONS_FAIL_DOWN);
 }
 
 /* A session opened: what it does now. */
@@ -713,6 +737,7 @@ vm_check_done(const struct backend_result *res, void *arg)
 			vm_check_found(vm, row->state, waiters);
 		}
 	}
+	vm_down_answer(vm);
 	vm_gc(vm);
 	supervisor_check_exit();
 }

@@ -653,7 +653,13 @@ enum session_count {
 	SESSIONS_USING,		/* keep the VM up: users and holds */
 	SESSIONS_USERS,		/* keep the VM up, not holds */
 	SESSIONS_HOLDS,		/* holds */
-	SESSIONS_SHOWN		/* in the status table's SESSIONS */
+	SESSIONS_SHOWN,		/* in the status table's SESSIONS */
+	SESSIONS_DOWN		/* wait for the VM to be stopped */
+};
+enum session_fail {
+	SESSIONS_FAIL_ALL,
+	SESSIONS_FAIL_UP,	/* those that want the VM up */
+	SESSIONS_FAIL_DOWN	/* those that want it stopped */
 };
 struct session;
 
@@ -666,7 +672,8 @@ const char	*session_vm(struct session *);
 const char	*session_kind(int);
 int		 session_count(struct vm *, enum session_count);
 void		 session_notify(struct vm *);
-void		 session_fail_waiting(struct vm *, const char *);
+void		 session_fail_waiting(struct vm *, const char *,
+		    enum session_fail);
 void		 session_fail_noboot(struct vm *, const char *);
 void		 session_vm_ready(struct vm *, int, int, const char *);
 void		 session_vm_stopped(struct vm *, const char *);
