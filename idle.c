@@ -91,6 +91,7 @@ idle_start(const char *name, long long pause_ms, long long stop_ms,
     void *arg)
 {
 	struct idle	*id;
+	long long	 first;
 
 	if ((id = calloc(1, sizeof(*id))) == NULL)
 		fatal("idle");
@@ -107,10 +108,14 @@ idle_start(const char *name, long long pause_ms, long long stop_ms,
 	evtimer_set(&id->ev, idle_timer, id);
 	id->pause_at = pause_ms < 0 ? -1 : now_ms() + pause_ms;
 	id->stop_at = stop_ms < 0 ? -1 : now_ms() + stop_ms;
-	if (id->pause_at != -1 && id->pause_at < not_before)
-		id->pause_at = not_before;
-	if (id->stop_at != -1 && id->stop_at < not_before)
-		id->stop_at = not_before;
+	/* Not before not_before: the whole countdown moves, pause and all. */
+	first = id->pause_at != -1 ? id->pause_at : id->stop_at;
+	if (first != -1 && first < not_before) {
+		if (id->pause_at != -1)
+			id->pause_at += not_before - first;
+		if (id->stop_at != -1)
+			id->stop_at += not_before - first;
+	}
 	idle_arm(id);
 	return (id);
 }

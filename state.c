@@ -259,10 +259,17 @@ state_holds_restore(void)
 int
 state_starting(const char *name)
 {
+	return (state_undecided(name, STATE_STARTING));
+}
+
+/* A predecessor's record of this VM in phase, not decided yet. */
+int
+state_undecided(const char *name, enum state_phase phase)
+{
 	struct state_rec	*r;
 
 	return ((r = state_find(name)) != NULL && r->pending &&
-	    r->phase == STATE_STARTING);
+	    r->phase == phase);
 }
 
 /* Records of a predecessor still undecided: something to watch. */

@@ -157,6 +157,8 @@ static void	 vm_pause(struct vm *);
 static void	 vm_pause_done(const struct backend_result *, void *);
 static void	 vm_resume(struct vm *);
 static void	 vm_resume_done(const struct backend_result *, void *);
+static void	 vm_resume_check_done(const struct backend_result *, void *);
+static void	 vm_resumed(struct vm *);
 static void	 vm_unidle(struct vm *);
 static void	 vm_down_answer(struct vm *);
 static void	 vm_paused_at_rest(struct vm *, long long);
@@ -691,6 +693,12 @@ vm_check_found(struct vm *vm, enum vmd_state st, int waiters)
 			vm_paused_at_rest(vm, 0);
 			break;
 		}
+		if (state_undecided(vm->name, STATE_PAUSED)) {
+			/* Paused by a predecessor: adoption decides first. */
+			vm_set_state(vm, VM_CHECKING);
+			timer_ms(&vm->ev_poll, STARTING_RECHECK);
+			break;
+		}
 		/* Paused by someone else: left so, and said so. */
 		history_add(vm->name, LOG_ERR, "is paused, not by vmlaunch: "
 		    "not resuming it");
@@ -1100,14 +1108,45 @@ vm_resume_done(const struct backend_result *res, void *arg)
 
 	vm->req = NULL;
 	if (!res->ok) {
-		history_add(vm->name, LOG_ERR, "resume failed: %s", res->msg);
-		vm_fail_waiters(vm, "could not resume the vm: %s", res->msg);
-		/* Still paused as far as we know: its stop comes later. */
-		vm_paused_at_rest(vm, 0);
+		/* Someone else may have unpaused it meanwhile: look. */
+		history_add(vm->name, LOG_ERR, "resume failed: %s; checking "
+		    "its state", res->msg);
+		(void)strlcpy(vm->probeerr, res->msg, sizeof(vm->probeerr));
+		vm->req = backend_status(vm->name, BACKEND_FRESH,
+		    vm_resume_check_done, vm);
 		return;
 	}
 	history_add(vm->name, LOG_INFO, "resumed after %.1fs (%s)",
 	    (now_ms() - vm->t_boot) / 1000.0, res->msg);
+	vm_resumed(vm);
+}
+
+/* After a failed unpause: running after all, or still paused. */
+static void
+vm_resume_check_done(const struct backend_result *res, void *arg)
+{
+	struct vm	*vm = arg;
+
+	vm->req = NULL;
+	if (res->ok && res->row != NULL && res->row->state == VMD_RUNNING) {
+		history_add(vm->name, LOG_INFO, "running after all");
+		vm_resumed(vm);
+		return;
+	}
+	vm_fail_waiters(vm, "could not resume the vm: %s", vm->probeerr);
+	if (!res->ok || res->row == NULL ||
+	    res->row->state != VMD_PAUSED) {
+		vm_check(vm);
+		return;
+	}
+	/* Still paused: its stop comes later. */
+	vm_paused_at_rest(vm, 0);
+}
+
+/* Unpaused: wait for the banner, as after a boot, but start no app. */
+static void
+vm_resumed(struct vm *vm)
+{
 	vm->paused_here = 0;
 	vm->vmd = VMD_RUNNING;
 	state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);

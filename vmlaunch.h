@@ -589,6 +589,7 @@ void		 state_clear(const char *);
 void		 state_adopt(void);
 int		 state_pending(void);
 int		 state_starting(const char *);
+int		 state_undecided(const char *, enum state_phase);
 void		 state_shutdown(void);
 
 /* vm.c: a state machine per VM */
