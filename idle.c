@@ -46,7 +46,7 @@ struct idle {
 	char			 name[VM_NAME_MAX];
 	long long		 pause_ms;	/* the periods; -1 none */
 	long long		 stop_ms;
-	long long		 pause_at;	/* now_ms() deadlines; -1 none */
+	long long		 pause_at;	/* now_ms() deadlines or -1 */
 	long long		 stop_at;
 	char			*check;		/* NULL: none */
 	long long		 check_ms;

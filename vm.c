@@ -69,20 +69,11 @@
 #include "vmlaunch.h"
 
 #define WATCH_INTERVAL		1000	/* ms: status while booting */
-#define STOP_POLL_INTERVAL	500	/* ms: status while stopping */
-#define STOP_POLL_FIRST		100	/* ms after the stop returned */
 #define RECHECK_INTERVAL	500	/* ms: a second opinion */
 #define STARTING_RECHECK	1000	/* ms: a predecessor's start may come */
 #define ABSENT_GRACE		3000	/* ms: a new VM may be missing */
 #define RESUME_GRACE		5000	/* ms: sessions of a dead supervisor
 					   come back within this */
-
-enum stop_kind {
-	STOP_UNPAUSING,		/* ours: the unpause before it runs */
-	STOP_OURS,		/* our graceful stop */
-	STOP_FORCED,		/* our forced stop */
-	STOP_THEIRS		/* someone else's: waited for */
-};
 
 struct vm {
 	TAILQ_ENTRY(vm)		 entry;
@@ -103,9 +94,9 @@ struct vm {
 	int			 abandoned;	/* exiting, its stop left undone */
 	int			 paused_here;	/* we paused it */
 	int			 resumed;	/* its boot is a resume */
-	int			 stop_due;	/* the idle stop came while pausing */
-	enum stop_kind		 stop;
+	int			 stop_due;	/* stop due while pausing */
 	struct idle		*idle;		/* the idle countdown */
+	struct halt		*halt;		/* the stop in progress */
 	struct backend_req	*req;
 	struct backend_req	*watch;
 	struct probe		*probe;
@@ -139,10 +130,6 @@ static void	 vm_probe_cb(enum probe_event, int, const char *, void *);
 static void	 vm_ready(struct vm *, int);
 static void	 vm_settle(struct vm *);
 static void	 vm_stop(struct vm *, const char *);
-static void	 vm_stop_request(struct vm *);
-static void	 vm_stop_unpaused(const struct backend_result *, void *);
-static void	 vm_stop_done(const struct backend_result *, void *);
-static void	 vm_stop_deadline(struct vm *);
 static void	 vm_poll_done(const struct backend_result *, void *);
 static void	 vm_stopped(struct vm *);
 static void	 vm_deadline(int, short, void *);
@@ -160,6 +147,9 @@ static void	 vm_resume_done(const struct backend_result *, void *);
 static void	 vm_resume_check_done(const struct backend_result *, void *);
 static void	 vm_resumed(struct vm *);
 static void	 vm_unidle(struct vm *);
+static void	 vm_quiet(struct vm *);
+static void	 vm_stopping(struct vm *, long long);
+static void	 vm_halted(enum halt_end, const struct vmd_row *, void *);
 static void	 vm_down_answer(struct vm *);
 static void	 vm_paused_at_rest(struct vm *, long long);
 
@@ -294,16 +284,29 @@ vm_get(const char *name, int create)
 	return (vm);
 }
 
+/* Nothing of the VM's runs any more: timers, requests, probe, waits. */
+static void
+vm_quiet(struct vm *vm)
+{
+	evtimer_del(&vm->ev_deadline);
+	evtimer_del(&vm->ev_poll);
+	backend_cancel(vm->req);
+	vm->req = NULL;
+	backend_cancel(vm->watch);
+	vm->watch = NULL;
+	probe_cancel(vm->probe);
+	vm->probe = NULL;
+	idle_cancel(vm->idle);
+	vm->idle = NULL;
+	halt_cancel(vm->halt);
+	vm->halt = NULL;
+}
+
 static void
 vm_free(struct vm *vm)
 {
 	TAILQ_REMOVE(&vms, vm, entry);
-	evtimer_del(&vm->ev_deadline);
-	evtimer_del(&vm->ev_poll);
-	backend_cancel(vm->req);
-	backend_cancel(vm->watch);
-	probe_cancel(vm->probe);
-	idle_cancel(vm->idle);
+	vm_quiet(vm);
 	autostart_vm_gone(vm);
 	free(vm->pol.addr_host);
 	free(vm);
@@ -418,7 +421,7 @@ vm_down_asked(struct vm *vm, int flags, char *msg, size_t msglen)
 		    "it does not stop it", vm->name);
 		return (VM_SESSION_REFUSED);
 	}
-	if (vm->state == VM_STOPPING && vm->stop != STOP_THEIRS)
+	if (vm->state == VM_STOPPING && !halt_theirs(vm->halt))
 		return (VM_SESSION_WAIT);
 	if (vm->state == VM_CHECKING || vm->state == VM_STARTING) {
 		snprintf(msg, msglen, "%s: the vm is being started, not "
@@ -480,7 +483,8 @@ vm_session_opened(struct vm *vm, unsigned int id, int flags,
 		return (vm_down_asked(vm, flags, msg, msglen));
 	if (flags & CTL_FLAG_RESUME) {
 		/* Relaying since before we started: the VM runs. */
-		history_add(vm->name, LOG_INFO, "%s of a previous supervisor is counted again", session_kind(flags));
+		history_add(vm->name, LOG_INFO, "%s of a previous supervisor "
+		    "is counted again", session_kind(flags));
 		if (vm->state == VM_STOPPED)
 			vm_set_state(vm, VM_READY);
 		vm_unidle(vm);
@@ -584,8 +588,9 @@ vm_progress(struct vm *vm, long long now, long long t_start, int flags,
 		(void)strlcpy(pr->text, flags & CTL_FLAG_DOWN ? "stopping "
 		    "the vm" : "waiting for the vm to stop first",
 		    sizeof(pr->text));
-		pr->elapsed_ms = now - vm->t_phase;
-		if (vm->stop == STOP_THEIRS || (flags & CTL_FLAG_DOWN))
+		pr->elapsed_ms = now - (vm->halt != NULL ?
+		    halt_began(vm->halt) : vm->t_phase);
+		if (halt_theirs(vm->halt) || (flags & CTL_FLAG_DOWN))
 			pr->deadline_ms = vm->pol.stop_wait * 1000;
 		break;
 	case VM_READY:
@@ -682,11 +687,7 @@ vm_check_found(struct vm *vm, enum vmd_state st, int waiters)
 	case VMD_STOPPING:
 		history_add(vm->name, LOG_INFO, "is stopping, waiting before "
 		    "starting it again");
-		vm_set_state(vm, VM_STOPPING);
-		vm->stop = STOP_THEIRS;
-		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
-		timer_ms(&vm->ev_poll, STOP_POLL_INTERVAL);
-		vm_changed(vm);
+		vm_stopping(vm, 0);
 		break;
 	case VMD_PAUSED:
 		if (vm->owned && vm->paused_here) {
@@ -784,7 +785,8 @@ vm_start_done(const struct backend_result *res, void *arg)
 		 * A start that failed may still have started it (one that
 		 * timed out, say): look before giving it up.
 		 */
-		history_add(vm->name, LOG_ERR, "start failed: %s; checking its state", res->msg);
+		history_add(vm->name, LOG_ERR, "start failed: %s; checking its "
+		    "state", res->msg);
 		(void)strlcpy(vm->probeerr, res->msg, sizeof(vm->probeerr));
 		vm->start_unsure = res->err != BACKEND_FAILED;
 		vm->req = backend_status(vm->name, BACKEND_FRESH,
@@ -823,12 +825,14 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 			vm->has_id = 1;
 		}
 		if (ours) {
-			history_add(vm->name, LOG_INFO, "running after all: the start worked");
+			history_add(vm->name, LOG_INFO, "running after all: "
+			    "the start worked");
 			vm->owned = 1;
 			vm->booted_here = 1;
 			state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
 		} else {
-			history_add(vm->name, LOG_INFO, "running, started by someone else");
+			history_add(vm->name, LOG_INFO, "running, started by "
+			    "someone else");
 			state_clear(vm->name);
 		}
 		vm_boot(vm);
@@ -907,13 +911,10 @@ vm_boot_deadline(struct vm *vm)
 	char	 d[32];
 
 	print_duration(vm->pol.boot_wait, d, sizeof(d));
-	probe_cancel(vm->probe);
-	vm->probe = NULL;
-	evtimer_del(&vm->ev_poll);
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
+	vm_quiet(vm);
 	if (vm->probeaddr[0] != '\0') {
-		history_add(vm->name, LOG_ERR, "guest %s did not answer within %s (%s)", vm->probeaddr, d, vm->probeerr);
+		history_add(vm->name, LOG_ERR, "guest %s did not answer within "
+		    "%s (%s)", vm->probeaddr, d, vm->probeerr);
 		vm_fail_waiters(vm, "guest %s did not answer within %s",
 		    vm->probeaddr, d);
 	} else {
@@ -1175,8 +1176,8 @@ vm_suspect(struct vm *vm)
 }
 
 /*
- * Stop a VM we own: graceful, verified, forced after stop wait.  A
- * paused guest cannot hear the request: one we paused (or may have) is
+ * Stop a VM we own: graceful, verified, forced after stop wait (halt.c).
+ * A paused guest cannot hear the request: one we paused (or may have) is
  * unpaused first.
  */
 static void
@@ -1185,18 +1186,9 @@ vm_stop(struct vm *vm, const char *why)
 	int	 paused = vm->paused_here || vm->state == VM_PAUSING ||
 		    vm->state == VM_RESUMING;
 
-	if (vm->state == VM_STOPPING && vm->stop != STOP_THEIRS)
+	if (vm->state == VM_STOPPING && !halt_theirs(vm->halt))
 		return;
-	evtimer_del(&vm->ev_deadline);
-	evtimer_del(&vm->ev_poll);
-	probe_cancel(vm->probe);
-	vm->probe = NULL;
-	backend_cancel(vm->req);
-	vm->req = NULL;
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
-	idle_cancel(vm->idle);
-	vm->idle = NULL;
+	vm_quiet(vm);
 	if (why != vm->stopwhy)
 		(void)strlcpy(vm->stopwhy, why, sizeof(vm->stopwhy));
 	/* Its apps end first: they would only fail once it is gone. */
@@ -1204,111 +1196,75 @@ vm_stop(struct vm *vm, const char *why)
 	history_add(vm->name, LOG_INFO, "stopping it: %s%s", vm->stopwhy,
 	    paused ? " (unpausing it first)" : "");
 	vm_set_state(vm, VM_STOPPING);
-	timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
+	vm->halt = halt_start(vm->name, paused ? HALT_UNPAUSE : HALT_OURS,
+	    vm->has_id, vm->id, vm->pol.stop_wait * 1000, 0, vm_halted, vm);
 	vm_changed(vm);
-	if (paused) {
-		vm->stop = STOP_UNPAUSING;
-		vm->req = backend_pause(vm->name, 0, vm_stop_unpaused, vm);
-		return;
+}
+
+/*
+ * A stop that we did not ask for, seen under way: someone else's, only
+ * waited for, or, for a VM we own, finished as ours (it began elapsed ms
+ * ago).
+ */
+static void
+vm_stopping(struct vm *vm, long long elapsed)
+{
+	vm_quiet(vm);
+	vm_set_state(vm, VM_STOPPING);
+	vm->halt = halt_start(vm->name, vm->owned ? HALT_ADOPTED : HALT_THEIRS,
+	    vm->has_id, vm->id, vm->pol.stop_wait * 1000, elapsed, vm_halted,
+	    vm);
+	vm_changed(vm);
+}
+
+/* How the stop ended. */
+static void
+vm_halted(enum halt_end end, const struct vmd_row *row, void *arg)
+{
+	struct vm	*vm = arg;
+	char		 d[32];
+
+	vm->halt = NULL;
+	vm->vmd = row->state;
+	if (row->has_id) {
+		vm->has_id = 1;
+		vm->id = row->id;
 	}
-	vm_stop_request(vm);
-}
-
-static void
-vm_stop_request(struct vm *vm)
-{
-	vm->stop = STOP_OURS;
-	state_set(vm->name, STATE_STOPPING, vm->has_id, vm->id);
-	vm->req = backend_stop(vm->name, 0, vm_stop_done, vm);
-}
-
-static void
-vm_stop_unpaused(const struct backend_result *res, void *arg)
-{
-	struct vm	*vm = arg;
-
-	vm->req = NULL;
-	vm->paused_here = 0;
-	if (!res->ok)
-		history_add(vm->name, LOG_ERR, "unpause before the stop "
-		    "failed: %s; stopping it anyway", res->msg);
-	vm_stop_request(vm);
-}
-
-static void
-vm_stop_done(const struct backend_result *res, void *arg)
-{
-	struct vm	*vm = arg;
-
-	vm->req = NULL;
-	if (!res->ok)
-		history_add(vm->name, LOG_ERR, "%s stop: %s", vm_backend(vm),
-		    res->msg);
-	else
-		log_debug("vm %s: %s stop: %s", vm->name, vm_backend(vm),
-		    res->msg);
-	/* Whatever it said, the status tells whether it stopped. */
-	if (!evtimer_pending(&vm->ev_poll, NULL) && vm->watch == NULL)
-		timer_ms(&vm->ev_poll, res->ok ? STOP_POLL_FIRST : 0);
-}
-
-static void
-vm_stop_deadline(struct vm *vm)
-{
-	char	 d[32];
-
 	print_duration(vm->pol.stop_wait, d, sizeof(d));
-	if (vm->stop == STOP_THEIRS && !vm->owned) {
+	if (end == HALT_STOPPED) {
+		vm_stopped(vm);
+	} else if (end == HALT_RUNNING) {
+		/* Someone else's stop ended with it running. */
+		if (session_count(vm, SESSIONS_WAITING) > 0)
+			vm_boot(vm);
+		else {
+			vm_set_state(vm, VM_READY);
+			vm_settle(vm);
+		}
+	} else if (!vm->owned) {
 		/* Not ours to force: give up waiting for it. */
-		history_add(vm->name, LOG_ERR, "still stopping after %s, stopped by "
-		    "someone else", d);
 		vm_fail_waiters(vm, "vm is still stopping after %s (stopped "
 		    "by someone else)", d);
-		evtimer_del(&vm->ev_poll);
-		backend_cancel(vm->watch);
-		vm->watch = NULL;
 		vm_set_state(vm, VM_STOPPED);
 		vm_gc(vm);
 		supervisor_check_exit();
-		return;
-	}
-	if (vm->stop != STOP_FORCED) {
-		history_add(vm->name, LOG_ERR, "still running %s after the stop request, "
-		    "forcing it", d);
-		vm->stop = STOP_FORCED;
-		vm->t_phase = now_ms();
-		backend_cancel(vm->req);
-		vm->req = backend_stop(vm->name, 1, vm_stop_done, vm);
-		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
-		return;
-	}
-	if (vm_down) {
+	} else if (vm_down) {
 		/*
 		 * Exiting, and the stop does not finish: the state file says
 		 * it was stopping, so the next supervisor finishes it.
 		 */
-		history_add(vm->name, LOG_ERR, "still %s after a forced stop; leaving it "
-		    "to the next supervisor",
-		    vmd_state_name(vm->vmd));
-		evtimer_del(&vm->ev_poll);
-		backend_cancel(vm->watch);
-		vm->watch = NULL;
-		backend_cancel(vm->req);
-		vm->req = NULL;
+		history_add(vm->name, LOG_ERR, "leaving its stop to the next "
+		    "supervisor");
 		vm->abandoned = 1;
 		supervisor_check_exit();
-		return;
+	} else {
+		history_add(vm->name, LOG_ERR, "trying to stop it again in %s",
+		    d);
+		vm_fail_waiters(vm, "vm did not stop");
+		vm_set_state(vm, VM_IDLE);
+		vm->idle_at = now_ms() + vm->pol.stop_wait * 1000;
+		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
 	}
-	history_add(vm->name, LOG_ERR, "still %s after a forced stop; trying again in %s", vmd_state_name(vm->vmd), d);
-	vm_fail_waiters(vm, "vm did not stop");
-	evtimer_del(&vm->ev_poll);
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
-	backend_cancel(vm->req);
-	vm->req = NULL;
-	vm_set_state(vm, VM_IDLE);
-	vm->idle_at = now_ms() + vm->pol.stop_wait * 1000;
-	timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
 }
 
 /* The state's deadline passed. */
@@ -1329,9 +1285,6 @@ vm_deadline(int fd, short ev, void *arg)
 		}
 		vm_stop(vm, vm->stopwhy);
 		break;
-	case VM_STOPPING:
-		vm_stop_deadline(vm);
-		break;
 	default:
 		break;
 	}
@@ -1350,7 +1303,6 @@ vm_poll(int fd, short ev, void *arg)
 			    vm_check_done, vm);
 		break;
 	case VM_BOOTING:
-	case VM_STOPPING:
 		if (vm->watch == NULL)
 			vm->watch = backend_status(vm->name, BACKEND_FRESH,
 			    vm_poll_done, vm);
@@ -1360,7 +1312,7 @@ vm_poll(int fd, short ev, void *arg)
 	}
 }
 
-/* While booting: is the VM still there?  While stopping: gone yet? */
+/* While booting: is the VM still there? */
 static void
 vm_poll_done(const struct backend_result *res, void *arg)
 {
@@ -1372,8 +1324,7 @@ vm_poll_done(const struct backend_result *res, void *arg)
 	if (!res->ok) {
 		log_debug("vm %s: %s status: %s", vm->name, vm_backend(vm),
 		    res->msg);
-		timer_ms(&vm->ev_poll, vm->state == VM_BOOTING ?
-		    WATCH_INTERVAL : STOP_POLL_INTERVAL);
+		timer_ms(&vm->ev_poll, WATCH_INTERVAL);
 		return;
 	}
 	st = row != NULL ? row->state : VMD_ABSENT;
@@ -1383,34 +1334,8 @@ vm_poll_done(const struct backend_result *res, void *arg)
 		vm->id = row->id;
 		vm->has_id = 1;
 		if (vm->owned)
-			state_set(vm->name, vm->state == VM_STOPPING ?
-			    STATE_STOPPING : STATE_RUNNING, 1, vm->id);
+			state_set(vm->name, STATE_RUNNING, 1, vm->id);
 	}
-	if (vm->state == VM_STOPPING) {
-		if (st == VMD_ABSENT || st == VMD_STOPPED) {
-			history_add(vm->name, LOG_INFO, "stopped after %.1fs%s",
-			    (now_ms() - vm->t_phase) / 1000.0,
-			    vm->stop == STOP_FORCED ? " (forced)" : "");
-			vm_stopped(vm);
-			return;
-		}
-		if (st == VMD_RUNNING && vm->stop == STOP_THEIRS &&
-		    !vm->owned) {
-			/* Someone else's stop ended with it running. */
-			history_add(vm->name, LOG_INFO, "running again");
-			evtimer_del(&vm->ev_deadline);
-			if (session_count(vm, SESSIONS_WAITING) > 0)
-				vm_boot(vm);
-			else {
-				vm_set_state(vm, VM_READY);
-				vm_settle(vm);
-			}
-			return;
-		}
-		timer_ms(&vm->ev_poll, STOP_POLL_INTERVAL);
-		return;
-	}
-	/* Booting. */
 	if (st == VMD_RUNNING || (st == VMD_ABSENT &&
 	    now_ms() - vm->t_boot < ABSENT_GRACE)) {
 		vm->odd = 0;
@@ -1422,21 +1347,14 @@ vm_poll_done(const struct backend_result *res, void *arg)
 		return;
 	}
 	vm->odd = 0;
-	probe_cancel(vm->probe);
-	vm->probe = NULL;
-	evtimer_del(&vm->ev_deadline);
 	history_add(vm->name, LOG_ERR, "%s while booting", st == VMD_ABSENT ?
 	    "disappeared from vmctl status" : vmd_state_name(st));
 	vm_fail_waiters(vm, "vm %s while booting", st == VMD_ABSENT ?
 	    "disappeared" : vmd_state_name(st));
-	if (st == VMD_STOPPING) {
-		vm_set_state(vm, VM_STOPPING);
-		vm->stop = STOP_THEIRS;
-		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
-		timer_ms(&vm->ev_poll, STOP_POLL_INTERVAL);
-		return;
-	}
-	vm_stopped(vm);
+	if (st == VMD_STOPPING)
+		vm_stopping(vm, 0);
+	else
+		vm_stopped(vm);
 }
 
 static void
@@ -1444,14 +1362,7 @@ vm_stopped(struct vm *vm)
 {
 	char	 msg[128];
 
-	evtimer_del(&vm->ev_deadline);
-	evtimer_del(&vm->ev_poll);
-	backend_cancel(vm->req);
-	vm->req = NULL;
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
-	idle_cancel(vm->idle);
-	vm->idle = NULL;
+	vm_quiet(vm);
 	autostart_vm_gone(vm);
 	if (vm->owned) {
 		vm->owned = 0;
@@ -1467,7 +1378,8 @@ vm_stopped(struct vm *vm)
 	session_vm_stopped(vm, msg);
 	vm_fail_noboot(vm);
 	if (session_count(vm, SESSIONS_WAITING) > 0 && !vm_down) {
-		history_add(vm->name, LOG_INFO, "sessions are waiting, starting it again");
+		history_add(vm->name, LOG_INFO, "sessions are waiting, "
+		    "starting it again");
 		vm_check(vm);
 		return;
 	}
@@ -1484,7 +1396,6 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
     unsigned int id, enum vmd_state vmd, long long elapsed)
 {
 	struct vm	*vm = vm_get(name, 1);
-	long long	 left;
 
 	vm->owned = 1;
 	vm->odd = 0;
@@ -1494,28 +1405,18 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 	}
 	if (phase == STATE_STOPPING && vmd == VMD_RUNNING) {
 		/* Its stop may never have reached the VM: ask again. */
-		history_add(vm->name, LOG_INFO, "adopted from a previous supervisor (id %u), "
-		    "which was stopping it", vm->id);
+		history_add(vm->name, LOG_INFO, "adopted from a previous "
+		    "supervisor (id %u), which was stopping it", vm->id);
 		vm_stop(vm, "a previous supervisor was stopping it");
 		return;
 	}
 	if (phase == STATE_STOPPING) {
-		history_add(vm->name, LOG_INFO, "adopted from a previous supervisor (id %u), "
-		    "which was stopping it; finishing the stop",
-		    vm->id);
-		probe_cancel(vm->probe);
-		vm->probe = NULL;
-		backend_cancel(vm->req);
-		vm->req = NULL;
-		evtimer_del(&vm->ev_deadline);
-		vm_set_state(vm, VM_STOPPING);
-		vm->t_phase -= elapsed;
-		vm->stop = STOP_OURS;
+		history_add(vm->name, LOG_INFO, "adopted from a previous "
+		    "supervisor (id %u), which was stopping it; finishing the "
+		    "stop", vm->id);
 		(void)strlcpy(vm->stopwhy, "a previous supervisor's stop",
 		    sizeof(vm->stopwhy));
-		left = vm->pol.stop_wait * 1000 - elapsed;
-		timer_ms(&vm->ev_deadline, left);
-		timer_ms(&vm->ev_poll, 0);
+		vm_stopping(vm, elapsed);
 		return;
 	}
 	if (phase == STATE_PAUSED && vmd == VMD_PAUSED) {
@@ -1637,20 +1538,13 @@ vm_shutdown(void)
 	TAILQ_FOREACH_SAFE(vm, &vms, entry, tvm) {
 		vm_fail_waiters(vm, "the supervisor is shutting down");
 		if (vm->owned && (vm->state != VM_STOPPING ||
-		    vm->stop == STOP_THEIRS)) {
+		    halt_theirs(vm->halt))) {
 			vm_stop(vm, "the supervisor is shutting down");
 			continue;
 		}
 		if (vm->owned)
 			continue;	/* its stop goes on */
-		evtimer_del(&vm->ev_deadline);
-		evtimer_del(&vm->ev_poll);
-		probe_cancel(vm->probe);
-		vm->probe = NULL;
-		backend_cancel(vm->req);
-		vm->req = NULL;
-		backend_cancel(vm->watch);
-		vm->watch = NULL;
+		vm_quiet(vm);
 		autostart_vm_stopping(vm);
 		vm_set_state(vm, VM_STOPPED);
 	}

@@ -312,7 +312,7 @@ struct ctl_status_vm {
 	uint32_t		 sessions;
 	uint32_t		 started;	/* started by vmlaunch */
 	uint32_t		 configured;	/* 0: removed, still managed */
-	int64_t			 idle_left;	/* seconds to the stop, -1 none */
+	int64_t			 idle_left;	/* s to the stop, -1 none */
 	uint32_t		 held;		/* a hold keeps it up */
 	int64_t			 hold_left;	/* seconds; -1 until released */
 	uint32_t		 napps;
@@ -429,7 +429,8 @@ int		 ctl_unpack_status_vm(const void *, size_t,
 		    struct ctl_status_vm *);
 void		 ctl_pack_hold(struct buf *, const struct ctl_hold *);
 int		 ctl_unpack_hold(const void *, size_t, struct ctl_hold *);
-void		 ctl_pack_status_sup(struct buf *, const struct ctl_status_sup *);
+void		 ctl_pack_status_sup(struct buf *,
+		    const struct ctl_status_sup *);
 int		 ctl_unpack_status_sup(const void *, size_t,
 		    struct ctl_status_sup *);
 uint8_t		*ctl_message(uint32_t, const struct buf *, size_t *);
@@ -694,6 +695,27 @@ void		 idle_cancel(struct idle *);
 void		 idle_paused(struct idle *);
 long long	 idle_left(struct idle *);
 void		 idle_describe(struct idle *, char *, size_t);
+
+/* halt.c: a stop in progress, verified, forced */
+enum halt_kind {
+	HALT_OURS,		/* the stop, then the status */
+	HALT_UNPAUSE,		/* ours, of a VM we paused: unpause first */
+	HALT_ADOPTED,		/* ours, under way already: the status */
+	HALT_THEIRS		/* someone else's: only waited for */
+};
+enum halt_end {
+	HALT_STOPPED,		/* gone */
+	HALT_RUNNING,		/* theirs ended with it running */
+	HALT_STUCK		/* still there after the stop wait, or forced */
+};
+struct halt;
+typedef void	(*halt_cb)(enum halt_end, const struct vmd_row *, void *);
+
+struct halt	*halt_start(const char *, enum halt_kind, int, unsigned int,
+		    long long, long long, halt_cb, void *);
+void		 halt_cancel(struct halt *);
+long long	 halt_began(struct halt *);
+int		 halt_theirs(struct halt *);
 
 /* busy.c: the busy check, run in the guest */
 struct busy;
