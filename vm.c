@@ -15,42 +15,43 @@
  */
 
 /*
- * The VMs: a state machine per VM.  Its sessions (session.c) are what
- * uses it: a session opens (wanting a connected guest socket, or already
- * holding one), a session closes; the VM tells its sessions that it is
- * ready, failed (here is why) or that its progress changed.  Everything
- * else is inside: the backend's commands (backend.c), the readiness
- * probe (probe.c), the state file (state.c), the timers.
+ * The VMs: a state machine per VM, which decides what each VM does next.
+ * Its sessions (session.c) are what uses it: a session opens (wanting a
+ * connected guest socket, or no socket, or the VM stopped), a session
+ * closes; the VM tells its sessions that it is ready, stopped, failed
+ * (here is why) or that its progress changed.  The work is done by
+ * objects the VM owns, one at a time, each with a file of its own: the
+ * backend's requests (backend.c), the wait for a guest (boot.c), a stop
+ * (halt.c), the idle countdown (idle.c); the state file is state.c's.
  *
  * States, and what ends each one when vmlaunch owns a running VM:
  *
  *	STOPPED		not running as far as we know; owns nothing
- *	CHECKING	a status request runs: the backend's time limit
- *	STARTING	the start runs: the backend's time limit
- *	BOOTING		probing for the banner: ev_deadline, the boot wait
+ *	CHECKING	a status request runs (req), or ev_poll to ask again:
+ *			the backend's time limit
+ *	STARTING	the start runs (req): the backend's time limit
+ *	BOOTING		the wait for its guest (boot): the boot wait
  *	READY		serving; ours and unused only with idle timeout never
- *	IDLE		ours, unused: the idle countdown (idle.c: idle pause,
+ *	IDLE		ours, unused: the idle countdown (idle: idle pause,
  *			idle timeout, the busy check), or ev_deadline, a
  *			stop to try again
- *	PAUSING		the pause runs: the backend's time limit
- *	PAUSED		paused by us: the idle countdown's stop
- *	RESUMING	the unpause for a session runs: the backend's time
- *			limit, then BOOTING for the banner
- *	STOPPING	a stop runs or is polled: ev_deadline, the stop wait,
- *			then a forced stop and the stop wait again, then back
- *			to IDLE to try again one stop wait later; a VM that we
- *			paused is unpaused first
+ *	PAUSING		the pause runs (req): the backend's time limit
+ *	PAUSED		paused by us: the idle countdown's stop (idle)
+ *	RESUMING	the unpause for a session runs (req): the backend's
+ *			time limit, then BOOTING for the banner
+ *	STOPPING	a stop runs (halt): the stop wait, forced, the stop
+ *			wait again, then back to IDLE to try again one stop
+ *			wait later
  *
  * Ownership ("owned": vmlaunch started the VM, or adopted it from the
- * state file) is what makes a VM ours to stop.  It is written to the
- * state file before each start and stop, and given up only once two
- * answers in a row say the VM is gone.
+ * state file) is what makes a VM ours to stop, or to pause.  It is
+ * written to the state file before each start, pause and stop, and
+ * given up only once two answers in a row say the VM is gone.
  *
- * Lifetime: a VM owns its requests (req: the one start, stop or status
- * that decides its next state; watch: the status polls while it boots
- * or stops), its probe and its timers, and cancels them when it leaves
- * the state they belong to; a struct vm is freed only when none is left
- * and no session refers to it.
+ * Lifetime: a VM owns its request, boot, halt, idle countdown and
+ * timers, and cancels them (vm_quiet) when it leaves the state they
+ * belong to; a struct vm is freed only when none is left and no session
+ * refers to it.
  */
 
 #include <sys/types.h>
@@ -68,10 +69,8 @@
 
 #include "vmlaunch.h"
 
-#define WATCH_INTERVAL		1000	/* ms: status while booting */
 #define RECHECK_INTERVAL	500	/* ms: a second opinion */
 #define STARTING_RECHECK	1000	/* ms: a predecessor's start may come */
-#define ABSENT_GRACE		3000	/* ms: a new VM may be missing */
 #define RESUME_GRACE		5000	/* ms: sessions of a dead supervisor
 					   come back within this */
 
@@ -98,14 +97,13 @@ struct vm {
 	struct idle		*idle;		/* the idle countdown */
 	struct halt		*halt;		/* the stop in progress */
 	struct backend_req	*req;
-	struct backend_req	*watch;
-	struct probe		*probe;
+	struct boot		*boot;		/* the wait for the guest */
 	struct event		 ev_deadline;
 	struct event		 ev_poll;
 	int			 lastport;
 	long long		 idle_at;
 	char			 probeaddr[128];
-	char			 probeerr[256];
+	char			 failwhy[256];	/* a start's, a resume's */
 	char			 stopwhy[128];
 	char			 forwhom[64];	/* the session that waits */
 	char			 display[256];	/* of the session that booted */
@@ -125,12 +123,11 @@ static void	 vm_start(struct vm *);
 static void	 vm_start_done(const struct backend_result *, void *);
 static void	 vm_start_check_done(const struct backend_result *, void *);
 static void	 vm_boot(struct vm *);
-static void	 vm_boot_deadline(struct vm *);
-static void	 vm_probe_cb(enum probe_event, int, const char *, void *);
+static void	 vm_boot_cb(enum boot_event, int, const char *,
+		    const struct vmd_row *, void *);
 static void	 vm_ready(struct vm *, int);
 static void	 vm_settle(struct vm *);
 static void	 vm_stop(struct vm *, const char *);
-static void	 vm_poll_done(const struct backend_result *, void *);
 static void	 vm_stopped(struct vm *);
 static void	 vm_deadline(int, short, void *);
 static void	 vm_poll(int, short, void *);
@@ -292,10 +289,8 @@ vm_quiet(struct vm *vm)
 	evtimer_del(&vm->ev_poll);
 	backend_cancel(vm->req);
 	vm->req = NULL;
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
-	probe_cancel(vm->probe);
-	vm->probe = NULL;
+	boot_cancel(vm->boot);
+	vm->boot = NULL;
 	idle_cancel(vm->idle);
 	vm->idle = NULL;
 	halt_cancel(vm->halt);
@@ -330,7 +325,7 @@ vm_gc(struct vm *vm)
 {
 	if (vm->conf != NULL || vm->owned ||
 	    session_count(vm, SESSIONS_ANY) > 0 ||
-	    vm->req != NULL || vm->watch != NULL || vm->probe != NULL ||
+	    vm->req != NULL || vm->boot != NULL || vm->halt != NULL ||
 	    (vm->state != VM_STOPPED && vm->state != VM_READY))
 		return;
 	history_add(vm->name, LOG_INFO, "no longer configured, forgotten");
@@ -787,7 +782,7 @@ vm_start_done(const struct backend_result *res, void *arg)
 		 */
 		history_add(vm->name, LOG_ERR, "start failed: %s; checking its "
 		    "state", res->msg);
-		(void)strlcpy(vm->probeerr, res->msg, sizeof(vm->probeerr));
+		(void)strlcpy(vm->failwhy, res->msg, sizeof(vm->failwhy));
 		vm->start_unsure = res->err != BACKEND_FAILED;
 		vm->req = backend_status(vm->name, BACKEND_FRESH,
 		    vm_start_check_done, vm);
@@ -845,93 +840,77 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 		return;
 	}
 	state_clear(vm->name);
-	vm_fail_waiters(vm, "%s", vm->probeerr);
+	vm_fail_waiters(vm, "%s", vm->failwhy);
 	vm_set_state(vm, VM_STOPPED);
 	vm_gc(vm);
 	supervisor_check_exit();
 }
 
-/* Wait for the guest: probe for its banner, watch the status. */
+/* Wait for the guest (boot.c): its banner, its status meanwhile. */
 static void
 vm_boot(struct vm *vm)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sl;
-	char			 err[256];
-	int			 port = vm->pol.port ? vm->pol.port :
-				    vm->lastport;
+	int	 port = vm->pol.port ? vm->pol.port : vm->lastport;
 
 	if (vm->state != VM_STARTING && vm->state != VM_RESUMING)
 		vm->t_boot = now_ms();
 	vm_set_state(vm, VM_BOOTING);
-	vm->probeaddr[0] = '\0';
-	vm->probeerr[0] = '\0';
-	/* The address, when it is known now, shows in the first progress. */
-	if (address_guest(&vm->pol, vm->name, vm->has_id, vm->id, port, &ss,
-	    &sl, err, sizeof(err)) == ADDRESS_OK)
-		address_print(&ss, sl, vm->probeaddr, sizeof(vm->probeaddr));
-	timer_ms(&vm->ev_deadline, vm->pol.boot_wait * 1000 -
-	    (now_ms() - vm->t_boot));
-	timer_ms(&vm->ev_poll, WATCH_INTERVAL);
-	probe_cancel(vm->probe);
-	vm->probe = probe_start(&vm->pol, vm->name, vm->has_id, vm->id,
-	    port, PROBE_BANNER, vm_probe_cb, vm);
+	boot_cancel(vm->boot);
+	vm->boot = boot_start(&vm->pol, vm->name, vm->owned, vm->has_id,
+	    vm->id, port, vm->t_boot, vm_boot_cb, vm, vm->probeaddr,
+	    sizeof(vm->probeaddr));
 	vm_changed(vm);
 }
 
 static void
-vm_probe_cb(enum probe_event ev, int fd, const char *text, void *arg)
+vm_boot_cb(enum boot_event ev, int fd, const char *text,
+    const struct vmd_row *row, void *arg)
 {
 	struct vm	*vm = arg;
 
 	switch (ev) {
-	case PROBE_ADDRESS:
-		if (strcmp(vm->probeaddr, text) == 0)
-			break;
+	case BOOT_ADDRESS:
 		(void)strlcpy(vm->probeaddr, text, sizeof(vm->probeaddr));
 		vm_changed(vm);
-		break;
-	case PROBE_WAITING:
-		log_debug("vm %s: probe: %s", vm->name, text);
-		(void)strlcpy(vm->probeerr, text, sizeof(vm->probeerr));
-		break;
-	case PROBE_READY:
-		vm->probe = NULL;
+		return;
+	case BOOT_ID:
+		vm->id = row->id;
+		vm->has_id = 1;
+		if (vm->owned)
+			state_set(vm->name, STATE_RUNNING, 1, vm->id);
+		return;
+	case BOOT_READY:
+		vm->boot = NULL;
 		vm_ready(vm, fd);
-		break;
-	case PROBE_FAILED:
-		vm->probe = NULL;	/* not in banner mode */
-		break;
-	}
-}
-
-static void
-vm_boot_deadline(struct vm *vm)
-{
-	char	 d[32];
-
-	print_duration(vm->pol.boot_wait, d, sizeof(d));
-	vm_quiet(vm);
-	if (vm->probeaddr[0] != '\0') {
-		history_add(vm->name, LOG_ERR, "guest %s did not answer within "
-		    "%s (%s)", vm->probeaddr, d, vm->probeerr);
-		vm_fail_waiters(vm, "guest %s did not answer within %s",
-		    vm->probeaddr, d);
-	} else {
-		history_add(vm->name, LOG_ERR, "no guest address within %s: %s",
-		    d, vm->probeerr);
-		vm_fail_waiters(vm, "no guest address within %s: %s", d,
-		    vm->probeerr);
-	}
-	/* Ours and of no use: stop it, whoever booted it. */
-	if (vm->owned) {
-		vm_stop(vm, "its guest never answered");
+		return;
+	case BOOT_GONE:
+		vm->boot = NULL;
+		vm->vmd = row->state;
+		history_add(vm->name, LOG_ERR, "%s while booting",
+		    row->state == VMD_ABSENT ? "disappeared from the status" :
+		    vmd_state_name(row->state));
+		vm_fail_waiters(vm, "vm %s while booting", row->state ==
+		    VMD_ABSENT ? "disappeared" : vmd_state_name(row->state));
+		if (row->state == VMD_STOPPING)
+			vm_stopping(vm, 0);
+		else
+			vm_stopped(vm);
+		return;
+	case BOOT_TIMEOUT:
+		vm->boot = NULL;
+		history_add(vm->name, LOG_ERR, "%s", text);
+		vm_fail_waiters(vm, "%s", text);
+		/* Ours and of no use: stop it, whoever booted it. */
+		if (vm->owned) {
+			vm_stop(vm, "its guest never answered");
+			return;
+		}
+		vm_set_state(vm, VM_READY);
+		vm_settle(vm);
+		vm_gc(vm);
+		supervisor_check_exit();
 		return;
 	}
-	vm_set_state(vm, VM_READY);
-	vm_settle(vm);
-	vm_gc(vm);
-	supervisor_check_exit();
 }
 
 /* The guest answered with its banner on fd. */
@@ -940,10 +919,6 @@ vm_ready(struct vm *vm, int fd)
 {
 	int	 port = vm->pol.port ? vm->pol.port : vm->lastport;
 
-	evtimer_del(&vm->ev_deadline);
-	evtimer_del(&vm->ev_poll);
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
 	vm_set_state(vm, VM_READY);
 	vm->resumed = 0;
 	history_add(vm->name, LOG_INFO, "guest %s ready after %.1fs",
@@ -1112,7 +1087,7 @@ vm_resume_done(const struct backend_result *res, void *arg)
 		/* Someone else may have unpaused it meanwhile: look. */
 		history_add(vm->name, LOG_ERR, "resume failed: %s; checking "
 		    "its state", res->msg);
-		(void)strlcpy(vm->probeerr, res->msg, sizeof(vm->probeerr));
+		(void)strlcpy(vm->failwhy, res->msg, sizeof(vm->failwhy));
 		vm->req = backend_status(vm->name, BACKEND_FRESH,
 		    vm_resume_check_done, vm);
 		return;
@@ -1134,7 +1109,7 @@ vm_resume_check_done(const struct backend_result *res, void *arg)
 		vm_resumed(vm);
 		return;
 	}
-	vm_fail_waiters(vm, "could not resume the vm: %s", vm->probeerr);
+	vm_fail_waiters(vm, "could not resume the vm: %s", vm->failwhy);
 	if (!res->ok || res->row == NULL ||
 	    res->row->state != VMD_PAUSED) {
 		vm_check(vm);
@@ -1274,9 +1249,6 @@ vm_deadline(int fd, short ev, void *arg)
 	struct vm	*vm = arg;
 
 	switch (vm->state) {
-	case VM_BOOTING:
-		vm_boot_deadline(vm);
-		break;
 	case VM_IDLE:
 		/* A stop that failed, to try again. */
 		if (vm_inuse(vm) || !vm->owned) {
@@ -1302,59 +1274,9 @@ vm_poll(int fd, short ev, void *arg)
 			vm->req = backend_status(vm->name, BACKEND_FRESH,
 			    vm_check_done, vm);
 		break;
-	case VM_BOOTING:
-		if (vm->watch == NULL)
-			vm->watch = backend_status(vm->name, BACKEND_FRESH,
-			    vm_poll_done, vm);
-		break;
 	default:
 		break;
 	}
-}
-
-/* While booting: is the VM still there? */
-static void
-vm_poll_done(const struct backend_result *res, void *arg)
-{
-	struct vm		*vm = arg;
-	const struct vmd_row	*row = res->row;
-	enum vmd_state		 st;
-
-	vm->watch = NULL;
-	if (!res->ok) {
-		log_debug("vm %s: %s status: %s", vm->name, vm_backend(vm),
-		    res->msg);
-		timer_ms(&vm->ev_poll, WATCH_INTERVAL);
-		return;
-	}
-	st = row != NULL ? row->state : VMD_ABSENT;
-	vm->vmd = st;
-	if (row != NULL && row->has_id && (!vm->has_id ||
-	    vm->id != row->id)) {
-		vm->id = row->id;
-		vm->has_id = 1;
-		if (vm->owned)
-			state_set(vm->name, STATE_RUNNING, 1, vm->id);
-	}
-	if (st == VMD_RUNNING || (st == VMD_ABSENT &&
-	    now_ms() - vm->t_boot < ABSENT_GRACE)) {
-		vm->odd = 0;
-		timer_ms(&vm->ev_poll, WATCH_INTERVAL);
-		return;
-	}
-	if (!vm_really_gone(vm)) {
-		timer_ms(&vm->ev_poll, RECHECK_INTERVAL);
-		return;
-	}
-	vm->odd = 0;
-	history_add(vm->name, LOG_ERR, "%s while booting", st == VMD_ABSENT ?
-	    "disappeared from vmctl status" : vmd_state_name(st));
-	vm_fail_waiters(vm, "vm %s while booting", st == VMD_ABSENT ?
-	    "disappeared" : vmd_state_name(st));
-	if (st == VMD_STOPPING)
-		vm_stopping(vm, 0);
-	else
-		vm_stopped(vm);
 }
 
 static void
@@ -1567,7 +1489,7 @@ vm_busy(void)
 			continue;
 		}
 		if (vm->owned || vm_inuse(vm) || vm->req != NULL ||
-		    vm->watch != NULL ||
+		    vm->boot != NULL || vm->halt != NULL ||
 		    (vm->state != VM_STOPPED && vm->state != VM_READY))
 			return (1);
 	}

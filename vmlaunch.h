@@ -696,6 +696,23 @@ void		 idle_paused(struct idle *);
 long long	 idle_left(struct idle *);
 void		 idle_describe(struct idle *, char *, size_t);
 
+/* boot.c: the wait for a guest to be ready */
+enum boot_event {
+	BOOT_ADDRESS,		/* text: the address it now tries */
+	BOOT_ID,		/* row: the status gave the VM this id */
+	BOOT_READY,		/* fd: connected, the banner there; text */
+	BOOT_GONE,		/* row: the VM stopped or vanished */
+	BOOT_TIMEOUT		/* text: the boot wait passed, why */
+};
+struct boot;
+typedef void	(*boot_cb)(enum boot_event, int, const char *,
+		    const struct vmd_row *, void *);
+
+struct boot	*boot_start(const struct policy *, const char *, int, int,
+		    unsigned int, int, long long, boot_cb, void *, char *,
+		    size_t);
+void		 boot_cancel(struct boot *);
+
 /* halt.c: a stop in progress, verified, forced */
 enum halt_kind {
 	HALT_OURS,		/* the stop, then the status */
