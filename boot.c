@@ -70,18 +70,6 @@ static void	 boot_deadline(int, short, void *);
 static void	 boot_end(struct boot *, enum boot_event, int, const char *,
 		    const struct vmd_row *);
 
-static void
-boot_timer(struct event *ev, long long ms)
-{
-	struct timeval	 tv;
-
-	if (ms < 0)
-		ms = 0;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
-
 /*
  * Wait for vm name's guest on port, until t_boot (now_ms()) plus the
  * boot wait of pol.  *addr is the address when it is known now.
@@ -113,8 +101,8 @@ boot_start(const struct policy *pol, const char *name, int owned, int has_id,
 	(void)strlcpy(addr, b->addr, addrlen);
 	evtimer_set(&b->ev_deadline, boot_deadline, b);
 	evtimer_set(&b->ev_poll, boot_poll, b);
-	boot_timer(&b->ev_deadline, b->wait_ms - (now_ms() - t_boot));
-	boot_timer(&b->ev_poll, BOOT_WATCH_INTERVAL);
+	supervisor_timer(&b->ev_deadline, b->wait_ms - (now_ms() - t_boot));
+	supervisor_timer(&b->ev_poll, BOOT_WATCH_INTERVAL);
 	b->probe = probe_start(pol, name, has_id, id, port, PROBE_BANNER,
 	    boot_probe_cb, b);
 	return (b);
@@ -180,7 +168,7 @@ boot_polled(const struct backend_result *res, void *arg)
 	b->watch = NULL;
 	if (!res->ok) {
 		log_debug("vm %s: status: %s", b->name, res->msg);
-		boot_timer(&b->ev_poll, BOOT_WATCH_INTERVAL);
+		supervisor_timer(&b->ev_poll, BOOT_WATCH_INTERVAL);
 		return;
 	}
 	st = row != NULL ? row->state : VMD_ABSENT;
@@ -192,13 +180,13 @@ boot_polled(const struct backend_result *res, void *arg)
 	if (st == VMD_RUNNING || (st == VMD_ABSENT &&
 	    now_ms() - b->t_boot < BOOT_ABSENT_GRACE)) {
 		b->odd = 0;
-		boot_timer(&b->ev_poll, BOOT_WATCH_INTERVAL);
+		supervisor_timer(&b->ev_poll, BOOT_WATCH_INTERVAL);
 		return;
 	}
 	if (b->owned && ++b->odd < 2) {
 		log_info("vm %s: the status says it is not running; asking "
 		    "again", b->name);
-		boot_timer(&b->ev_poll, BOOT_RECHECK);
+		supervisor_timer(&b->ev_poll, BOOT_RECHECK);
 		return;
 	}
 	memset(&gone, 0, sizeof(gone));

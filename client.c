@@ -342,6 +342,19 @@ client_flags(void)
 	return (0);
 }
 
+/* DISPLAY and XAUTHORITY, for the apps; one that does not fit is left out. */
+static void
+client_display(struct ctl_connect *cc)
+{
+	const char	*s;
+
+	if ((s = getenv("DISPLAY")) != NULL && strlen(s) < sizeof(cc->display))
+		(void)strlcpy(cc->display, s, sizeof(cc->display));
+	if ((s = getenv("XAUTHORITY")) != NULL &&
+	    strlen(s) < sizeof(cc->xauthority))
+		(void)strlcpy(cc->xauthority, s, sizeof(cc->xauthority));
+}
+
 /*
  * What every request needs: the VM the host names, the socket's path
  * (the caller frees it).  -1 after a message.
@@ -431,7 +444,6 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 	struct ctl_connect	 cc;
 	struct vmconf		*vm;
 	struct buf		 req;
-	const char		*s;
 	char			*path = NULL, msg[512];
 	int			 ctlfd = -1, guestfd = -1, rc = CLIENT_EXIT_FAIL;
 
@@ -444,12 +456,7 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 	cc.port = port;
 	cc.flags = client_flags();
 	(void)strlcpy(cc.host, host, sizeof(cc.host));
-	/* A value that does not fit is left out rather than cut. */
-	if ((s = getenv("DISPLAY")) != NULL && strlen(s) < sizeof(cc.display))
-		(void)strlcpy(cc.display, s, sizeof(cc.display));
-	if ((s = getenv("XAUTHORITY")) != NULL &&
-	    strlen(s) < sizeof(cc.xauthority))
-		(void)strlcpy(cc.xauthority, s, sizeof(cc.xauthority));
+	client_display(&cc);
 	memset(&cp, 0, sizeof(cp));
 	cp.tty = isatty(STDERR_FILENO);
 	buf_init(&req);
@@ -484,7 +491,6 @@ client_command(struct config *conf, const char *host, enum client_cmd cmd,
 	struct ctl_hold		 ch;
 	struct vmconf		*vm;
 	struct buf		 req;
-	const char		*s;
 	char			*path = NULL, msg[512];
 	uint32_t		 type = CTL_CONNECT;
 	int			 ctlfd = -1, guestfd = -1, rc = 1;
@@ -509,12 +515,8 @@ client_command(struct config *conf, const char *host, enum client_cmd cmd,
 		    CTL_FLAG_DOWN : CTL_FLAG_DOWN | CTL_FLAG_FORCE;
 		(void)strlcpy(cc.host, host, sizeof(cc.host));
 		/* Booted by -u, its apps show on this display. */
-		if (cmd == CLIENT_UP && (s = getenv("DISPLAY")) != NULL &&
-		    strlen(s) < sizeof(cc.display))
-			(void)strlcpy(cc.display, s, sizeof(cc.display));
-		if (cmd == CLIENT_UP && (s = getenv("XAUTHORITY")) != NULL &&
-		    strlen(s) < sizeof(cc.xauthority))
-			(void)strlcpy(cc.xauthority, s, sizeof(cc.xauthority));
+		if (cmd == CLIENT_UP)
+			client_display(&cc);
 		ctl_pack_connect(&req, &cc);
 	}
 	memset(&cp, 0, sizeof(cp));

@@ -68,18 +68,6 @@ static void	 halt_polled(const struct backend_result *, void *);
 static void	 halt_deadline(int, short, void *);
 static void	 halt_end(struct halt *, enum halt_end);
 
-static void
-halt_timer(struct event *ev, long long ms)
-{
-	struct timeval	 tv;
-
-	if (ms < 0)
-		ms = 0;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
-
 /*
  * Stop vm name as kind says, the stop wait wait_ms from now; a stop of a
  * predecessor (HALT_ADOPTED) began elapsed ms ago.
@@ -104,7 +92,7 @@ halt_start(const char *name, enum halt_kind kind, int has_id,
 	h->arg = arg;
 	evtimer_set(&h->ev_deadline, halt_deadline, h);
 	evtimer_set(&h->ev_poll, halt_poll, h);
-	halt_timer(&h->ev_deadline, wait_ms - elapsed);
+	supervisor_timer(&h->ev_deadline, wait_ms - elapsed);
 	switch (kind) {
 	case HALT_UNPAUSE:
 		h->req = backend_pause(name, 0, halt_unpaused, h);
@@ -113,10 +101,10 @@ halt_start(const char *name, enum halt_kind kind, int has_id,
 		halt_ask(h);
 		break;
 	case HALT_ADOPTED:
-		halt_timer(&h->ev_poll, 0);
+		supervisor_timer(&h->ev_poll, 0);
 		break;
 	case HALT_THEIRS:
-		halt_timer(&h->ev_poll, HALT_POLL_INTERVAL);
+		supervisor_timer(&h->ev_poll, HALT_POLL_INTERVAL);
 		break;
 	}
 	return (h);
@@ -182,7 +170,7 @@ halt_asked(const struct backend_result *res, void *arg)
 		log_debug("vm %s: stop: %s", h->name, res->msg);
 	/* Whatever it said, the status tells whether it stopped. */
 	if (!evtimer_pending(&h->ev_poll, NULL) && h->watch == NULL)
-		halt_timer(&h->ev_poll, res->ok ? HALT_POLL_FIRST : 0);
+		supervisor_timer(&h->ev_poll, res->ok ? HALT_POLL_FIRST : 0);
 }
 
 static void
@@ -204,7 +192,7 @@ halt_polled(const struct backend_result *res, void *arg)
 	h->watch = NULL;
 	if (!res->ok) {
 		log_debug("vm %s: status: %s", h->name, res->msg);
-		halt_timer(&h->ev_poll, HALT_POLL_INTERVAL);
+		supervisor_timer(&h->ev_poll, HALT_POLL_INTERVAL);
 		return;
 	}
 	h->last = row != NULL ? row->state : VMD_ABSENT;
@@ -227,7 +215,7 @@ halt_polled(const struct backend_result *res, void *arg)
 		halt_end(h, HALT_RUNNING);
 		return;
 	}
-	halt_timer(&h->ev_poll, HALT_POLL_INTERVAL);
+	supervisor_timer(&h->ev_poll, HALT_POLL_INTERVAL);
 }
 
 /* The stop wait passed: force ours, or give up waiting. */
@@ -257,7 +245,7 @@ halt_deadline(int fd, short ev, void *arg)
 	h->t_began = now_ms();
 	backend_cancel(h->req);
 	h->req = backend_stop(h->name, 1, halt_asked, h);
-	halt_timer(&h->ev_deadline, h->wait_ms);
+	supervisor_timer(&h->ev_deadline, h->wait_ms);
 }
 
 static void

@@ -103,15 +103,9 @@ hold_until(time_t until, char *buf, size_t len)
 static void
 hold_arm(struct hold *h)
 {
-	struct timeval	 tv;
-	time_t		 now = time(NULL);
-
 	evtimer_del(&h->ev);
-	if (h->until == 0)
-		return;
-	tv.tv_sec = h->until > now ? h->until - now : 0;
-	tv.tv_usec = 0;
-	evtimer_add(&h->ev, &tv);
+	if (h->until != 0)
+		supervisor_timer(&h->ev, (h->until - time(NULL)) * 1000LL);
 }
 
 static struct hold *
@@ -243,11 +237,10 @@ static void
 hold_fail(void *arg, const char *msg)
 {
 	struct hold	*h = arg;
-	struct timeval	 tv = { 0, 0 };
 
 	(void)strlcpy(h->failed, msg, sizeof(h->failed));
 	evtimer_del(&h->ev);
-	evtimer_add(&h->ev, &tv);
+	supervisor_timer(&h->ev, 0);
 }
 
 static void

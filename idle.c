@@ -159,17 +159,10 @@ static void
 idle_arm(struct idle *id)
 {
 	long long	 at;
-	struct timeval	 tv;
 
 	at = id->pause_at != -1 ? id->pause_at : id->stop_at;
-	if (at == -1)
-		return;
-	at -= now_ms();
-	if (at < 0)
-		at = 0;
-	tv.tv_sec = at / 1000;
-	tv.tv_usec = (at % 1000) * 1000;
-	evtimer_add(&id->ev, &tv);
+	if (at != -1)
+		supervisor_timer(&id->ev, at - now_ms());
 }
 
 static void

@@ -130,18 +130,6 @@ static const struct session_ops peer_session_ops = {
 	peer_session_changed
 };
 
-static void
-timer_ms(struct event *ev, long long ms)
-{
-	struct timeval	 tv;
-
-	if (ms < 0)
-		ms = 0;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
-
 void
 peer_configure(struct config *conf)
 {
@@ -184,7 +172,7 @@ peer_accept_cb(int fd, short ev, void *arg)
 		if (errno == EMFILE || errno == ENFILE) {
 			/* Back off rather than spin on a full fd table. */
 			event_del(&peer_ev_accept);
-			timer_ms(&peer_ev_pause, PEER_ACCEPT_PAUSE);
+			supervisor_timer(&peer_ev_pause, PEER_ACCEPT_PAUSE);
 		}
 		return;
 	}
@@ -214,7 +202,7 @@ peer_accept_cb(int fd, short ev, void *arg)
 	event_set(&p->ev_write, s, EV_WRITE, peer_write, p);
 	evtimer_set(&p->ev_timer, peer_timer, p);
 	event_add(&p->ev_read, NULL);
-	timer_ms(&p->ev_timer, PEER_HELLO_TIMEOUT);
+	supervisor_timer(&p->ev_timer, PEER_HELLO_TIMEOUT);
 	TAILQ_INSERT_TAIL(&peers, p, entry);
 	supervisor_check_exit();
 }
@@ -430,6 +418,27 @@ peer_dispatch(struct peer *p, uint32_t type, const uint8_t *data,
 	}
 }
 
+/* The VM that host names, or NULL once the peer was told why not. */
+static struct vmconf *
+peer_vm(struct peer *p, const char *host)
+{
+	struct vmconf	*vmc;
+
+	(void)strlcpy(p->host, host, sizeof(p->host));
+	if (peer_down) {
+		peer_error(p, "%s: the supervisor is shutting down", host);
+		return (NULL);
+	}
+	supervisor_reload_if_changed();
+	if (!config_host_valid(host) ||
+	    (vmc = config_lookup_host(peer_conf, host)) == NULL) {
+		log_info("refused host \"%s\": no vm matches it", host);
+		peer_error(p, "%s: no vm matches this host", host);
+		return (NULL);
+	}
+	return (vmc);
+}
+
 static void
 peer_connect(struct peer *p, const uint8_t *data, size_t len)
 {
@@ -441,18 +450,8 @@ peer_connect(struct peer *p, const uint8_t *data, size_t len)
 		    p->fd);
 		return;
 	}
-	(void)strlcpy(p->host, req.host, sizeof(p->host));
-	if (peer_down) {
-		peer_error(p, "%s: the supervisor is shutting down", req.host);
+	if ((vmc = peer_vm(p, req.host)) == NULL)
 		return;
-	}
-	supervisor_reload_if_changed();
-	if (!config_host_valid(req.host) ||
-	    (vmc = config_lookup_host(peer_conf, req.host)) == NULL) {
-		log_info("refused host \"%s\": no vm matches it", req.host);
-		peer_error(p, "%s: no vm matches this host", req.host);
-		return;
-	}
 	/* Stopped anyway: its hold goes with it. */
 	if (req.flags & CTL_FLAG_FORCE)
 		(void)hold_release(vmc->name, p->done, sizeof(p->done));
@@ -478,18 +477,8 @@ peer_hold(struct peer *p, const uint8_t *data, size_t len)
 		log_warnx("peer %d: malformed hold request, dropped", p->fd);
 		return;
 	}
-	(void)strlcpy(p->host, req.host, sizeof(p->host));
-	if (peer_down) {
-		peer_error(p, "%s: the supervisor is shutting down", req.host);
+	if ((vmc = peer_vm(p, req.host)) == NULL)
 		return;
-	}
-	supervisor_reload_if_changed();
-	if (!config_host_valid(req.host) ||
-	    (vmc = config_lookup_host(peer_conf, req.host)) == NULL) {
-		log_info("refused host \"%s\": no vm matches it", req.host);
-		peer_error(p, "%s: no vm matches this host", req.host);
-		return;
-	}
 	if (req.seconds == HOLD_RELEASE) {
 		(void)hold_release(vmc->name, msg, sizeof(msg));
 		peer_done(p, msg);
@@ -585,7 +574,7 @@ peer_progress(struct peer *p)
 	long long		 now = now_ms();
 
 	if (now - p->t_start < PEER_PROGRESS_DELAY) {
-		timer_ms(&p->ev_timer, PEER_PROGRESS_DELAY -
+		supervisor_timer(&p->ev_timer, PEER_PROGRESS_DELAY -
 		    (now - p->t_start));
 		return;
 	}
@@ -595,7 +584,7 @@ peer_progress(struct peer *p)
 	peer_send(p, CTL_PROGRESS, &b, -1);
 	buf_free(&b);
 	p->lastphase = pr.phase;
-	timer_ms(&p->ev_timer, PEER_HEARTBEAT);
+	supervisor_timer(&p->ev_timer, PEER_HEARTBEAT);
 }
 
 /* The status table: vmctl's view of every VM, then a row each. */

@@ -82,6 +82,19 @@ supervisor_shutting_down(void)
 	return (sv.down);
 }
 
+/* Arm a timer of the loop for ms from now (at once if not positive). */
+void
+supervisor_timer(struct event *ev, long long ms)
+{
+	struct timeval	 tv;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
 /* Who this supervisor is, for vmlaunch -s. */
 void
 supervisor_status(struct ctl_status_sup *sup)

@@ -163,18 +163,6 @@ static const char *const vm_states[] = {
 	[VM_STOPPING] = "stopping"
 };
 
-static void
-timer_ms(struct event *ev, long long ms)
-{
-	struct timeval	 tv;
-
-	if (ms < 0)
-		ms = 0;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
-
 void
 vm_configure(struct config *conf)
 {
@@ -630,7 +618,7 @@ vm_check_gone(struct vm *vm, const struct vmd_row *row, int waiters)
 {
 	if (!vm_really_gone(vm)) {
 		vm_set_state(vm, VM_CHECKING);
-		timer_ms(&vm->ev_poll, RECHECK_INTERVAL);
+		supervisor_timer(&vm->ev_poll, RECHECK_INTERVAL);
 		return;
 	}
 	if (vm->owned) {
@@ -656,7 +644,7 @@ vm_check_gone(struct vm *vm, const struct vmd_row *row, int waiters)
 		history_add(vm->name, LOG_INFO, "a previous supervisor's start "
 		    "may still be under way; looking again");
 		vm_set_state(vm, VM_CHECKING);
-		timer_ms(&vm->ev_poll, STARTING_RECHECK);
+		supervisor_timer(&vm->ev_poll, STARTING_RECHECK);
 		return;
 	}
 	if (session_count(vm, SESSIONS_WAITING) > 0)
@@ -692,7 +680,7 @@ vm_check_found(struct vm *vm, enum vmd_state st, int waiters)
 		if (state_undecided(vm->name, STATE_PAUSED)) {
 			/* Paused by a predecessor: adoption decides first. */
 			vm_set_state(vm, VM_CHECKING);
-			timer_ms(&vm->ev_poll, STARTING_RECHECK);
+			supervisor_timer(&vm->ev_poll, STARTING_RECHECK);
 			break;
 		}
 		/* Paused by someone else: left so, and said so. */
@@ -1238,7 +1226,7 @@ vm_halted(enum halt_end end, const struct vmd_row *row, void *arg)
 		vm_fail_waiters(vm, "vm did not stop");
 		vm_set_state(vm, VM_IDLE);
 		vm->idle_at = now_ms() + vm->pol.stop_wait * 1000;
-		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
+		supervisor_timer(&vm->ev_deadline, vm->pol.stop_wait * 1000);
 	}
 }
 

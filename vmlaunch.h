@@ -769,6 +769,7 @@ void		 peer_free_all(void);
 int		 supervisor_main(struct config *, int, int);
 int		 supervisor_shutting_down(void);
 void		 supervisor_status(struct ctl_status_sup *);
+void		 supervisor_timer(struct event *, long long);
 void		 supervisor_reload_if_changed(void);
 void		 supervisor_check_exit(void);
 
