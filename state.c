@@ -426,11 +426,46 @@ state_parse(const char *line, int version, struct state_rec *r)
 	return (0);
 }
 
-static void
-state_load(void)
+/* A record of the file (not a comment, not the version): -1 if bad. */
+static int
+state_record(const char *line, int version)
 {
 	struct state_rec	 rec, *r;
 	struct state_hold	 hold, *h;
+
+	if (version >= 3 && strncmp(line, "hold ", 5) == 0) {
+		if (state_parse_hold(line, &hold) == -1)
+			return (-1);
+		if ((h = state_hold_find(hold.name)) == NULL) {
+			if ((h = calloc(1, sizeof(*h))) == NULL)
+				fatal("state");
+			(void)strlcpy(h->name, hold.name, sizeof(h->name));
+			LIST_INSERT_HEAD(&state_holds, h, entry);
+		}
+		h->until = hold.until;
+		return (0);
+	}
+	if (state_parse(line, version, &rec) == -1)
+		return (-1);
+	if ((r = state_find(rec.name)) == NULL) {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			fatal("state");
+		LIST_INSERT_HEAD(&state_recs, r, entry);
+	}
+	(void)strlcpy(r->name, rec.name, sizeof(r->name));
+	r->phase = rec.phase;
+	r->has_id = rec.has_id;
+	r->id = rec.id;
+	r->since = rec.since;
+	r->v1_noid = rec.v1_noid;
+	r->pending = 1;
+	return (0);
+}
+
+static void
+state_load(void)
+{
+	struct state_rec	*r;
 	char			*line = NULL;
 	size_t			 sz = 0;
 	ssize_t			 len;
@@ -487,41 +522,11 @@ state_load(void)
 			}
 			continue;
 		}
-		if (version >= 3 && strncmp(line, "hold ", 5) == 0) {
-			if (state_parse_hold(line, &hold) == -1) {
-				log_warnx("state file %s:%d: malformed line "
-				    "ignored", state_path, lineno);
-				bad = 1;
-				continue;
-			}
-			if ((h = state_hold_find(hold.name)) == NULL) {
-				if ((h = calloc(1, sizeof(*h))) == NULL)
-					fatal("state");
-				(void)strlcpy(h->name, hold.name,
-				    sizeof(h->name));
-				LIST_INSERT_HEAD(&state_holds, h, entry);
-			}
-			h->until = hold.until;
-			continue;
-		}
-		if (state_parse(line, version, &rec) == -1) {
+		if (state_record(line, version) == -1) {
 			log_warnx("state file %s:%d: malformed line ignored",
 			    state_path, lineno);
 			bad = 1;
-			continue;
 		}
-		if ((r = state_find(rec.name)) == NULL) {
-			if ((r = calloc(1, sizeof(*r))) == NULL)
-				fatal("state");
-			LIST_INSERT_HEAD(&state_recs, r, entry);
-		}
-		(void)strlcpy(r->name, rec.name, sizeof(r->name));
-		r->phase = rec.phase;
-		r->has_id = rec.has_id;
-		r->id = rec.id;
-		r->since = rec.since;
-		r->v1_noid = rec.v1_noid;
-		r->pending = 1;
 	}
 	if (version == 0 && lineno > 0)
 		log_warnx("state file %s: no version line; ignored, adopting "

@@ -71,6 +71,7 @@ static void	 supervisor_reload(void);
 static int	 supervisor_conf_changed(void);
 static void	 supervisor_conf_stamp(struct stat *);
 static void	 supervisor_shutdown(void);
+static void	 supervisor_free(void);
 static void	 supervisor_configure(struct config *);
 static int	 supervisor_lock(void);
 static int	 supervisor_answers(void);
@@ -471,7 +472,15 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 
 	event_dispatch();
 
-	/* What is left is killed and freed, for a clean leak check. */
+	supervisor_free();
+	close(lockfd);
+	return (0);
+}
+
+/* What is left is killed and freed, for a clean leak check. */
+static void
+supervisor_free(void)
+{
 	job_kill_all(SIGKILL);
 	peer_free_all();
 	hold_free_all();
@@ -486,7 +495,5 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 		unlink(sv.sockpath);
 		close(sv.listenfd);
 	}
-	close(lockfd);
 	free(sv.sockpath);
-	return (0);
 }
