@@ -22,11 +22,13 @@ OSLIBS!=	if [ "`uname -s`" = Linux ]; then \
 		    else echo -levent -lutil; fi
 
 SRCS=		vmlaunch.c parse.c syntax.c config.c printconf.c escape.c \
-		supervisor.c peer.c vm.c state.c probe.c control.c client.c \
+		supervisor.c peer.c session.c vm.c boot.c halt.c idle.c busy.c hold.c \
+		history.c state.c probe.c control.c client.c status.c \
 		proxy.c backend.c vmctl.c address.c autostart.c job.c buf.c \
 		log.c sandbox.c osdep-$(OS).c
 OBJS=		vmlaunch.o parse.o syntax.o config.o printconf.o escape.o \
-		supervisor.o peer.o vm.o state.o probe.o control.o client.o \
+		supervisor.o peer.o session.o vm.o boot.o halt.o idle.o busy.o hold.o \
+		history.o state.o probe.o control.o client.o status.o \
 		proxy.o backend.o vmctl.o address.o autostart.o job.o buf.o \
 		log.o sandbox.o osdep-$(OS).o
 

@@ -67,7 +67,9 @@ static const struct backend_cmdname {
 	[BACKEND_START] =	{ "start",	{ "start" } },
 	[BACKEND_STOP] =	{ "stop",	{ "stop" } },
 	[BACKEND_KILL] =	{ "kill",	{ "stop", "-f" } },
-	[BACKEND_STATUS] =	{ "status",	{ "status" } }
+	[BACKEND_STATUS] =	{ "status",	{ "status" } },
+	[BACKEND_PAUSE] =	{ "pause",	{ "pause" } },
+	[BACKEND_UNPAUSE] =	{ "unpause",	{ "unpause" } }
 };
 
 struct backend_batch;
@@ -472,6 +474,14 @@ backend_stop(const char *name, int force, backend_cb cb, void *arg)
 {
 	return (backend_cmd(force ? BACKEND_KILL : BACKEND_STOP, name, cb,
 	    arg));
+}
+
+/* Pause or unpause (resume) vm name: vmctl pause, or the command's. */
+struct backend_req *
+backend_pause(const char *name, int pause, backend_cb cb, void *arg)
+{
+	return (backend_cmd(pause ? BACKEND_PAUSE : BACKEND_UNPAUSE, name,
+	    cb, arg));
 }
 
 /*

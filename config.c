@@ -85,7 +85,9 @@ config_backend_word(enum backend_cmd cmd)
 		[BACKEND_START] = "start",
 		[BACKEND_STOP] = "stop",
 		[BACKEND_KILL] = "force stop",
-		[BACKEND_STATUS] = "status"
+		[BACKEND_STATUS] = "status",
+		[BACKEND_PAUSE] = "pause",
+		[BACKEND_UNPAUSE] = "unpause"
 	};
 
 	return (words[cmd]);

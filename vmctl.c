@@ -334,7 +334,7 @@ vmctl_line(const char *s, size_t len, size_t max, char *buf, size_t buflen)
 		(void)strlcat(buf, "...", buflen);
 }
 
-/* The last line that is not blank. */
+/* The last line that is not blank, printable and trimmed. */
 void
 vmctl_lastline(const char *s, size_t len, char *buf, size_t buflen)
 {
