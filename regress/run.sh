@@ -16,6 +16,7 @@
 # line says why) or anything else (fail, its output is shown).  Tests
 # that need root skip, loudly, when not run as root.
 #
+# A failure is named again, with its last lines, before the summary.
 # The last line is exactly "N passed, N failed, N skipped"; the exit
 # status is non-zero when anything failed.
 
@@ -28,7 +29,7 @@ OUT=$(mktemp -d "${TMPDIR:-/tmp}/vmlaunch-regress.XXXXXXXX") || exit 1
 trap 'rm -rf "$OUT"' EXIT
 trap 'exit 1' INT TERM HUP
 
-npass=0 nfail=0 nskip=0
+npass=0 nfail=0 nskip=0 failed=""
 
 # Under the sanitizers (make test-sanitize), every process writes its
 # reports to a file here, background supervisors included.
@@ -70,6 +71,8 @@ report() {
 		printf '%-28s SKIP (%s)\n' "$1" \
 		    "$(grep -a 'SKIP' "$3" | tail -n 1 | sed 's/^SKIP: *//')" ;;
 	*)	nfail=$((nfail + 1))
+		failed="$failed $1"
+		tail -n 40 "$3" >"$OUT/tail.$nfail"
 		if [ "$2" = 124 ] || [ "$2" = 137 ]; then
 			printf '%-28s FAIL (timed out)\n' "$1"
 		else
@@ -162,5 +165,16 @@ reports() {
 [ "${SANITIZE:-0}" = 1 ] && reports sanitizer "$OUT/san"
 [ "${PLEDGE:-0}" = 1 ] && reports pledge "$OUT/pledge"
 
+# A failure's output scrolls away under the later results: name the
+# failed ones again at the end, with the last lines of each.
+if [ $nfail != 0 ]; then
+	echo "=== failed:$failed"
+	i=1
+	for t in $failed; do
+		echo "=== $t (last lines)"
+		sed 's/^/	/' "$OUT/tail.$i"
+		i=$((i + 1))
+	done
+fi
 echo "$npass passed, $nfail failed, $nskip skipped"
 [ $nfail = 0 ]
