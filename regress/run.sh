@@ -10,13 +10,14 @@
 #	SANITIZE=1 / PLEDGE=1 ...		collect the reports of a
 #						sanitizer / pledge model build
 #
-# Suites: regress/parse/run.sh, regress/unit/run.sh, regress/unit-ctl/
-# run.sh, regress/pledge/run.sh, regress/sim/run.sh (the simulation's
-# cases) (each one result), mandoc -Tlint on the man pages, and every
+# Suites: regress/parse/run.sh, regress/unit/run.sh,
+# regress/pledge/run.sh and regress/sim/run.sh (the simulation's cases)
+# (each one result), mandoc -Tlint on the man pages, and every
 # regress/e2e/*.sh.  A suite or test exits 0 (pass), 77 (skip, its last
 # line says why) or anything else (fail, its output is shown).  Tests
 # that need root skip, loudly, when not run as root.
 #
+# A failure is named again, with its last lines, before the summary.
 # The last line is exactly "N passed, N failed, N skipped"; the exit
 # status is non-zero when anything failed.
 
@@ -29,7 +30,7 @@ OUT=$(mktemp -d "${TMPDIR:-/tmp}/vmlaunch-regress.XXXXXXXX") || exit 1
 trap 'rm -rf "$OUT"' EXIT
 trap 'exit 1' INT TERM HUP
 
-npass=0 nfail=0 nskip=0
+npass=0 nfail=0 nskip=0 failed=""
 
 # Under the sanitizers (make test-sanitize), every process writes its
 # reports to a file here, background supervisors included.
@@ -71,6 +72,8 @@ report() {
 		printf '%-28s SKIP (%s)\n' "$1" \
 		    "$(grep -a 'SKIP' "$3" | tail -n 1 | sed 's/^SKIP: *//')" ;;
 	*)	nfail=$((nfail + 1))
+		failed="$failed $1"
+		tail -n 40 "$3" >"$OUT/tail.$nfail"
 		if [ "$2" = 124 ] || [ "$2" = 137 ]; then
 			printf '%-28s FAIL (timed out)\n' "$1"
 		else
@@ -81,7 +84,7 @@ report() {
 }
 
 # Suites written by others: one result each.
-for s in parse unit unit-ctl pledge sim; do
+for s in parse unit pledge sim; do
 	[ -f "regress/$s/run.sh" ] || continue
 	selected "$s" || continue
 	(pledge_log "$s"; sh "regress/$s/run.sh" >"$OUT/$s.log" 2>&1)
@@ -163,5 +166,16 @@ reports() {
 [ "${SANITIZE:-0}" = 1 ] && reports sanitizer "$OUT/san"
 [ "${PLEDGE:-0}" = 1 ] && reports pledge "$OUT/pledge"
 
+# A failure's output scrolls away under the later results: name the
+# failed ones again at the end, with the last lines of each.
+if [ $nfail != 0 ]; then
+	echo "=== failed:$failed"
+	i=1
+	for t in $failed; do
+		echo "=== $t (last lines)"
+		sed 's/^/	/' "$OUT/tail.$i"
+		i=$((i + 1))
+	done
+fi
 echo "$npass passed, $nfail failed, $nskip skipped"
 [ $nfail = 0 ]

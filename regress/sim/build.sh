@@ -48,13 +48,14 @@ src() {
 
 # The code under test, as it is.
 objs=
-for f in vm state autostart; do
+for f in vm boot halt state autostart; do
 	# shellcheck disable=SC2086
 	$cc $opt $warn $inc -include "$here/owner.h" -DSIM_WRAP_BACKEND \
 	    -c "$(src $f)" -o "$obj/p_$f.o"
 	objs="$objs $obj/p_$f.o"
 done
-for f in backend vmctl parse syntax config printconf escape; do
+for f in session idle busy hold history backend vmctl parse syntax config \
+    printconf escape; do
 	# shellcheck disable=SC2086
 	$cc $opt $warn $inc -include "$here/owner.h" \
 	    -c "$(src $f)" -o "$obj/p_$f.o"

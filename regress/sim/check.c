@@ -79,6 +79,8 @@ int			 check_blind;	/* stops no-stop-foreign excuses */
 static int		 check_blind_boot[SIM_VMS_MAX];
 int			 check_lost;	/* idle-stop excused: a VM no process
 					   can reach */
+int			 check_paused;	/* idle-stop excused: a VM paused by
+					   hand */
 static enum inv		 check_inv;
 static char		 check_msg[512];
 static long long	 check_t;
@@ -101,6 +103,7 @@ check_reset(void)
 	check_failed = 0;
 	check_blind = 0;
 	check_lost = 0;
+	check_paused = 0;
 	memset(check_blind_boot, 0, sizeof(check_blind_boot));
 	check_inv = INV_NONE;
 	check_msg[0] = '\0';
@@ -331,7 +334,7 @@ check_idle(void)
 {
 	const struct sim_conf	*c;
 	struct wvm		*w;
-	long long		 t_ref, t_free, t_app, bound;
+	long long		 t_ref, t_free, t_app, t_unpaused, bound;
 	int			 i;
 
 	if (!harness_alive() || world_faulty())
@@ -350,7 +353,16 @@ check_idle(void)
 			check_lost = 1;
 			continue;
 		}
+		if (world_hand_paused(w, &t_unpaused)) {
+			/*
+			 * Designed: a VM paused by hand is left so, and a
+			 * successor does not adopt it until it runs again.
+			 */
+			check_paused = 1;
+			continue;
+		}
 		t_ref = check_max(world_t_boot(w), t_free);
+		t_ref = check_max(t_ref, t_unpaused);
 		t_ref = check_max(t_ref, harness_t_start());
 		t_ref = check_max(t_ref, harness_t_reload());
 		t_ref = check_max(t_ref, world_t_healthy());

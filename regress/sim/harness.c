@@ -231,6 +231,8 @@ harness_configure(struct config *conf)
 	backend_configure(conf);
 	vm_configure(conf);
 	autostart_configure(conf);
+	busy_configure(conf);
+	hold_configure(conf);
 	state_configure(conf);
 }
 
@@ -302,8 +304,11 @@ harness_crash(long long delay)
 	users_crash(clock_now() + delay);
 	job_sim_crash(1);
 	users_status_crash();
+	hold_free_all();
+	session_free_all();
 	vm_free_all();
 	state_shutdown();
+	history_free_all();
 	autostart_shutdown();
 	backend_shutdown();
 	job_sim_crash(0);
@@ -332,6 +337,7 @@ harness_term(void)
 	evtimer_del(&h.ev_linger);
 	users_shutdown();
 	vm_shutdown();
+	hold_shutdown();
 	supervisor_check_exit();
 }
 
@@ -364,8 +370,11 @@ harness_exit(void)
 	evtimer_del(&h.ev_linger);
 	job_kill_all(SIGKILL);
 	users_exit();
+	hold_free_all();
+	session_free_all();
 	vm_free_all();
 	state_shutdown();
+	history_free_all();
 	address_shutdown();
 	autostart_shutdown();
 	backend_shutdown();
@@ -520,7 +529,9 @@ wrap_new(const char *what, const char *name, backend_cb cb, void *arg,
 	base = base != NULL ? base + 1 : file;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		fatal("wrap");
-	w->by_vm = strcmp(base, "vm.c") == 0;
+	/* vm.c, and what it owns: its boot's and its stop's watches. */
+	w->by_vm = strcmp(base, "vm.c") == 0 || strcmp(base, "boot.c") == 0 ||
+	    strcmp(base, "halt.c") == 0;
 	w->by_state = strcmp(base, "state.c") == 0;
 	snprintf(w->what, sizeof(w->what), "a %s request for %s", what,
 	    name != NULL ? name : "every vm");
@@ -559,6 +570,16 @@ wrap_backend_stop(const char *name, int force, backend_cb cb, void *arg,
 			    arg, file);
 
 	return (w->req = backend_stop(name, force, wrap_done, w));
+}
+
+struct backend_req *
+wrap_backend_pause(const char *name, int pause, backend_cb cb, void *arg,
+    const char *file)
+{
+	struct wrap	*w = wrap_new(pause ? "pause" : "unpause", name, cb,
+			    arg, file);
+
+	return (w->req = backend_pause(name, pause, wrap_done, w));
 }
 
 void

@@ -736,12 +736,6 @@ job_env(char *const *set)
 	return (env);
 }
 
-void
-job_env_free(char **env)
-{
-	job_argv_free(env);
-}
-
 /*
  * The harness's side.
  */

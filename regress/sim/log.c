@@ -24,6 +24,7 @@
  */
 
 #include <errno.h>
+#include <event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +196,19 @@ fatalx(const char *emsg, ...)
 	va_start(ap, emsg);
 	log_fatal(0, emsg, ap);
 	va_end(ap);
+}
+
+/* As log.c's: fire ev in ms milliseconds (now, if not positive). */
+void
+timer_ms(struct event *ev, long long ms)
+{
+	struct timeval	 tv;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
 }
 
 long long

@@ -23,8 +23,8 @@
  * job, a probe or a request outlives the object that owns it, the
  * moment that object is freed (owner.c, check.c).
  *
- * With SIM_WRAP_BACKEND (vm.c, state.c, autostart.c: the backend's
- * callers), their backend requests go through harness.c's wrappers,
+ * With SIM_WRAP_BACKEND (vm.c, boot.c, halt.c, state.c, autostart.c:
+ * the backend's callers), their backend requests go through harness.c's wrappers,
  * which see each request's callback argument (the owner) and which file
  * asked.
  */
@@ -49,6 +49,8 @@ struct backend_req *wrap_backend_start(const char *, backend_cb, void *,
 	    const char *);
 struct backend_req *wrap_backend_stop(const char *, int, backend_cb, void *,
 	    const char *);
+struct backend_req *wrap_backend_pause(const char *, int, backend_cb, void *,
+	    const char *);
 void	 wrap_backend_cancel(struct backend_req *);
 
 #define backend_status(n, f, cb, a)	\
@@ -57,6 +59,8 @@ void	 wrap_backend_cancel(struct backend_req *);
 	wrap_backend_start((n), (cb), (a), __FILE__)
 #define backend_stop(n, f, cb, a)	\
 	wrap_backend_stop((n), (f), (cb), (a), __FILE__)
+#define backend_pause(n, p, cb, a)	\
+	wrap_backend_pause((n), (p), (cb), (a), __FILE__)
 #define backend_cancel(r)		wrap_backend_cancel(r)
 #endif
 

@@ -67,6 +67,7 @@ struct probe {
 	void			*arg;
 	int			 busy;
 	int			 cancelled;
+	int			 ending;	/* in its last callback */
 	char			 addr[128];
 	char			 why[256];
 	struct event		 ev_try;
@@ -170,6 +171,8 @@ probe_tell(struct probe *p, enum probe_event ev, int fd, const char *text)
 		return (1);
 	}
 	p->busy++;
+	/* Its last call: the owner may go inside it (probe.c's contract). */
+	p->ending = end;
 	p->cb(ev, fd, text, p->arg);
 	p->busy--;
 	if (end || p->cancelled) {
@@ -293,7 +296,7 @@ probe_sim_live_for(const void *owner, char *what, size_t len)
 
 	LIST_FOREACH(p, &probes, entry)
 		if ((owner == NULL || p->arg == owner) && !p->cancelled &&
-		    n++ == 0)
+		    !p->ending && n++ == 0)
 			snprintf(what, len, "a %s probe of %s",
 			    p->mode == PROBE_BANNER ? "readiness" : "connect",
 			    p->name);
@@ -400,13 +403,15 @@ address_guest(const struct policy *pol, const char *name, int has_id,
 	if (pol->addr_prefixlen > 0)
 		prefix = pol->addr_prefix;
 	else
-		(void)address_parse_prefix(DEFAULT_LOCAL_PREFIX, &prefix, &len);
+		(void)address_parse_prefix(DEFAULT_LOCAL_PREFIX, &prefix, &len,
+		    NULL, 0);
 	sin->sin_addr.s_addr = htonl(ntohl(prefix.s_addr) + (id << 8) + 3);
 	return (ADDRESS_OK);
 }
 
 struct address_req *
-address_resolve(const char *host, address_cb cb, void *arg)
+address_resolve(const struct policy *pol, const char *name, address_cb cb,
+    void *arg)
 {
 	fatalx("address_resolve: not simulated");
 }
@@ -429,7 +434,8 @@ address_print(const struct sockaddr_storage *ss, socklen_t sl, char *buf,
 }
 
 int
-address_parse_prefix(const char *s, struct in_addr *in, int *len)
+address_parse_prefix(const char *s, struct in_addr *in, int *len, char *err,
+    size_t errlen)
 {
 	char		 a[INET_ADDRSTRLEN], *slash;
 	const char	*errstr;

@@ -61,7 +61,7 @@ static int		 sim_promises = PROMISE_ALL;
 static struct sim_run	*sim_run;
 static long long	 sim_fired;	/* timers fired, this run */
 static int		 sim_out = -1;	/* the child's pipe */
-static int		 sim_excused[4];	/* this run's, see main() */
+static int		 sim_excused[5];	/* this run's, see main() */
 
 __dead static void	 usage(void);
 
@@ -246,6 +246,7 @@ sim_play(struct sim_run *run, int draw)
 	sim_excused[1] = users_guests_excused();
 	sim_excused[2] = check_lost;
 	sim_excused[3] = users_changed_during_open();
+	sim_excused[4] = check_paused;
 	job_sim_reset();
 	probe_sim_reset();
 	users_reset();
@@ -265,7 +266,7 @@ struct sim_result {
 	char		 msg[512];
 	long long	 nev;
 	long long	 fired;
-	long long	 excused[4];	/* see sim_excused */
+	long long	 excused[5];	/* see sim_excused */
 	char		*text;		/* what the child wrote */
 	size_t		 len;
 };
@@ -285,7 +286,7 @@ sim_child(struct sim_run *run, int draw, struct sim_result *r)
 		(void)strlcpy(r->msg, check_message(), sizeof(r->msg));
 		r->nev = run->nev;
 		r->fired = sim_fired;
-		for (n = 0; n < 4; n++)
+		for (n = 0; n < 5; n++)
 			r->excused[n] = sim_excused[n];
 		return;
 	}
@@ -305,9 +306,9 @@ sim_child(struct sim_run *run, int draw, struct sim_result *r)
 			fclose(fp);
 		}
 		r->inv = sim_play(run, draw);
-		dprintf(sim_out, "#count %zu %lld %d %d %d %d\n", run->nev,
+		dprintf(sim_out, "#count %zu %lld %d %d %d %d %d\n", run->nev,
 		    sim_fired, sim_excused[0], sim_excused[1], sim_excused[2],
-		    sim_excused[3]);
+		    sim_excused[3], sim_excused[4]);
 		if (r->inv != INV_NONE && sim_verbose)
 			log_dump(stderr, 60);
 		_exit(SIM_EXIT_BASE + r->inv);
@@ -353,9 +354,9 @@ sim_child(struct sim_run *run, int draw, struct sim_result *r)
 		}
 	}
 	if (r->text != NULL && (p = strstr(r->text, "#count ")) != NULL)
-		(void)sscanf(p, "#count %lld %lld %lld %lld %lld %lld", &r->nev,
-		    &r->fired, &r->excused[0], &r->excused[1], &r->excused[2],
-		    &r->excused[3]);
+		(void)sscanf(p, "#count %lld %lld %lld %lld %lld %lld %lld",
+		    &r->nev, &r->fired, &r->excused[0], &r->excused[1], &r->excused[2],
+		    &r->excused[3], &r->excused[4]);
 }
 
 /* Does this list of events still break inv? */
@@ -508,7 +509,7 @@ main(int argc, char *argv[])
 	const char		*keep = NULL, *errstr;
 	uint64_t		 seed = (uint64_t)time(NULL);
 	long long		 nseqs = 100, i, nev = 0, fired = 0;
-	long long		 excused[4] = { 0, 0, 0, 0 };
+	long long		 excused[5] = { 0, 0, 0, 0, 0 };
 	long long		 seconds = 0, t0 = time(NULL);
 	int			 ch, events = SIM_EVENTS, replay = 0, nfail = 0;
 	int			 first = 0;
@@ -585,7 +586,7 @@ main(int argc, char *argv[])
 		sim_child(&run, events, &r);
 		nev += r.nev;
 		fired += r.fired;
-		for (ch = 0; ch < 4; ch++)
+		for (ch = 0; ch < 5; ch++)
 			excused[ch] += r.excused[ch];
 		if (r.inv == INV_NONE) {
 			free(r.text);
@@ -619,7 +620,8 @@ main(int argc, char *argv[])
 	printf("sim: excused: %lld stops of a person's boot vmlaunch could "
 	    "not tell from its own, %lld guests reached by an id vmd dealt "
 	    "again unbeknown, %lld runs with a VM no process could reach; "
-	    "%lld session callbacks from inside vm_session_open\n",
-	    excused[0], excused[1], excused[2], excused[3]);
+	    "%lld session callbacks from inside session_open; %lld runs "
+	    "with a VM of vmlaunch's left paused by a person\n",
+	    excused[0], excused[1], excused[2], excused[3], excused[4]);
 	return (nfail > 0);
 }

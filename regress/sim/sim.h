@@ -229,6 +229,7 @@ enum wby		 world_by(struct wvm *);
 int			 world_boot(struct wvm *);
 long long		 world_t_boot(struct wvm *);
 unsigned int		 world_id(struct wvm *);
+int			 world_hand_paused(struct wvm *, long long *);
 int			 world_guest_answers(struct wvm *, int *);
 int			 world_conn_alive(struct wvm *, int);
 int			 world_blind(struct wvm *);
@@ -336,6 +337,8 @@ struct backend_req	*wrap_backend_start(const char *, backend_cb, void *,
 			    const char *);
 struct backend_req	*wrap_backend_stop(const char *, int, backend_cb,
 			    void *, const char *);
+struct backend_req	*wrap_backend_pause(const char *, int, backend_cb,
+			    void *, const char *);
 void			 wrap_backend_cancel(struct backend_req *);
 
 /* check.c: the invariants */
@@ -354,6 +357,7 @@ enum inv {
 extern int		 check_failed;
 extern int		 check_blind;
 extern int		 check_lost;
+extern int		 check_paused;
 void			 check_reset(void);
 void			 check_fail(enum inv, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));

@@ -274,7 +274,7 @@ user_changed(void *arg)
 		return;
 	}
 	if (u->state == U_WAITING)
-		vm_session_progress(u->s, clock_now(), &pr);
+		session_progress(u->s, clock_now(), &pr);
 }
 
 static void
@@ -285,7 +285,7 @@ user_close_session(struct user *u)
 	if (s == NULL)
 		return;
 	u->s = NULL;
-	vm_session_close(s);
+	session_close(s);
 	supervisor_check_exit();
 }
 
@@ -328,7 +328,7 @@ user_open_session(struct user *u, int resume)
 	sc = harness_sim_conf(harness_conf());
 	u->wait_bound = check_answer_bound(u->vm, sc->boot);
 	u->opening = 1;
-	s = vm_session_open(vmc, 22, u->flags | (resume ? CTL_FLAG_RESUME :
+	s = session_open(vmc, 22, u->flags | (resume ? CTL_FLAG_RESUME :
 	    0), u->flavour == USER_X ? ":0" : "", u->flavour == USER_X ?
 	    "/tmp/xauth" : "", &user_ops, u);
 	u->opening = 0;

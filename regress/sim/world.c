@@ -78,6 +78,8 @@ struct wvm {
 						   acted until then, -1 none */
 	int			 unheard_orphan;	/* its supervisor died */
 	long long		 t_told;	/* vmlaunch last learnt its id */
+	int			 hand_paused;	/* paused by a person */
+	long long		 t_unpaused;	/* a person unpaused it */
 	struct event		 ev_guest;	/* it comes up */
 	struct event		 ev_stop;	/* the stop ends */
 };
@@ -253,6 +255,14 @@ world_t_boot(struct wvm *w)
 	return (w->t_boot);
 }
 
+/* Paused by a person (vmlaunch leaves it so); unpaused by one then. */
+int
+world_hand_paused(struct wvm *w, long long *t_unpaused)
+{
+	*t_unpaused = w->t_unpaused;
+	return (w->state == W_PAUSED && w->hand_paused);
+}
+
 unsigned int
 world_id(struct wvm *w)
 {
@@ -313,6 +323,11 @@ world_set_state(struct wvm *w, enum wstate st)
 		return;
 	log_sim("world: vm %s: %s -> %s", w->name, world_states[w->state],
 	    world_states[st]);
+	if (w->state == W_PAUSED && w->hand_paused) {
+		/* No longer as a person left it: the countdown is owed. */
+		w->hand_paused = 0;
+		w->t_unpaused = clock_now();
+	}
 	w->state = st;
 	if (st == W_STOPPED) {
 		evtimer_del(&w->ev_guest);
@@ -620,8 +635,10 @@ world_person(struct wvm *w, enum person_op op)
 		rc = world_stop(w, op == PERSON_KILL, msg, sizeof(msg));
 		break;
 	case PERSON_PAUSE:
-		if (w->state == W_RUNNING)
+		if (w->state == W_RUNNING) {
+			w->hand_paused = 1;
 			world_set_state(w, W_PAUSED);
+		}
 		break;
 	case PERSON_UNPAUSE:
 		if (w->state == W_PAUSED)
