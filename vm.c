@@ -280,6 +280,7 @@ vm_get(const char *name, int create)
 		/* Not configured (adopted after its block went): defaults. */
 		memset(&vm->pol, 0, sizeof(vm->pol));
 		vm->pol.idle_timeout = DEFAULT_IDLE_TIMEOUT;
+		vm->pol.idle_pause = DURATION_NEVER;	/* not 0: at once */
 		vm->pol.boot_wait = DEFAULT_BOOT_WAIT;
 		vm->pol.stop_wait = DEFAULT_STOP_WAIT;
 		vm->pol.addr = ADDR_LOCAL;
