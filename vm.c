@@ -498,7 +498,11 @@ vm_session_opened(struct vm *vm, unsigned int id, int flags,
 		    "is counted again", session_kind(flags));
 		if (vm->state == VM_STOPPED)
 			vm_set_state(vm, VM_READY);
-		vm_unidle(vm);
+		/* One that does not keep the VM up leaves its idle stop. */
+		if (!(flags & CTL_FLAG_NOTUSE))
+			vm_unidle(vm);
+		else
+			vm_settle(vm);
 		return (VM_SESSION_OPEN);
 	}
 	log_debug("vm %s: session request, port %d: %s (#%u)", vm->name,
