@@ -1537,6 +1537,7 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
     unsigned int id, enum vmd_state vmd, long long elapsed)
 {
 	struct vm	*vm = vm_get(name, 1);
+	int		 soon = 0;
 
 	vm->owned = 1;
 	vm->odd = 0;
@@ -1554,9 +1555,18 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
 	}
 	if (phase == STATE_STOPPING && vmd != VMD_STOPPING &&
-	    now_ms() < vm_t0 + RESUME_GRACE && (vm->state == VM_STOPPED ||
-	    vm->state == VM_READY || vm->state == VM_IDLE)) {
-		/* Its sessions may come back yet: stop it once they had time. */
+	    now_ms() < vm_t0 + RESUME_GRACE) {
+		/*
+		 * Its sessions may come back yet: stop it once they had time,
+		 * or (something under way) at its idle timeout.  Running, as
+		 * far as a successor is concerned, until that stop begins.
+		 */
+		phase = STATE_RUNNING;
+		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+		soon = vm->state == VM_STOPPED || vm->state == VM_READY ||
+		    vm->state == VM_IDLE;
+	}
+	if (soon) {
 		history_add(vm->name, LOG_INFO, "adopted from a previous "
 		    "supervisor (id %u), which was stopping it; stopping it "
 		    "unless used", vm->id);
