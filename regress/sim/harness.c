@@ -77,6 +77,7 @@ static struct {
 	long long		 t_reload;
 	long long		 idle[SIM_VMS_MAX];	/* what vm.c applies */
 	int			 lost[SIM_VMS_MAX];	/* commands unknown */
+	int			 lost_boot[SIM_VMS_MAX];	/* ... in that boot */
 	struct event		 ev_linger;
 	struct event		 ev_restart;
 } h;
@@ -197,7 +198,13 @@ harness_policies(int start)
 	for (i = 0; i < h.run->nvms; i++) {
 		if (c->vms & (1U << i)) {
 			h.idle[i] = c->idle;
-			h.lost[i] = 0;
+			/*
+			 * A boot whose record was dropped meanwhile stays
+			 * unknown when its block comes back.
+			 */
+			if (world_boot(world_vm(i)) != h.lost_boot[i] ||
+			    world_state(world_vm(i)) == W_STOPPED)
+				h.lost[i] = 0;
 		} else if (start) {
 			h.idle[i] = DEFAULT_IDLE_TIMEOUT;
 			/*
@@ -206,6 +213,7 @@ harness_policies(int start)
 			 * (adoption's) does not ask vmctl.
 			 */
 			h.lost[i] = h.run->vms[i].command || !vmd;
+			h.lost_boot[i] = world_boot(world_vm(i));
 		}
 	}
 }
