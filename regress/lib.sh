@@ -229,6 +229,9 @@ vm_port() {
 }
 
 # The config: conf_begin [global lines], conf_vm NAME [lines], conf_end.
+# The stop wait is long by default: on a busy machine the double's
+# graceful stop can take seconds, and a test that wants a forced stop
+# says so (CONF_STOP, with a guest that ignores the stop).
 conf_begin() {
 	{
 		echo "# $TESTNAME"
@@ -237,7 +240,7 @@ conf_begin() {
 		echo "domain \"vm\""
 		echo "idle timeout ${CONF_IDLE:-2s}"
 		echo "boot wait ${CONF_BOOT:-10s}"
-		echo "stop wait ${CONF_STOP:-2s}"
+		echo "stop wait ${CONF_STOP:-10s}"
 		for _l; do
 			echo "$_l"
 		done
