@@ -270,6 +270,14 @@ conf_end() {	# [file]: install and check it with vmlaunch -n
 
 # --- running things -----------------------------------------------------
 
+# noprogress TEXT: the client's stderr without its progress lines
+# ("vmlaunch: NAME: booting, waiting for ... (3s of 1m)"), which a slow
+# machine shows for any wait over 300 ms, and without empty lines.
+noprogress() {
+	printf '%s\n' "$1" | grep -v '^$' |
+	    grep -vE '^vmlaunch: [^:]+: [^(]+ \([0-9]+s( of [0-9a-z]+)?\)$'
+}
+
 # run_ssh HOST cmd...: RC, OUT, ERR (stdin /dev/null, with a time limit).
 _nssh=0
 run_ssh() {
