@@ -6,6 +6,7 @@
 #	TESTS=idle sh regress/run.sh		names matching an ERE (grep -E)
 #	E2E_JOBS=1 sh regress/run.sh		e2e tests one at a time
 #	KEEP=1 ...				keep each e2e test's temp dir
+#	LOGS=dir ...				keep every test's output there
 #	VMLAUNCH=/path/to/vmlaunch ...		test another binary
 #	SANITIZE=1 / PLEDGE=1 ...		collect the reports of a
 #						sanitizer / pledge model build
@@ -59,6 +60,8 @@ now_ms() {
 
 # report name rc logfile
 report() {
+	[ -n "${LOGS:-}" ] && mkdir -p "$LOGS" &&
+	    cp "$3" "$LOGS/$(echo "$1" | tr ' ' '_').log"
 	el=""
 	if [ -f "$OUT/$1.start" ]; then
 		el=$(( ($(now_ms) - $(cat "$OUT/$1.start")) / 100 ))
