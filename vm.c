@@ -64,7 +64,8 @@
 
 #include "vmlaunch.h"
 
-#define WATCH_INTERVAL		1000	/* ms: status while booting */
+#define WATCH_INTERVAL		1000	/* ms: status while booting, */
+#define WATCH_MAX		4000	/* growing to this (vm_watch_ms) */
 #define STOP_POLL_INTERVAL	500	/* ms: status while stopping */
 #define STOP_POLL_FIRST		100	/* ms after the stop returned */
 #define RECHECK_INTERVAL	500	/* ms: a second opinion */
@@ -779,6 +780,25 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 	supervisor_check_exit();
 }
 
+/*
+ * Until the next status while booting: a quarter of the time it has
+ * been booting, at least WATCH_INTERVAL, at most WATCH_MAX.  A VM that
+ * dies while booting fails its clients within that after its death,
+ * plus the second opinion (RECHECK_INTERVAL) and the status runs; a
+ * long boot costs a vmctl every 4 s instead of every second.
+ */
+static long long
+vm_watch_ms(struct vm *vm)
+{
+	long long	 ms = (now_ms() - vm->t_boot) / 4;
+
+	if (ms < WATCH_INTERVAL)
+		ms = WATCH_INTERVAL;
+	if (ms > WATCH_MAX)
+		ms = WATCH_MAX;
+	return (ms);
+}
+
 /* Wait for the guest: probe for its banner, watch the status. */
 static void
 vm_boot(struct vm *vm)
@@ -800,7 +820,7 @@ vm_boot(struct vm *vm)
 		address_print(&ss, sl, vm->probeaddr, sizeof(vm->probeaddr));
 	timer_ms(&vm->ev_deadline, vm->pol.boot_wait * 1000 -
 	    (now_ms() - vm->t_boot));
-	timer_ms(&vm->ev_poll, WATCH_INTERVAL);
+	timer_ms(&vm->ev_poll, vm_watch_ms(vm));
 	probe_cancel(vm->probe);
 	vm->probe = probe_start(&vm->pol, vm->name, vm->has_id, vm->id,
 	    port, PROBE_BANNER, vm_probe_cb, vm);
@@ -1123,7 +1143,7 @@ vm_poll_done(const struct backend_result *res, void *arg)
 		log_debug("vm %s: %s status: %s", vm->name, vm_backend(vm),
 		    res->msg);
 		timer_ms(&vm->ev_poll, vm->state == VM_BOOTING ?
-		    WATCH_INTERVAL : STOP_POLL_INTERVAL);
+		    vm_watch_ms(vm) : STOP_POLL_INTERVAL);
 		return;
 	}
 	st = row != NULL ? row->state : VMD_ABSENT;
@@ -1164,7 +1184,7 @@ vm_poll_done(const struct backend_result *res, void *arg)
 	if (st == VMD_RUNNING || (st == VMD_ABSENT &&
 	    now_ms() - vm->t_boot < ABSENT_GRACE)) {
 		vm->odd = 0;
-		timer_ms(&vm->ev_poll, WATCH_INTERVAL);
+		timer_ms(&vm->ev_poll, vm_watch_ms(vm));
 		return;
 	}
 	if (!vm_really_gone(vm)) {
