@@ -1133,7 +1133,8 @@ def contact_round(binary, conf, tag):
     banner."""
     out = double("status")
     up = sum(1 for l in out.splitlines()[1:]
-             if l.split()[-1].startswith("s") and l.split()[-2] == "running")
+             if l.split()[-1] in PORT and l.split()[-1][1:].isdigit() and
+             l.split()[-1][0] == "s" and l.split()[-2] == "running")
     if up != NVMS:
         raise RuntimeError("contacts: %d of the %d VMs run:\n%s"
                            % (up, NVMS, out))
