@@ -364,12 +364,16 @@ def setup():
             'domain "vm"', "idle timeout 1h", "boot wait 30s",
             "stop wait 5s"]
 
-    def vm(name, port, *settings):
+    def vm(name, port, *settings, main=True):
+        # main: in this config too (the others are in configs of their
+        # own, so that this one stays the size the warm rows were
+        # measured with: ~130 blocks)
         double("__set", name, "address", "127.0.0.1", "port",
                str(port), "shutdown_delay", "0.1", *settings)
         vm_names.append(name)
         PORT[name] = port
-        conf.append(block(name, port))
+        if main:
+            conf.append(block(name, port))
 
     # Guests served by our own programs: the VM runs but never listens.
     vm("tput", P["tput"], "boot_delay", "0", "nolisten")
@@ -379,15 +383,16 @@ def setup():
     open(os.path.join(VMD, "vm", "sshvm", "real_sshd"), "w").close()
     # Guests that boot (guest.py logs the instant it listens): rNN for
     # this supervisor, bNN with the same boot delay for the previous
-    # probe schedule's; long boots lNN and mNN alike.
+    # probe schedule's; long boots lNN and mNN alike, each on a
+    # supervisor of its own (see bench_ready).
     for i in range(BOOTS):
         d = "%.3f" % random.uniform(0.25, 0.75)
         vm("r%02d" % i, P["boot"][i], "boot_delay", d)
-        vm("b%02d" % i, P["boot_b"][i], "boot_delay", d)
+        vm("b%02d" % i, P["boot_b"][i], "boot_delay", d, main=False)
     for i in range(LONG_BOOTS):
         d = "%.3f" % random.uniform(10, 30)
-        vm("l%02d" % i, P["long"][i], "boot_delay", d)
-        vm("m%02d" % i, P["long_b"][i], "boot_delay", d)
+        vm("l%02d" % i, P["long"][i], "boot_delay", d, main=False)
+        vm("m%02d" % i, P["long_b"][i], "boot_delay", d, main=False)
     vm("cold", P["cold"], "boot_delay", "0.3")
     # Running VMs (started by hand, see scale_vms) whose guests are the
     # ports of one multi-port guest.py.
@@ -805,44 +810,54 @@ def boot_once(binary, conf, sup_pid, tag, name):
 
 
 def bench_ready():
-    # This supervisor boots rNN and lNN; the previous probe schedule's
-    # (BENCH_READY_BEFORE), on a config of its own, boots bNN and mNN,
-    # with the same boot delays.  Short boots one at a time, the two
-    # alternating; each long boot of one beside the same of the other.
-    sides = {"after": (VMLAUNCH, CONF, sup, "main")}
-    bsup = None
-    if READY_BEFORE:
-        conf_b = write_conf(os.path.join(T, "before-ready.conf"),
-                            "before-ready",
-                            ["b%02d" % i for i in range(BOOTS)] +
-                            ["m%02d" % i for i in range(LONG_BOOTS)])
-        bsup = start_sup(READY_BEFORE, conf_b, "before-ready")
-        sides["before"] = (READY_BEFORE, conf_b, bsup, "before-ready")
-    short = {k: [] for k in sides}
-    long_ = {k: [] for k in sides}
-    names = {"after": ("r", "l"), "before": ("b", "m")}
+    # Short boots: this run's supervisor boots rNN; the previous probe
+    # schedule's (BENCH_READY_BEFORE), on a config of its own, boots bNN
+    # with the same boot delays, one at a time, the two alternating.
+    # Long boots: lNN and mNN on a supervisor of each binary of their
+    # own, each boot of one beside the same boot of the other.
+    short_sides = {"after": (VMLAUNCH, CONF, sup, "main")}
+    long_sides = {}
+    started = []
 
-    def boot(side, kind, i, out):
-        binary, conf, p, tag = sides[side]
-        name = "%s%02d" % (names[side][kind], i)
-        out[side].append(boot_once(binary, conf, p.pid, tag, name))
+    def side(binary, tag, names):
+        conf = write_conf(os.path.join(T, tag + ".conf"), tag, names)
+        p = start_sup(binary, conf, tag)
+        started.append(p)
+        return (binary, conf, p, tag)
+    long_sides["after"] = side(VMLAUNCH, "after-long",
+                               ["l%02d" % i for i in range(LONG_BOOTS)])
+    if READY_BEFORE:
+        short_sides["before"] = side(READY_BEFORE, "before-ready",
+                                     ["b%02d" % i for i in range(BOOTS)])
+        long_sides["before"] = side(READY_BEFORE, "before-long",
+                                    ["m%02d" % i
+                                     for i in range(LONG_BOOTS)])
+    short = {k: [] for k in short_sides}
+    long_ = {k: [] for k in long_sides}
+    prefix = {("after", 0): "r", ("before", 0): "b", ("after", 1): "l",
+              ("before", 1): "m"}
+
+    def boot(sides, side_, kind, i, out):
+        binary, conf, p, tag = sides[side_]
+        name = "%s%02d" % (prefix[(side_, kind)], i)
+        out[side_].append(boot_once(binary, conf, p.pid, tag, name))
 
     for i in range(BOOTS):
-        order = sorted(sides, reverse=bool(i % 2))
-        for side in order:
-            boot(side, 0, i, short)
+        for s in sorted(short_sides, reverse=bool(i % 2)):
+            boot(short_sides, s, 0, i, short)
     for i in range(LONG_BOOTS):
-        ths = [threading.Thread(target=boot, args=(side, 1, i, long_))
-               for side in sides]
+        ths = [threading.Thread(target=boot, args=(long_sides, s, 1, i,
+                                                   long_))
+               for s in long_sides]
         for th in ths:
             th.start()
         for th in ths:
             th.join()
-        for side in sides:
-            if len(long_[side]) != i + 1:
-                raise RuntimeError("long boot %d of %s failed" % (i, side))
-    if bsup is not None:
-        stop_sup(bsup)
+        for s in long_sides:
+            if len(long_[s]) != i + 1:
+                raise RuntimeError("long boot %d of %s failed" % (i, s))
+    for p in started:
+        stop_sup(p)
     lat = [b["ms"] for b in short["after"]]
     total = [b["total_ms"] for b in short["after"]]
 
