@@ -350,11 +350,11 @@ def setup():
             open(os.path.join(VMD, "authorized_keys"), "w") as b:
         b.write(a.read())
 
-    ports = free_ports(5 + 2 * BOOTS + 2 * LONG_BOOTS + NVMS)
+    ports = free_ports(5 + 3 * BOOTS + 2 * LONG_BOOTS + NVMS)
     P = {"tput": ports[0], "warm": ports[1], "sshvm": ports[2],
          "cold": ports[3], "held": ports[4]}
     k = 5
-    for key, n in (("boot", BOOTS), ("boot_b", BOOTS),
+    for key, n in (("boot", BOOTS), ("boot_a", BOOTS), ("boot_b", BOOTS),
                    ("long", LONG_BOOTS), ("long_b", LONG_BOOTS),
                    ("scale", NVMS)):
         P[key] = ports[k:k + n]
@@ -382,12 +382,13 @@ def setup():
     vm("sshvm", P["sshvm"], "boot_delay", "0")
     open(os.path.join(VMD, "vm", "sshvm", "real_sshd"), "w").close()
     # Guests that boot (guest.py logs the instant it listens): rNN for
-    # this supervisor, bNN with the same boot delay for the previous
-    # probe schedule's; long boots lNN and mNN alike, each on a
-    # supervisor of its own (see bench_ready).
+    # this supervisor; aNN and bNN with the same boot delay for a
+    # supervisor of this binary and one of the previous probe schedule,
+    # each of its own; long boots lNN and mNN alike (see bench_ready).
     for i in range(BOOTS):
         d = "%.3f" % random.uniform(0.25, 0.75)
         vm("r%02d" % i, P["boot"][i], "boot_delay", d)
+        vm("a%02d" % i, P["boot_a"][i], "boot_delay", d, main=False)
         vm("b%02d" % i, P["boot_b"][i], "boot_delay", d, main=False)
     for i in range(LONG_BOOTS):
         d = "%.3f" % random.uniform(10, 30)
@@ -810,13 +811,13 @@ def boot_once(binary, conf, sup_pid, tag, name):
 
 
 def bench_ready():
-    # Short boots: this run's supervisor boots rNN; the previous probe
-    # schedule's (BENCH_READY_BEFORE), on a config of its own, boots bNN
-    # with the same boot delays, one at a time, the two alternating.
-    # Long boots: lNN and mNN on a supervisor of each binary of their
-    # own, each boot of one beside the same boot of the other.
-    short_sides = {"after": (VMLAUNCH, CONF, sup, "main")}
-    long_sides = {}
+    # rNN: boots through this run's supervisor, for the rows against the
+    # polling script.  Against the previous probe schedule
+    # (BENCH_READY_BEFORE), two supervisors of the same make, each on a
+    # config of its own: this binary boots aNN, the earlier one bNN, the
+    # same boot delays, one at a time, alternating; long boots lNN and
+    # mNN alike, each boot of one beside the same boot of the other.
+    short_sides, long_sides = {}, {}
     started = []
 
     def side(binary, tag, names):
@@ -824,6 +825,8 @@ def bench_ready():
         p = start_sup(binary, conf, tag)
         started.append(p)
         return (binary, conf, p, tag)
+    short_sides["after"] = side(VMLAUNCH, "after-ready",
+                                ["a%02d" % i for i in range(BOOTS)])
     long_sides["after"] = side(VMLAUNCH, "after-long",
                                ["l%02d" % i for i in range(LONG_BOOTS)])
     if READY_BEFORE:
@@ -832,9 +835,10 @@ def bench_ready():
         long_sides["before"] = side(READY_BEFORE, "before-long",
                                     ["m%02d" % i
                                      for i in range(LONG_BOOTS)])
+    ours = []
     short = {k: [] for k in short_sides}
     long_ = {k: [] for k in long_sides}
-    prefix = {("after", 0): "r", ("before", 0): "b", ("after", 1): "l",
+    prefix = {("after", 0): "a", ("before", 0): "b", ("after", 1): "l",
               ("before", 1): "m"}
 
     def boot(sides, side_, kind, i, out):
@@ -843,6 +847,8 @@ def bench_ready():
         out[side_].append(boot_once(binary, conf, p.pid, tag, name))
 
     for i in range(BOOTS):
+        ours.append(boot_once(VMLAUNCH, CONF, sup.pid, "main",
+                              "r%02d" % i))
         for s in sorted(short_sides, reverse=bool(i % 2)):
             boot(short_sides, s, 0, i, short)
     for i in range(LONG_BOOTS):
@@ -858,8 +864,8 @@ def bench_ready():
                 raise RuntimeError("long boot %d of %s failed" % (i, s))
     for p in started:
         stop_sup(p)
-    lat = [b["ms"] for b in short["after"]]
-    total = [b["total_ms"] for b in short["after"]]
+    lat = [b["ms"] for b in ours]
+    total = [b["total_ms"] for b in ours]
 
     # The alternative: a script polling once a second, measured alike.
     poll = []
@@ -896,7 +902,8 @@ def bench_ready():
             s.wait()
             g.wait()
     results["ready"] = {"vmlaunch_ms": lat, "boot_total_ms": total,
-                        "poll_ms": poll, "short_boots": short,
+                        "poll_ms": poll, "main_boots": ours,
+                        "short_boots": short,
                         "long_boots": long_}
     row("3 ready", "listen -> banner median, ms (n=%d)" % len(lat),
         statistics.median(lat), statistics.median(poll), "< 30 ms",
