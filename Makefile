@@ -22,11 +22,13 @@ OSLIBS!=	if [ "`uname -s`" = Linux ]; then \
 		    else echo -levent -lutil; fi
 
 SRCS=		vmlaunch.c parse.c syntax.c config.c printconf.c escape.c \
-		supervisor.c peer.c vm.c state.c probe.c control.c client.c \
+		supervisor.c peer.c session.c vm.c boot.c halt.c idle.c busy.c hold.c \
+		history.c state.c probe.c control.c client.c status.c \
 		proxy.c backend.c vmctl.c address.c autostart.c job.c buf.c \
 		log.c sandbox.c osdep-$(OS).c
 OBJS=		vmlaunch.o parse.o syntax.o config.o printconf.o escape.o \
-		supervisor.o peer.o vm.o state.o probe.o control.o client.o \
+		supervisor.o peer.o session.o vm.o boot.o halt.o idle.o busy.o hold.o \
+		history.o state.o probe.o control.o client.o status.o \
 		proxy.o backend.o vmctl.o address.o autostart.o job.o buf.o \
 		log.o sandbox.o osdep-$(OS).o
 
@@ -96,6 +98,9 @@ check: check-libevent14 check-plist test test-sanitize test-pledge fuzz \
 
 # Fuzzing: libFuzzer harnesses built straight from the sources, then each
 # run for FUZZTIME seconds (regress/fuzz/run.sh; crashers: replay.sh).
+# What parsing a config needs, for the harnesses that link it alone.
+CONFSRCS=	parse.c syntax.c config.c printconf.c escape.c address.c vmctl.c \
+		job.c log.c osdep-$(OS).c
 FUZZCC?=	clang
 FUZZTIME?=	60
 FUZZFLAGS=	-g -O1 -fno-omit-frame-pointer \
@@ -104,11 +109,10 @@ FUZZCFLAGS=	$(FUZZFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE
 
 fuzz: parse.c
 	$(FUZZCC) $(FUZZCFLAGS) -o regress/fuzz/fuzz-config \
-	    regress/fuzz/fuzz_config.c parse.c syntax.c printconf.c log.c \
-	    escape.c $(OSLIBS)
+	    regress/fuzz/fuzz_config.c $(CONFSRCS) $(OSLIBS)
 	$(FUZZCC) $(FUZZCFLAGS) -o regress/fuzz/fuzz-control \
-	    regress/fuzz/fuzz_control.c control.c buf.c parse.c syntax.c \
-	    log.c escape.c $(OSLIBS)
+	    regress/fuzz/fuzz_control.c control.c buf.c $(CONFSRCS) \
+	    $(OSLIBS)
 	sh regress/fuzz/replay.sh
 	FUZZTIME=$(FUZZTIME) sh regress/fuzz/run.sh
 

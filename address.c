@@ -21,10 +21,22 @@
  * `local interface` (VMCTL.md).  A fixed address is used as is; a host
  * name is looked up in a child (getaddrinfo blocks, the loop must not),
  * one lookup per name at a time, and the answer kept for a few seconds.
+ * An address command (`address command`, for a guest whose address is
+ * not known in advance, such as one from libvirt's DHCP) runs as a job
+ * like a backend command, one run per VM at a time under the vmctl
+ * timeout; the first address it prints is kept for a few seconds, a
+ * failure for one, so that a booting guest's address is found soon.
+ *
+ * Lifetime: address_guest() answers at once, or says the answer is
+ * pending; address_resolve() then makes a request, which belongs to its
+ * caller (a probe) until its callback has run (from the loop, never
+ * from inside the call) or the caller has passed it to
+ * address_cancel().  Answers are kept until address_shutdown().
  */
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -41,8 +53,12 @@
 #include "vmlaunch.h"
 
 #define ADDRESS_DESCR_MAX	63	/* vmd cuts descriptions to this */
-#define ADDRESS_TTL		5000	/* ms an answer is kept */
-#define ADDRESS_TIMEOUT		10000	/* ms for a lookup */
+#define ADDRESS_TTL		5000	/* ms a host name's answer is kept */
+#define ADDRESS_TIMEOUT		10000	/* ms for a host name's lookup */
+#define ADDRESS_CMD_TTL		10000	/* ms a command's address is kept */
+#define ADDRESS_CMD_RETRY	1000	/* ms its failure is */
+#define ADDRESS_ARGV0		"vmlaunch-address"	/* $0 of the command */
+#define ADDRESS_QUOTE_MAX	60	/* of a line quoted in an error */
 
 /* What a lookup child writes on its stdout. */
 struct address_answer_msg {
@@ -51,27 +67,39 @@ struct address_answer_msg {
 	struct sockaddr_storage	 ss;
 };
 
-/* A host name: its last answer, its lookup and who waits for it. */
-struct address_name {
-	LIST_ENTRY(address_name) entry;
-	char			*host;
+/*
+ * A question a child answers: where a host name is (getaddrinfo), shared
+ * by every VM with that name, or what a VM's address command prints.
+ * One child per question at a time; its answer is kept for a while, and
+ * those waiting for it are called back when it comes.
+ */
+struct address_ask {
+	LIST_ENTRY(address_ask)	 entry;
+	enum addr_rule		 rule;		/* ADDR_FIXED or ADDR_COMMAND */
+	char			*key;		/* host name, or VM name */
+	char			*command;	/* ADDR_COMMAND: its text */
 	struct job		*job;
 	long long		 at;		/* of the answer, 0: none yet */
-	int			 error;		/* EAI_*, or -1: no answer */
+	long long		 ttl;		/* ms the answer holds */
+	char			 why[256];	/* its failure, "": ss is it */
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
+	struct event		 ev_failed;	/* no child: told from the loop */
 	TAILQ_HEAD(, address_req) waiting;
 };
-static LIST_HEAD(, address_name) address_names =
-    LIST_HEAD_INITIALIZER(address_names);
+static LIST_HEAD(, address_ask) address_asks =
+    LIST_HEAD_INITIALIZER(address_asks);
 
 struct address_req {
 	TAILQ_ENTRY(address_req) entry;
-	struct address_name	*name;
+	struct address_ask	*ask;
 	address_cb		 cb;
 	void			*arg;
 };
 
+static long long	 address_cmd_timeout = DEFAULT_VMCTL_TIMEOUT * 1000LL;
+
+static void	 address_failed(int, short, void *);
 static int	 address_descr_match(const char *, const char *, int);
 static int	 address_is_tap(const char *, const char *, int, char *,
 		    size_t);
@@ -88,11 +116,12 @@ address_descr_match(const char *descr, const char *name, int ifidx)
 	size_t		 prefixlen, namelen;
 	long long	 idx = 0;
 
-	if (strncmp(p, "vm", 2) != 0 || !isdigit((unsigned char)p[2]))
+	if (p[0] != 'v' || p[1] != 'm' || !isdigit((unsigned char)p[2]))
 		return (0);
 	for (p += 2; isdigit((unsigned char)*p); p++)
 		;
-	if (strncmp(p, "-if", 3) != 0 || !isdigit((unsigned char)p[3]))
+	if (p[0] != '-' || p[1] != 'i' || p[2] != 'f' ||
+	    !isdigit((unsigned char)p[3]))
 		return (0);
 	for (p += 3; isdigit((unsigned char)*p); p++) {
 		idx = idx * 10 + (*p - '0');
@@ -178,29 +207,37 @@ address_local(struct in_addr prefix, int prefixlen, unsigned int id,
 	guest->s_addr = htonl(host + 1);
 }
 
-/* "100.64.0.0/10": the network (host bits cleared) and its length. */
+/*
+ * vm.conf's local prefix, "100.64.0.0/10": an IPv4 network with a /1 to
+ * /30 length (room for a /31 per interface) and no host bits set.  -1
+ * with why in err.
+ */
 int
-address_parse_prefix(const char *s, struct in_addr *in, int *lenp)
+address_parse_prefix(const char *s, struct in_addr *net, int *lenp,
+    char *err, size_t errlen)
 {
 	char		 addr[INET_ADDRSTRLEN];
 	const char	*slash, *errstr;
 	long long	 len;
-	uint32_t	 mask;
 
 	if ((slash = strchr(s, '/')) == NULL ||
 	    (size_t)(slash - s) >= sizeof(addr))
-		return (-1);
+		goto bad;
 	memcpy(addr, s, slash - s);
 	addr[slash - s] = '\0';
-	if (inet_pton(AF_INET, addr, in) != 1)
+	len = strtonum(slash + 1, 1, 30, &errstr);
+	if (inet_pton(AF_INET, addr, net) != 1 || errstr != NULL)
+		goto bad;
+	if ((ntohl(net->s_addr) & (0xffffffffU >> len)) != 0) {
+		snprintf(err, errlen, "prefix \"%s\" has host bits set", s);
 		return (-1);
-	len = strtonum(slash + 1, 0, 32, &errstr);
-	if (errstr != NULL)
-		return (-1);
-	mask = len == 0 ? 0 : 0xffffffffU << (32 - len);
-	in->s_addr = htonl(ntohl(in->s_addr) & mask);
+	}
 	*lenp = (int)len;
 	return (0);
+ bad:
+	snprintf(err, errlen, "invalid prefix \"%s\", expected an IPv4 "
+	    "network like %s", s, DEFAULT_LOCAL_PREFIX);
+	return (-1);
 }
 
 /* "100.64.1.3:22", "[fe80::1]:22". */
@@ -218,21 +255,55 @@ address_print(const struct sockaddr_storage *ss, socklen_t sl, char *buf,
 		    "%s:%s", host, serv);
 }
 
-static struct address_name *
-address_name_get(const char *host)
+/* Set the time limit of address commands: vmctl's. */
+void
+address_configure(struct config *conf)
 {
-	struct address_name	*n;
+	address_cmd_timeout = (conf->vmctl_timeout > 0 ?
+	    conf->vmctl_timeout : DEFAULT_VMCTL_TIMEOUT) * 1000LL;
+}
 
-	LIST_FOREACH(n, &address_names, entry)
-		if (strcmp(n->host, host) == 0)
-			return (n);
-	if ((n = calloc(1, sizeof(*n))) == NULL ||
-	    (n->host = strdup(host)) == NULL)
+static struct address_ask *
+address_ask_get(enum addr_rule rule, const char *key)
+{
+	struct address_ask	*a;
+
+	LIST_FOREACH(a, &address_asks, entry)
+		if (a->rule == rule && strcmp(a->key, key) == 0)
+			return (a);
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (a->key = strdup(key)) == NULL)
 		fatal("address");
-	n->error = -1;
-	TAILQ_INIT(&n->waiting);
-	LIST_INSERT_HEAD(&address_names, n, entry);
-	return (n);
+	a->rule = rule;
+	evtimer_set(&a->ev_failed, address_failed, a);
+	TAILQ_INIT(&a->waiting);
+	LIST_INSERT_HEAD(&address_asks, a, entry);
+	return (a);
+}
+
+/* Those waiting ask again, now that there is an answer. */
+static void
+address_answered(struct address_ask *a, long long ttl)
+{
+	struct address_req	*r;
+
+	a->at = now_ms();
+	a->ttl = ttl;
+	while ((r = TAILQ_FIRST(&a->waiting)) != NULL) {
+		TAILQ_REMOVE(&a->waiting, r, entry);
+		r->cb(r->arg);
+		free(r);
+	}
+}
+
+/* No child could be made: the failure in why, told from the loop. */
+static void
+address_failed(int fd, short ev, void *arg)
+{
+	struct address_ask	*a = arg;
+
+	address_answered(a, a->rule == ADDR_COMMAND ? ADDRESS_CMD_RETRY :
+	    ADDRESS_TTL);
 }
 
 /* In the lookup child. */
@@ -261,56 +332,283 @@ address_lookup(void *arg)
 static void
 address_lookup_done(struct job *job, void *arg)
 {
-	struct address_name		*n = arg;
-	struct address_answer_msg	 a;
-	struct address_req		*r;
+	struct address_ask		*a = arg;
+	struct address_answer_msg	 m;
 	const char			*out;
 	size_t				 len;
 
-	n->job = NULL;
-	n->at = now_ms();
+	a->job = NULL;
 	out = job_output(job, 1, &len);
-	if (len != sizeof(a))
-		n->error = job_timed_out(job) ? EAI_AGAIN : EAI_FAIL;
-	else {
-		memcpy(&a, out, sizeof(a));
-		n->error = a.error;
-		if (a.error == 0 && a.len <= sizeof(n->ss)) {
-			n->ss = a.ss;
-			n->len = a.len;
-		} else if (a.error == 0)
-			n->error = EAI_FAIL;
+	if (len != sizeof(m)) {
+		snprintf(a->why, sizeof(a->why), "%s: %s", a->key,
+		    job_timed_out(job) ? "lookup timed out" : "lookup failed");
+	} else {
+		memcpy(&m, out, sizeof(m));
+		if (m.error != 0)
+			snprintf(a->why, sizeof(a->why), "%s: %s", a->key,
+			    gai_strerror(m.error));
+		else if (m.len > sizeof(a->ss) || (m.ss.ss_family != AF_INET &&
+		    m.ss.ss_family != AF_INET6))
+			snprintf(a->why, sizeof(a->why), "%s: lookup failed",
+			    a->key);
+		else {
+			a->ss = m.ss;
+			a->len = m.len;
+			a->why[0] = '\0';
+		}
 	}
-	/* Those waiting ask again, now that there is an answer. */
-	while ((r = TAILQ_FIRST(&n->waiting)) != NULL) {
-		TAILQ_REMOVE(&n->waiting, r, entry);
-		r->cb(r->arg);
-		free(r);
-	}
+	address_answered(a, ADDRESS_TTL);
 }
 
 /*
- * Call cb(arg) once host has a fresh answer (address_guest then has
- * it).  The request is the caller's until then or address_cancel().
+ * Is this word an address, as a tool prints it: IPv4 or IPv6, perhaps
+ * with its /prefix length (virsh domifaddr, ip addr)?  1 and the address
+ * in *ss if so, 0 if not; *skip says why an address does not do.
+ */
+static int
+address_word(const char *word, struct sockaddr_storage *ss, socklen_t *sl,
+    const char **skip)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	char			 addr[INET6_ADDRSTRLEN];
+	const char		*slash, *errstr;
+	size_t			 n;
+	uint32_t		 v4;
+	long long		 max;
+
+	n = (slash = strchr(word, '/')) != NULL ? (size_t)(slash - word) :
+	    strlen(word);
+	if (n == 0 || n >= sizeof(addr))
+		return (0);
+	memcpy(addr, word, n);
+	addr[n] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	*skip = NULL;
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		*sl = sizeof(*sin);
+		max = 32;
+		v4 = ntohl(sin->sin_addr.s_addr);
+		if (v4 == INADDR_LOOPBACK)
+			*skip = "the guest's loopback";
+		else if (v4 == INADDR_ANY)
+			*skip = "unspecified";
+		else if (IN_MULTICAST(v4) || v4 == INADDR_BROADCAST)
+			*skip = "not a host's";
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		*sl = sizeof(*sin6);
+		max = 128;
+		if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+			*skip = "the guest's loopback";
+		else if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+			*skip = "unspecified";
+		else if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr))
+			*skip = "link-local: no interface to reach it through";
+		else if (IN6_IS_ADDR_MULTICAST(&sin6->sin6_addr))
+			*skip = "not a host's";
+	} else
+		return (0);
+	if (slash != NULL) {
+		if (slash[1] == '\0' || strspn(slash + 1, "0123456789") !=
+		    strlen(slash + 1))
+			return (0);
+		(void)strtonum(slash + 1, 0, max, &errstr);
+		if (errstr != NULL)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * What an address command printed: its first IPv4 or IPv6 address, in
+ * a table (virsh domifaddr), a list, JSON, or alone.  Words are split
+ * at blanks and at the punctuation that surrounds addresses in such
+ * output; 127.0.0.1 and ::1 (which a guest agent lists first, for the
+ * guest's own loopback), IPv6 link-local (which needs an interface),
+ * multicast and unspecified addresses are passed over.  -1 and why
+ * when there is none.
+ */
+int
+address_scan(const char *out, size_t len, struct sockaddr_storage *ss,
+    socklen_t *sl, char *why, size_t whylen)
+{
+	static const char	 seps[] = " \t\r\n\v\f\"'`,;|()[]{}<>=";
+	struct sockaddr_storage	 tss;
+	socklen_t		 tsl;
+	char			 word[INET6_ADDRSTRLEN + 8], first[64];
+	char			 line[ADDRESS_QUOTE_MAX + 4];
+	const char		*skip, *skipped = NULL;
+	size_t			 i = 0, w;
+
+	first[0] = '\0';
+	for (;;) {
+		while (i < len && (out[i] == '\0' || strchr(seps, out[i])))
+			i++;
+		if (i == len)
+			break;
+		for (w = i; w < len && out[w] != '\0' &&
+		    strchr(seps, out[w]) == NULL; w++)
+			;
+		if (w - i < sizeof(word)) {
+			memcpy(word, out + i, w - i);
+			word[w - i] = '\0';
+			if (address_word(word, &tss, &tsl, &skip)) {
+				if (skip == NULL) {
+					memcpy(ss, &tss, tsl);
+					*sl = tsl;
+					return (0);
+				}
+				if (skipped == NULL) {
+					(void)strlcpy(first, word,
+					    sizeof(first));
+					skipped = skip;
+				}
+			}
+		}
+		i = w;
+	}
+	if (skipped != NULL)
+		snprintf(why, whylen, "address command printed no usable "
+		    "address (%s: %s)", first, skipped);
+	else {
+		vmctl_line(out, len, ADDRESS_QUOTE_MAX, line,
+		    sizeof(line));
+		if (*line == '\0')
+			snprintf(why, whylen, "address command printed "
+			    "nothing");
+		else
+			snprintf(why, whylen, "address command printed no "
+			    "address: \"%s\"", line);
+	}
+	return (-1);
+}
+
+static void
+address_cmd_done(struct job *job, void *arg)
+{
+	struct address_ask	*a = arg;
+	const char		*out;
+	char			 how[128], line[200];
+	size_t			 len;
+	int			 status = job_status(job);
+
+	a->job = NULL;
+	if (job_exec_errno(job) != 0 || job_timed_out(job) ||
+	    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		out = job_output(job, 2, &len);
+		vmctl_lastline(out, len, line, sizeof(line));
+		snprintf(a->why, sizeof(a->why), "address command %s%s%s",
+		    job_describe(job, how, sizeof(how)), *line ? ": " : "",
+		    line);
+	} else {
+		out = job_output(job, 1, &len);
+		if (address_scan(out, len, &a->ss, &a->len, a->why,
+		    sizeof(a->why)) == 0)
+			a->why[0] = '\0';
+		else {
+			/* A pipeline's first command may have said why. */
+			out = job_output(job, 2, &len);
+			vmctl_lastline(out, len, line, sizeof(line));
+			len = strlen(a->why);
+			if (*line != '\0')
+				snprintf(a->why + len, sizeof(a->why) - len,
+				    " (stderr: %s)", line);
+		}
+	}
+	if (a->why[0] != '\0')
+		log_debug("vm %s: %s", a->key, a->why);
+	else if (getnameinfo((struct sockaddr *)&a->ss, a->len, line,
+	    sizeof(line), NULL, 0, NI_NUMERICHOST) == 0)
+		log_debug("vm %s: address command printed %s", a->key, line);
+	address_answered(a, a->why[0] != '\0' ? ADDRESS_CMD_RETRY :
+	    ADDRESS_CMD_TTL);
+}
+
+/*
+ * /bin/sh -c COMMAND vmlaunch-address NAME, with VMLAUNCH_VM=NAME and
+ * VMLAUNCH_ACTION=address: as a backend command runs, the name is never
+ * part of the command text.
+ */
+static struct job *
+address_cmd_run(struct address_ask *a)
+{
+	char		*argv[6], *set[3], **env;
+	struct job	*job;
+	int		 saved;
+
+	argv[0] = BACKEND_SHELL;
+	argv[1] = "-c";
+	argv[2] = a->command;
+	argv[3] = ADDRESS_ARGV0;
+	argv[4] = a->key;
+	argv[5] = NULL;
+	if (asprintf(&set[0], "VMLAUNCH_VM=%s", a->key) == -1)
+		fatal("address");
+	set[1] = "VMLAUNCH_ACTION=address";
+	set[2] = NULL;
+	if ((env = job_env(set)) == NULL)
+		fatal("address: environment");
+	free(set[0]);
+	job = job_run(argv, env, address_cmd_timeout, NULL, address_cmd_done,
+	    a);
+	saved = errno;
+	job_argv_free(env);
+	errno = saved;
+	return (job);
+}
+
+/*
+ * Call cb(arg) once the host name or the address command of pol (for
+ * VM name) has a fresh answer: address_guest then has it.  Never from
+ * inside the call.  The request is the caller's until then or
+ * address_cancel(); an address command that nobody waits for any more
+ * is killed.
  */
 struct address_req *
-address_resolve(const char *host, address_cb cb, void *arg)
+address_resolve(const struct policy *pol, const char *name, address_cb cb,
+    void *arg)
 {
-	struct address_name	*n = address_name_get(host);
+	struct address_ask	*a;
 	struct address_req	*r;
+	struct timeval		 tv = { 0, 0 };
 
+	if (pol->addr == ADDR_COMMAND)
+		a = address_ask_get(ADDR_COMMAND, name);
+	else if (pol->addr == ADDR_FIXED)
+		a = address_ask_get(ADDR_FIXED, pol->addr_host);
+	else
+		fatalx("address_resolve: nothing to resolve");
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("address");
-	r->name = n;
+	r->ask = a;
 	r->cb = cb;
 	r->arg = arg;
-	TAILQ_INSERT_TAIL(&n->waiting, r, entry);
-	if (n->job == NULL && (n->job = job_fork("getaddrinfo",
-	    address_lookup, n->host, ADDRESS_TIMEOUT, address_lookup_done,
-	    n)) == NULL) {
-		log_warn("lookup of %s", host);
-		n->at = now_ms();
-		n->error = EAI_SYSTEM;
+	TAILQ_INSERT_TAIL(&a->waiting, r, entry);
+	if (a->job != NULL || evtimer_pending(&a->ev_failed, NULL))
+		return (r);
+
+	if (a->rule == ADDR_COMMAND) {
+		/* An answer to another command (before a reload) is none. */
+		if (a->command == NULL || strcmp(a->command,
+		    pol->addr_host) != 0) {
+			free(a->command);
+			if ((a->command = strdup(pol->addr_host)) == NULL)
+				fatal("address");
+			a->at = 0;
+		}
+		a->job = address_cmd_run(a);
+	} else
+		a->job = job_fork("getaddrinfo", address_lookup, a->key,
+		    ADDRESS_TIMEOUT, address_lookup_done, a);
+	if (a->job == NULL) {
+		log_warn("%s of %s", a->rule == ADDR_COMMAND ?
+		    "address command" : "lookup", a->key);
+		snprintf(a->why, sizeof(a->why), "%s: %s", a->rule ==
+		    ADDR_COMMAND ? "address command" : a->key,
+		    strerror(errno));
+		evtimer_add(&a->ev_failed, &tv);
 	}
 	return (r);
 }
@@ -318,17 +616,63 @@ address_resolve(const char *host, address_cb cb, void *arg)
 void
 address_cancel(struct address_req *r)
 {
+	struct address_ask	*a;
+
 	if (r == NULL)
 		return;
-	TAILQ_REMOVE(&r->name->waiting, r, entry);
+	a = r->ask;
+	TAILQ_REMOVE(&a->waiting, r, entry);
 	free(r);
+	if (a->rule == ADDR_COMMAND && a->job != NULL &&
+	    TAILQ_EMPTY(&a->waiting)) {
+		job_cancel(a->job);
+		a->job = NULL;
+	}
+}
+
+/*
+ * The answer of a, if fresh: ADDRESS_OK or ADDRESS_ERROR.  Else
+ * ADDRESS_PENDING, with what is known meanwhile in err: the last
+ * failure, or that it is asked.
+ */
+static enum address_answer
+address_asked(struct address_ask *a, const char *command, int port,
+    struct sockaddr_storage *ss, socklen_t *sl, char *err, size_t errlen)
+{
+	int	 fresh;
+
+	fresh = a->at != 0 && now_ms() - a->at < a->ttl && (command == NULL ||
+	    (a->command != NULL && strcmp(a->command, command) == 0));
+	if (!fresh) {
+		if (a->at != 0 && a->why[0] != '\0')
+			(void)strlcpy(err, a->why, errlen);
+		else if (a->rule == ADDR_COMMAND)
+			snprintf(err, errlen, "waiting for the address "
+			    "command");
+		else
+			snprintf(err, errlen, "looking up %s", a->key);
+		return (ADDRESS_PENDING);
+	}
+	if (a->why[0] != '\0') {
+		(void)strlcpy(err, a->why, errlen);
+		return (ADDRESS_ERROR);
+	}
+	memcpy(ss, &a->ss, a->len);
+	*sl = a->len;
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	return (ADDRESS_OK);
 }
 
 /*
  * The guest's address and port by the rule in pol, for VM name (with its
  * vmd id, if known).  ADDRESS_ERROR with err when it cannot be known now
- * (no tap, no id, a failed lookup); ADDRESS_PENDING when a host name has
- * no fresh answer: address_resolve() calls back once it has.
+ * (no tap, no id, a failed lookup, a command that printed no address);
+ * ADDRESS_PENDING, with err saying why so far, when a host name or an
+ * address command has no fresh answer: address_resolve() calls back
+ * once it has.
  */
 enum address_answer
 address_guest(const struct policy *pol, const char *name, int has_id,
@@ -337,7 +681,6 @@ address_guest(const struct policy *pol, const char *name, int has_id,
 {
 	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-	struct address_name	*n;
 	struct in_addr		 in;
 
 	memset(ss, 0, sizeof(*ss));
@@ -367,22 +710,11 @@ address_guest(const struct policy *pol, const char *name, int has_id,
 			*sl = sizeof(*sin6);
 			return (ADDRESS_OK);
 		}
-		n = address_name_get(pol->addr_host);
-		if (n->at == 0 || now_ms() - n->at >= ADDRESS_TTL)
-			return (ADDRESS_PENDING);
-		if (n->error != 0) {
-			snprintf(err, errlen, "%s: %s", n->host,
-			    n->error == EAI_AGAIN && n->job == NULL ?
-			    "lookup timed out" : gai_strerror(n->error));
-			return (ADDRESS_ERROR);
-		}
-		memcpy(ss, &n->ss, n->len);
-		*sl = n->len;
-		if (ss->ss_family == AF_INET6)
-			sin6->sin6_port = htons(port);
-		else
-			sin->sin_port = htons(port);
-		return (ADDRESS_OK);
+		return (address_asked(address_ask_get(ADDR_FIXED,
+		    pol->addr_host), NULL, port, ss, sl, err, errlen));
+	case ADDR_COMMAND:
+		return (address_asked(address_ask_get(ADDR_COMMAND, name),
+		    pol->addr_host, port, ss, sl, err, errlen));
 	}
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(port);
@@ -391,22 +723,24 @@ address_guest(const struct policy *pol, const char *name, int has_id,
 	return (ADDRESS_OK);
 }
 
-/* At exit: lookups killed, answers forgotten. */
+/* At exit: lookups and commands killed, answers forgotten. */
 void
 address_shutdown(void)
 {
-	struct address_name	*n;
+	struct address_ask	*a;
 	struct address_req	*r;
 
-	while ((n = LIST_FIRST(&address_names)) != NULL) {
-		LIST_REMOVE(n, entry);
-		if (n->job != NULL)
-			job_cancel(n->job);
-		while ((r = TAILQ_FIRST(&n->waiting)) != NULL) {
-			TAILQ_REMOVE(&n->waiting, r, entry);
+	while ((a = LIST_FIRST(&address_asks)) != NULL) {
+		LIST_REMOVE(a, entry);
+		if (a->job != NULL)
+			job_cancel(a->job);
+		evtimer_del(&a->ev_failed);
+		while ((r = TAILQ_FIRST(&a->waiting)) != NULL) {
+			TAILQ_REMOVE(&a->waiting, r, entry);
 			free(r);
 		}
-		free(n->host);
-		free(n);
+		free(a->command);
+		free(a->key);
+		free(a);
 	}
 }

@@ -26,7 +26,7 @@
  * never boots the VM: an app restarted after its VM was stopped by hand
  * fails, rather than booting the VM again.  Apps waiting for a restart
  * count as use of the VM (autostart_pending), and vm.c is told when
- * that changes.
+ * that changes.  What happens to each app goes into its VM's history.
  *
  * Lifetime: apps belong to this file, listed by their VM; an app owns
  * its job and its restart timer.  vm.c calls autostart_vm_gone() before
@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "vmlaunch.h"
@@ -109,8 +110,8 @@ autostart_vm_ready(struct vm *vm, struct vmconf *vmc)
 	TAILQ_FOREACH(as, &vmc->autostarts, entry)
 		n++;
 	if (*vm_display(vm) == '\0') {
-		log_info("vm %s: the session that booted it has no DISPLAY; "
-		    "%d autostart app%s skipped", vm_name(vm), n,
+		history_add(vm_name(vm), LOG_INFO, "the session that booted "
+		    "it has no DISPLAY; %d autostart app%s skipped", n,
 		    n == 1 ? "" : "s");
 		return;
 	}
@@ -162,7 +163,7 @@ app_launch(struct app *app)
 	    (env = job_env(set)) == NULL)
 		fatal("environment");
 	app->job = job_run(argv, env, 0, app_line, app_done, app);
-	job_env_free(env);
+	job_argv_free(env);
 	free(set[0]);
 	free(set[1]);
 	free(set[2]);
@@ -170,15 +171,15 @@ app_launch(struct app *app)
 	free(host);
 	app->t_start = now_ms();
 	if (app->job == NULL) {
-		log_warnx("vm %s: app \"%s\": could not start", vm_name(vm),
+		history_add(vm_name(vm), LOG_ERR, "app \"%s\": could not start",
 		    app->command);
 		app->state = APP_EXITED;
 		return;
 	}
 	app->state = APP_RUNNING;
 	app->pid = job_pid(app->job);
-	log_info("vm %s: app \"%s\" started (pid %ld) on display %s",
-	    vm_name(vm), app->command, (long)app->pid, vm_display(vm));
+	history_add(vm_name(vm), LOG_INFO, "app \"%s\" started (pid %ld) on "
+	    "display %s", app->command, (long)app->pid, vm_display(vm));
 }
 
 static void
@@ -195,40 +196,37 @@ app_done(struct job *job, void *arg)
 {
 	struct app	*app = arg;
 	struct vm	*vm = app->vm;
-	struct timeval	 tv;
 	char		 how[128];
 
 	app->job = NULL;
 	app->status = job_status(job);
 	job_describe(job, how, sizeof(how));
 	if (app->state == APP_STOPPING) {
-		log_info("vm %s: app \"%s\" ended (%s)", vm_name(vm),
+		history_add(vm_name(vm), LOG_INFO, "app \"%s\" ended (%s)",
 		    app->command, how);
 		app->state = APP_EXITED;
 		return;
 	}
 	if (!app->restart || !vm_serving(vm) || supervisor_shutting_down()) {
-		log_info("vm %s: app \"%s\" %s", vm_name(vm), app->command,
-		    how);
+		history_add(vm_name(vm), LOG_INFO, "app \"%s\" %s",
+		    app->command, how);
 		app->state = APP_EXITED;
 		return;
 	}
 	if (app->restarts >= app->restart_max) {
-		log_warnx("vm %s: app \"%s\" %s; restarted %d times "
-		    "already, giving up", vm_name(vm), app->command, how,
+		history_add(vm_name(vm), LOG_ERR, "app \"%s\" %s; restarted "
+		    "%d times already, giving up", app->command, how,
 		    app->restarts);
 		app->state = APP_EXITED;
 		return;
 	}
 	if ((now_ms() - app->t_start) / 1000 >= APP_STABLE)
 		app->backoff = APP_BACKOFF_MIN;
-	log_info("vm %s: app \"%s\" %s; restarting it in %ds (%d of %d)",
-	    vm_name(vm), app->command, how, app->backoff, app->restarts + 1,
-	    app->restart_max);
+	history_add(vm_name(vm), LOG_INFO, "app \"%s\" %s; restarting it in "
+	    "%ds (%d of %d)", app->command, how, app->backoff,
+	    app->restarts + 1, app->restart_max);
 	app->state = APP_RESTARTING;
-	tv.tv_sec = app->backoff;
-	tv.tv_usec = 0;
-	evtimer_add(&app->ev_restart, &tv);
+	timer_ms(&app->ev_restart, app->backoff * 1000LL);
 	app->backoff *= 2;
 	if (app->backoff > APP_BACKOFF_MAX)
 		app->backoff = APP_BACKOFF_MAX;
@@ -243,8 +241,8 @@ app_restart(int fd, short ev, void *arg)
 	if (app->state != APP_RESTARTING)
 		return;
 	if (!vm_serving(app->vm)) {
-		log_info("vm %s: app \"%s\" not restarted: the vm is not "
-		    "running", vm_name(app->vm), app->command);
+		history_add(vm_name(app->vm), LOG_INFO, "app \"%s\" not "
+		    "restarted: the vm is not running", app->command);
 		app->state = APP_EXITED;
 		vm_use_changed(app->vm);
 		return;
@@ -269,8 +267,8 @@ app_restart_check(const struct backend_result *res, void *arg)
 		return;
 	if (!res->ok || res->row == NULL ||
 	    res->row->state != VMD_RUNNING) {
-		log_info("vm %s: app \"%s\" not restarted: the vm is %s",
-		    vm_name(vm), app->command, !res->ok ?
+		history_add(vm_name(vm), LOG_INFO, "app \"%s\" not "
+		    "restarted: the vm is %s", app->command, !res->ok ?
 		    "in an unknown state" : res->row == NULL ? "gone" :
 		    vmd_state_name(res->row->state));
 		app->state = APP_EXITED;
@@ -295,14 +293,14 @@ autostart_vm_stopping(struct vm *vm)
 			continue;
 		evtimer_del(&app->ev_restart);
 		if (app->job != NULL) {
-			log_info("vm %s: ending app \"%s\" (pid %ld)",
-			    vm_name(vm), app->command, (long)app->pid);
+			history_add(vm_name(vm), LOG_INFO, "ending app \"%s\" "
+			    "(pid %ld)", app->command, (long)app->pid);
 			app->state = APP_STOPPING;
 			job_signal(app->job, SIGTERM);
 		} else {
 			if (app->state == APP_RESTARTING)
-				log_info("vm %s: app \"%s\": restart "
-				    "cancelled, the vm stops", vm_name(vm),
+				history_add(vm_name(vm), LOG_INFO, "app "
+				    "\"%s\": restart cancelled, the vm stops",
 				    app->command);
 			app->state = APP_EXITED;
 		}
@@ -331,8 +329,8 @@ autostart_vm_gone(struct vm *vm)
 		if (app->vm != vm)
 			continue;
 		if (app->job != NULL)
-			log_info("vm %s: killing app \"%s\" (pid %ld)",
-			    vm_name(vm), app->command, (long)app->pid);
+			history_add(vm_name(vm), LOG_INFO, "killing app \"%s\" "
+			    "(pid %ld)", app->command, (long)app->pid);
 		app_free(app);
 	}
 }

@@ -59,16 +59,17 @@
 #define BACKEND_GRACE_MS	1000	/* pipes kept open after the exit */
 #define BACKEND_ARGV0		"vmlaunch-backend"	/* $0 of a command */
 
-/* What each backend command is called, where. */
+/* What each backend command is called: $VMLAUNCH_ACTION, vmctl's words. */
 static const struct backend_cmdname {
-	const char		*word;		/* in vmlaunch.conf */
-	const char		*action;	/* VMLAUNCH_ACTION */
-	const char		*args[3];	/* vmctl's, before the name */
+	const char		*action;
+	const char		*args[3];
 } backend_cmds[BACKEND_NCMDS] = {
-	[BACKEND_START] =	{ "start",	"start",   { "start" } },
-	[BACKEND_STOP] =	{ "stop",	"stop",    { "stop" } },
-	[BACKEND_KILL] =	{ "force stop",	"kill",    { "stop", "-f" } },
-	[BACKEND_STATUS] =	{ "status",	"status",  { "status" } }
+	[BACKEND_START] =	{ "start",	{ "start" } },
+	[BACKEND_STOP] =	{ "stop",	{ "stop" } },
+	[BACKEND_KILL] =	{ "kill",	{ "stop", "-f" } },
+	[BACKEND_STATUS] =	{ "status",	{ "status" } },
+	[BACKEND_PAUSE] =	{ "pause",	{ "pause" } },
+	[BACKEND_UNPAUSE] =	{ "unpause",	{ "unpause" } }
 };
 
 struct backend_batch;
@@ -391,10 +392,8 @@ backend_later_cb(int fd, short ev, void *arg)
 static void
 backend_later(struct backend_req *req)
 {
-	struct timeval	 tv = { 0, 0 };
-
 	evtimer_set(&req->ev_later, backend_later_cb, req);
-	evtimer_add(&req->ev_later, &tv);
+	timer_ms(&req->ev_later, 0);
 	req->later = 1;
 }
 
@@ -443,7 +442,7 @@ backend_cmd(enum backend_cmd cmd, const char *name, backend_cb cb, void *arg)
 	req = backend_req_new(cmd, name, 0, cb, arg);
 	if ((cmds = backend_commands(backend_conf, name)) != NULL) {
 		if (cmds[cmd] == NULL) {
-			backend_req_fail(req, backend_cmds[cmd].word, ENOTSUP);
+			backend_req_fail(req, config_backend_word(cmd), ENOTSUP);
 			return (req);
 		}
 		argv = backend_command_argv(cmds, cmd, req->name, cargv);
@@ -457,7 +456,7 @@ backend_cmd(enum backend_cmd cmd, const char *name, backend_cb cb, void *arg)
 	saved = errno;
 	if (req->job == NULL)
 		backend_req_fail(req, prog, saved);
-	job_env_free(env);
+	job_argv_free(env);
 	if (cmds == NULL)
 		job_argv_free(argv);
 	return (req);
@@ -475,6 +474,14 @@ backend_stop(const char *name, int force, backend_cb cb, void *arg)
 {
 	return (backend_cmd(force ? BACKEND_KILL : BACKEND_STOP, name, cb,
 	    arg));
+}
+
+/* Pause or unpause (resume) vm name: vmctl pause, or the command's. */
+struct backend_req *
+backend_pause(const char *name, int pause, backend_cb cb, void *arg)
+{
+	return (backend_cmd(pause ? BACKEND_PAUSE : BACKEND_UNPAUSE, name,
+	    cb, arg));
 }
 
 /*
@@ -547,7 +554,7 @@ backend_batch_spawn(struct backend_batch *b)
 	if (b->job == NULL)
 		snprintf(msg, sizeof(msg), "could not run %s: %s", argv[0],
 		    strerror(saved));
-	job_env_free(env);
+	job_argv_free(env);
 	if (!b->command)
 		job_argv_free(argv);
 	if (b->job != NULL)
@@ -778,12 +785,6 @@ backend_status_running(void)
 	return (n);
 }
 
-const char *
-backend_cmd_word(enum backend_cmd cmd)
-{
-	return (backend_cmds[cmd].word);
-}
-
 /*
  * Without an event loop (vmlaunch -s when no supervisor answers): run
  * argv to its end under the time limit, then kill its whole group.  -1
@@ -950,10 +951,10 @@ backend_status_sync_command(struct config *conf, const char *name,
 	backend_command_argv(cmds, BACKEND_STATUS, nm, argv);
 	if (backend_sync_run(conf, argv, envp, &ran, bufs) == -1) {
 		backend_add_failed(rows, nrows, size, name, strerror(errno));
-		job_env_free(envp);
+		job_argv_free(envp);
 		return;
 	}
-	job_env_free(envp);
+	job_argv_free(envp);
 	vmctl_outcome_command(BACKEND_STATUS, name, &ran, &res, &row);
 	if (res.ok)
 		backend_add_row(rows, nrows, size, &row);

@@ -17,7 +17,10 @@
 /*
  * The client role: the ProxyCommand (ask the supervisor for a connected
  * guest socket, starting a supervisor when none answers, show progress,
- * then relay stdin/stdout to the guest) and `vmlaunch -s`.
+ * then relay stdin/stdout to the guest), and the requests answered with
+ * one line, which wait and show progress the same way: vmlaunch -u (the
+ * VM up), -k (a hold), -x and -X (the VM stopped).  vmlaunch -s is in
+ * status.c.
  *
  * The control connection stays open until the client exits: the
  * supervisor counts it as the session, whatever way the client ends.
@@ -77,27 +80,25 @@ struct client_progress {
 /* How one try at getting a session ended. */
 enum client_try {
 	TRIED_READY,		/* the guest socket is here */
+	TRIED_DONE,		/* the supervisor said it is done */
 	TRIED_FAILED,		/* the supervisor said why not: final */
 	TRIED_DROPPED,		/* the connection dropped: ask again */
 	TRIED_SILENT		/* nothing for too long: give up */
 };
 
-static int		 client_connect(const char *, long long);
 static int		 client_spawn(struct config *, int);
 static int		 client_open(struct config *, const char *, int,
 			    long long *);
-static enum client_try	 client_try(int, struct ctl_connect *,
+static enum client_try	 client_try(int, uint32_t, const struct buf *,
 			    struct vmconf *, int, struct client_progress *,
 			    struct buf *, int *, char *, size_t);
 static int		 client_relay(struct config *, const char *,
 			    struct ctl_connect *, int, int, struct vmconf *);
 static __dead void	 client_keeper(struct config *, const char *,
 			    struct ctl_connect *, int, int);
-static const char	*client_duration(long long, char *, size_t);
 static void		 client_progress_show(struct client_progress *,
 			    const char *);
 static void		 client_progress_clear(struct client_progress *);
-static void		 client_clean(char *, size_t);
 
 extern char *__progname;
 
@@ -105,7 +106,7 @@ extern char *__progname;
  * Connect to the control socket, not waiting in connect(2) for a full
  * backlog: -1 with errno on failure (EAGAIN: it is full, try again).
  */
-static int
+int
 client_connect(const char *path, long long deadline)
 {
 	struct sockaddr_un	 sun;
@@ -260,7 +261,7 @@ client_open(struct config *conf, const char *path, int verbose,
 }
 
 /* 42s, 4m12s, 3m, 1h05m. */
-static const char *
+const char *
 client_duration(long long secs, char *s, size_t len)
 {
 	if (secs < 0)
@@ -341,106 +342,216 @@ client_flags(void)
 	return (0);
 }
 
+/* DISPLAY and XAUTHORITY, for the apps; one that does not fit is left out. */
+static void
+client_display(struct ctl_connect *cc)
+{
+	const char	*s;
+
+	if ((s = getenv("DISPLAY")) != NULL && strlen(s) < sizeof(cc->display))
+		(void)strlcpy(cc->display, s, sizeof(cc->display));
+	if ((s = getenv("XAUTHORITY")) != NULL &&
+	    strlen(s) < sizeof(cc->xauthority))
+		(void)strlcpy(cc->xauthority, s, sizeof(cc->xauthority));
+}
+
+/*
+ * What every request needs: the VM the host names, the socket's path
+ * (the caller frees it).  -1 after a message.
+ */
+static int
+client_setup(struct config *conf, const char *host, struct vmconf **vm,
+    char **path)
+{
+	char	*dir, msg[512];
+	int	 rc = -1;
+
+	signal(SIGPIPE, SIG_IGN);
+	log_init(1, LOG_USER);	/* fatal() on stderr */
+	*path = NULL;
+	if ((*vm = config_lookup_host(conf, host)) == NULL) {
+		fprintf(stderr, "%s: %s: no vm matches this host\n",
+		    __progname, host);
+		return (-1);
+	}
+	if ((dir = config_dir_path(conf)) == NULL ||
+	    (*path = config_socket_path(conf)) == NULL)
+		warnx("cannot find the control socket");
+	else if (config_dir_check(dir, 1, msg, sizeof(msg)) == -1)
+		warnx("%s", msg);
+	else
+		rc = 0;
+	free(dir);
+	return (rc);
+}
+
+/*
+ * Ask the supervisor (starting one if need be) with the request req of
+ * type, again as long as the VM's own bounds allow (a stop to wait for,
+ * a start, a boot, the backend's time limit for each) when the
+ * supervisor goes away, until it says it is done, failed, or hands
+ * over a socket: then *ctlfd is the connection (the session).
+ */
+static enum client_try
+client_ask(struct config *conf, struct vmconf *vm, const char *path,
+    uint32_t type, const struct buf *req, int verbose,
+    struct client_progress *cp, int *ctlfd, int *guestfd, char *msg,
+    size_t msglen)
+{
+	const struct policy	*pol = &vm->pol;
+	struct buf		 b;
+	enum client_try		 tried = TRIED_FAILED;
+	long long		 deadline, spawned = 0;
+
+	deadline = now_ms() + (pol->boot_wait + pol->stop_wait +
+	    3 * (conf->vmctl_timeout > 0 ? conf->vmctl_timeout :
+	    DEFAULT_VMCTL_TIMEOUT)) * 1000 + CLIENT_MARGIN;
+	buf_init(&b);
+	*ctlfd = -1;
+	for (;;) {
+		if ((*ctlfd = client_open(conf, path, verbose,
+		    &spawned)) == -1) {
+			msg[0] = '\0';
+			tried = TRIED_SILENT;	/* said why already */
+			break;
+		}
+		tried = client_try(*ctlfd, type, req, vm, verbose, cp, &b,
+		    guestfd, msg, msglen);
+		if (tried != TRIED_DROPPED)
+			break;
+		close(*ctlfd);
+		*ctlfd = -1;
+		if (now_ms() >= deadline) {
+			tried = TRIED_FAILED;
+			break;
+		}
+		(void)poll(NULL, 0, CLIENT_RETRY_MS);
+	}
+	buf_free(&b);
+	if (tried != TRIED_READY && *ctlfd != -1) {
+		close(*ctlfd);
+		*ctlfd = -1;
+	}
+	client_progress_clear(cp);
+	return (tried);
+}
+
+/* The ProxyCommand: a session, relayed until ssh is done. */
 int
 client_main(struct config *conf, const char *host, int port, int verbose)
 {
 	struct client_progress	 cp;
 	struct ctl_connect	 cc;
 	struct vmconf		*vm;
-	struct buf		 b;
-	const struct policy	*pol;
-	const char		*s;
-	char			*dir = NULL, *path = NULL, msg[512];
-	long long		 deadline, spawned = 0;
+	struct buf		 req;
+	char			*path = NULL, msg[512];
 	int			 ctlfd = -1, guestfd = -1, rc = CLIENT_EXIT_FAIL;
 
-	signal(SIGPIPE, SIG_IGN);
-	log_init(1, LOG_USER);	/* fatal() on stderr */
-
-	if ((vm = config_lookup_host(conf, host)) == NULL) {
-		fprintf(stderr, "%s: %s: no vm matches this host\n",
-		    __progname, host);
+	if (client_setup(conf, host, &vm, &path) == -1) {
+		free(path);
 		return (CLIENT_EXIT_FAIL);
 	}
-	if ((dir = config_dir_path(conf)) == NULL ||
-	    (path = config_socket_path(conf)) == NULL) {
-		warnx("cannot find the control socket");
-		goto done;
-	}
-	if (config_dir_check(dir, 1, msg, sizeof(msg)) == -1) {
-		warnx("%s", msg);
-		goto done;
-	}
-
 	memset(&cc, 0, sizeof(cc));
 	cc.version = CTL_VERSION;
 	cc.port = port;
 	cc.flags = client_flags();
 	(void)strlcpy(cc.host, host, sizeof(cc.host));
-	/* A value that does not fit is left out rather than cut. */
-	if ((s = getenv("DISPLAY")) != NULL && strlen(s) < sizeof(cc.display))
-		(void)strlcpy(cc.display, s, sizeof(cc.display));
-	if ((s = getenv("XAUTHORITY")) != NULL &&
-	    strlen(s) < sizeof(cc.xauthority))
-		(void)strlcpy(cc.xauthority, s, sizeof(cc.xauthority));
+	client_display(&cc);
 	memset(&cp, 0, sizeof(cp));
 	cp.tty = isatty(STDERR_FILENO);
-
-	/*
-	 * As long as the VM's own bounds allow (a stop to wait for, a
-	 * start, a boot, the backend's time limit for each), a supervisor
-	 * that went away is asked again.
-	 */
-	pol = &vm->pol;
-	deadline = now_ms() + (pol->boot_wait + pol->stop_wait +
-	    3 * (conf->vmctl_timeout > 0 ? conf->vmctl_timeout :
-	    DEFAULT_VMCTL_TIMEOUT)) * 1000 + CLIENT_MARGIN;
-	buf_init(&b);
-	for (;;) {
-		if ((ctlfd = client_open(conf, path, verbose,
-		    &spawned)) == -1)
-			break;
-		switch (client_try(ctlfd, &cc, vm, verbose, &cp, &b, &guestfd,
-		    msg, sizeof(msg))) {
-		case TRIED_READY:
-			buf_free(&b);
-			rc = client_relay(conf, path, &cc, ctlfd, guestfd, vm);
-			goto done;
-		case TRIED_FAILED:
-		case TRIED_SILENT:
-			client_progress_clear(&cp);
+	buf_init(&req);
+	ctl_pack_connect(&req, &cc);
+	switch (client_ask(conf, vm, path, CTL_CONNECT, &req, verbose, &cp,
+	    &ctlfd, &guestfd, msg, sizeof(msg))) {
+	case TRIED_READY:
+		rc = client_relay(conf, path, &cc, ctlfd, guestfd, vm);
+		break;
+	case TRIED_DONE:
+		break;		/* no such answer to a session */
+	default:
+		if (msg[0] != '\0')
 			fprintf(stderr, "%s: %s\n", __progname, msg);
-			goto out;
-		case TRIED_DROPPED:
-			break;
-		}
-		close(ctlfd);
-		ctlfd = -1;
-		if (now_ms() >= deadline) {
-			client_progress_clear(&cp);
-			warnx("%s: %s", vm->name, msg);
-			break;
-		}
-		(void)poll(NULL, 0, CLIENT_RETRY_MS);
+		break;
 	}
- out:
-	buf_free(&b);
-	if (ctlfd != -1)
-		close(ctlfd);
- done:
-	free(dir);
+	buf_free(&req);
 	free(path);
 	return (rc);
 }
 
 /*
- * Ask once: send the request, show progress, wait for the socket or an
- * error.  msg says why when not TRIED_READY.
+ * vmlaunch -u, -k, -x and -X: a request answered with one line, or an
+ * error; the VM's progress meanwhile, as ssh would show it.
+ */
+int
+client_command(struct config *conf, const char *host, enum client_cmd cmd,
+    long long seconds, int verbose)
+{
+	struct client_progress	 cp;
+	struct ctl_connect	 cc;
+	struct ctl_hold		 ch;
+	struct vmconf		*vm;
+	struct buf		 req;
+	char			*path = NULL, msg[512];
+	uint32_t		 type = CTL_CONNECT;
+	int			 ctlfd = -1, guestfd = -1, rc = 1;
+
+	if (client_setup(conf, host, &vm, &path) == -1) {
+		free(path);
+		return (1);
+	}
+	buf_init(&req);
+	if (cmd == CLIENT_HOLD) {
+		memset(&ch, 0, sizeof(ch));
+		ch.version = CTL_VERSION;
+		ch.seconds = seconds;
+		(void)strlcpy(ch.host, host, sizeof(ch.host));
+		ctl_pack_hold(&req, &ch);
+		type = CTL_HOLD;
+	} else {
+		memset(&cc, 0, sizeof(cc));
+		cc.version = CTL_VERSION;
+		cc.port = vm->pol.port ? vm->pol.port : 22;
+		cc.flags = cmd == CLIENT_UP ? CTL_FLAG_UP : cmd == CLIENT_DOWN ?
+		    CTL_FLAG_DOWN : CTL_FLAG_DOWN | CTL_FLAG_FORCE;
+		(void)strlcpy(cc.host, host, sizeof(cc.host));
+		/* Booted by -u, its apps show on this display. */
+		if (cmd == CLIENT_UP)
+			client_display(&cc);
+		ctl_pack_connect(&req, &cc);
+	}
+	memset(&cp, 0, sizeof(cp));
+	cp.tty = isatty(STDERR_FILENO);
+	switch (client_ask(conf, vm, path, type, &req, verbose, &cp, &ctlfd,
+	    &guestfd, msg, sizeof(msg))) {
+	case TRIED_DONE:
+		client_clean(msg, sizeof(msg));
+		fprintf(stderr, "%s: %s\n", __progname, msg);
+		rc = 0;
+		break;
+	case TRIED_READY:
+		/* A socket nobody asked for: an older supervisor. */
+		close(guestfd);
+		close(ctlfd);
+		rc = 0;
+		break;
+	default:
+		if (msg[0] != '\0')
+			fprintf(stderr, "%s: %s\n", __progname, msg);
+		break;
+	}
+	buf_free(&req);
+	free(path);
+	return (rc);
+}
+
+/*
+ * Ask once: send the request, show progress, wait for the socket, an
+ * answer or an error.  msg says why when not TRIED_READY.
  */
 static enum client_try
-client_try(int ctlfd, struct ctl_connect *cc, struct vmconf *vm, int verbose,
-    struct client_progress *cp, struct buf *bp, int *guestfd, char *msg,
-    size_t msglen)
+client_try(int ctlfd, uint32_t reqtype, const struct buf *req,
+    struct vmconf *vm, int verbose, struct client_progress *cp,
+    struct buf *bp, int *guestfd, char *msg, size_t msglen)
 {
 	struct ctl_ready	 rd;
 	struct ctl_error	 ce;
@@ -448,11 +559,9 @@ client_try(int ctlfd, struct ctl_connect *cc, struct vmconf *vm, int verbose,
 	long long		 heard = now_ms();
 	int			 n, wait;
 
-	buf_reset(bp);
-	ctl_pack_connect(bp, cc);
-	if (ctl_send(ctlfd, CTL_CONNECT, bp, -1) == -1) {
-		snprintf(msg, msglen, "send to the supervisor: %s",
-		    strerror(errno));
+	if (ctl_send(ctlfd, reqtype, req, -1) == -1) {
+		snprintf(msg, msglen, "%s: send to the supervisor: %s",
+		    vm->name, strerror(errno));
 		return (TRIED_DROPPED);
 	}
 	for (;;) {
@@ -470,8 +579,8 @@ client_try(int ctlfd, struct ctl_connect *cc, struct vmconf *vm, int verbose,
 			continue;
 		}
 		if (n <= 0) {
-			snprintf(msg, msglen, "the supervisor closed the "
-			    "connection%s%s", n == 0 ? "" : ": ",
+			snprintf(msg, msglen, "%s: the supervisor closed the "
+			    "connection%s%s", vm->name, n == 0 ? "" : ": ",
 			    n == 0 ? "" : strerror(errno));
 			return (TRIED_DROPPED);
 		}
@@ -496,11 +605,12 @@ client_try(int ctlfd, struct ctl_connect *cc, struct vmconf *vm, int verbose,
 			client_progress_show(cp, vm->name);
 			continue;
 		case CTL_ERROR:
+		case CTL_DONE:
 			if (ctl_unpack_error(bp->data, bp->len, &ce) == -1)
 				goto bad;
 			client_clean(ce.message, sizeof(ce.message));
 			(void)strlcpy(msg, ce.message, msglen);
-			return (TRIED_FAILED);
+			return (type == CTL_DONE ? TRIED_DONE : TRIED_FAILED);
 		case CTL_READY:
 			if (ctl_unpack_ready(bp->data, bp->len, &rd) == -1 ||
 			    *guestfd == -1)
@@ -647,179 +757,11 @@ client_keeper(struct config *conf, const char *path, struct ctl_connect *cc,
 }
 
 /* A field from the supervisor, escaped in place for the terminal. */
-static void
+void
 client_clean(char *s, size_t size)
 {
 	char	 esc[ESCAPE_LEN(512)];
 
 	escape_str(s, esc, sizeof(esc));
 	(void)strlcpy(s, esc, size);
-}
-
-/*
- * vmlaunch -s.  With a broken config file (broken), only a supervisor
- * that answers can say anything: it runs the config it loaded before.
- */
-int
-client_status(struct config *conf, int broken)
-{
-	struct ctl_status_vm	*rows = NULL, *r;
-	struct vmd_row		*vrows = NULL;
-	const struct vmd_row	*vr;
-	struct vmconf		*vmc;
-	struct buf		 b;
-	size_t			 nrows = 0, nvrows = 0, i, w = 4;
-	char			*dir, *path = NULL, msg[512], idle[32];
-	uint32_t		 type, a;
-	long long		 deadline;
-	int			 fd = -1, n, removed = 0, rc = 1, wait;
-
-	signal(SIGPIPE, SIG_IGN);
-	log_init(1, LOG_USER);
-
-	if ((dir = config_dir_path(conf)) != NULL &&
-	    (path = config_socket_path(conf)) != NULL &&
-	    access(dir, X_OK) == 0 &&
-	    config_dir_check(dir, 0, msg, sizeof(msg)) == 0) {
-		deadline = now_ms() + CLIENT_SILENCE;
-		while ((fd = client_connect(path, deadline)) == -1 &&
-		    errno == EAGAIN && now_ms() < deadline)
-			(void)poll(NULL, 0, 50);
-		if (fd == -1 && errno == EAGAIN) {
-			warnx("the supervisor on %s did not answer within "
-			    "%llds", path, (long long)CLIENT_SILENCE / 1000);
-			free(dir);
-			free(path);
-			return (1);
-		}
-	} else if (dir != NULL && access(dir, X_OK) == 0)
-		warnx("%s", msg);
-	free(dir);
-	if (fd == -1 && broken) {
-		warnx("the configuration has errors and no supervisor "
-		    "answers on %s", path != NULL ? path : "its socket");
-		free(path);
-		return (1);
-	}
-	free(path);
-
-	if (fd == -1) {
-		if (backend_status_sync(conf, &vrows, &nvrows, msg,
-		    sizeof(msg)) == -1) {
-			warnx("%s", msg);
-			return (1);
-		}
-		TAILQ_FOREACH(vmc, &conf->vms, entry)
-			if (strlen(vmc->name) > w)
-				w = strlen(vmc->name);
-		printf("%-*s %-9s %-9s %8s %7s %7s %s\n", (int)w, "NAME",
-		    "VMD", "STATE", "SESSIONS", "STARTED", "IDLE", "ADDRESS");
-		TAILQ_FOREACH(vmc, &conf->vms, entry) {
-			vr = vmctl_find_row(vrows, nvrows, vmc->name);
-			printf("%-*s %-9s %-9s %8s %7s %7s %s\n", (int)w,
-			    vmc->name, vr != NULL ? vmd_state_name(vr->state) :
-			    vmd_state_name(VMD_ABSENT), "-", "-", "-", "-",
-			    "-");
-		}
-		printf("no supervisor running\n");
-		free(vrows);
-		return (0);
-	}
-
-	buf_init(&b);
-	if (ctl_send(fd, CTL_STATUS, NULL, -1) == -1) {
-		warn("send to supervisor");
-		goto fail;
-	}
-	/* The supervisor runs vmctl status first: its limit, and more. */
-	wait = (conf->vmctl_timeout > 0 ? conf->vmctl_timeout :
-	    DEFAULT_VMCTL_TIMEOUT) * 1000 + CLIENT_STATUS_MARGIN;
-	for (;;) {
-		if ((n = ctl_recv(fd, &type, &b, NULL, wait)) == -1) {
-			if (errno == ETIMEDOUT)
-				warnx("the supervisor did not answer within "
-				    "%ds", wait / 1000);
-			else
-				warn("supervisor");
-			goto fail;
-		}
-		if (n == 0) {
-			warnx("the supervisor closed the connection");
-			goto fail;
-		}
-		if (type == CTL_STATUS_END && b.len == 0)
-			break;
-		if (type != CTL_STATUS_VM) {
-			warnx("unexpected %s message from the supervisor",
-			    ctl_type_name(type));
-			goto fail;
-		}
-		if ((r = reallocarray(rows, nrows + 1, sizeof(*rows))) == NULL)
-			fatal("client_status");
-		rows = r;
-		if (ctl_unpack_status_vm(b.data, b.len, &rows[nrows]) == -1) {
-			warnx("bad status message from the supervisor");
-			goto fail;
-		}
-		r = &rows[nrows++];
-		client_clean(r->name, sizeof(r->name));
-		client_clean(r->vmd_state, sizeof(r->vmd_state));
-		client_clean(r->state, sizeof(r->state));
-		client_clean(r->address, sizeof(r->address));
-		for (a = 0; a < r->napps && a < STATUS_APPS_MAX; a++) {
-			client_clean(r->apps[a].command,
-			    sizeof(r->apps[a].command));
-			client_clean(r->apps[a].state,
-			    sizeof(r->apps[a].state));
-		}
-	}
-	close(fd);
-	fd = -1;
-	buf_free(&b);
-
-	for (i = 0; i < nrows; i++)
-		if (strlen(rows[i].name) + 1 > w)
-			w = strlen(rows[i].name) + 1;
-	printf("%-*s %-9s %-9s %8s %7s %7s %s\n", (int)w, "NAME", "VMD",
-	    "STATE", "SESSIONS", "STARTED", "IDLE", "ADDRESS");
-	for (i = 0; i < nrows; i++) {
-		r = &rows[i];
-		if (!r->configured)
-			removed = 1;
-		if (r->idle_left < 0)
-			strlcpy(idle, "-", sizeof(idle));
-		else
-			client_duration(r->idle_left, idle, sizeof(idle));
-		printf("%s%-*s %-9s %-9s %8u %7s %7s %s\n", r->name,
-		    (int)(w - strlen(r->name)), r->configured ? "" : "*",
-		    r->vmd_state[0] ? r->vmd_state : "-",
-		    r->state[0] ? r->state : "-", r->sessions,
-		    r->started ? "yes" : "no", idle,
-		    r->address[0] ? r->address : "-");
-		for (a = 0; a < r->napps; a++) {
-			printf("    autostart \"%s\": %s, %u restart%s",
-			    r->apps[a].command, r->apps[a].state,
-			    r->apps[a].restarts,
-			    r->apps[a].restarts == 1 ? "" : "s");
-			if (r->apps[a].pid > 0)
-				printf(", pid %d", (int)r->apps[a].pid);
-			printf("\n");
-		}
-	}
-	if (removed)
-		printf("* no longer in the configuration, managed until it "
-		    "stops\n");
-	if (broken)
-		warnx("the configuration has errors: this is the view of the "
-		    "running supervisor, with the configuration it loaded "
-		    "before");
-	free(rows);
-	return (0);
-
-fail:
-	if (fd != -1)
-		close(fd);
-	buf_free(&b);
-	free(rows);
-	return (rc);
 }

@@ -24,7 +24,8 @@
  * (u16/u32/u64 big endian, strings as u16 length + bytes).  Decoders
  * accept exactly one encoding: short input, trailing bytes, a string that
  * does not fit its field or holds a NUL, or a value out of range is
- * rejected as a whole.
+ * rejected as a whole.  CTL_ERROR and CTL_DONE share one payload, a
+ * line for the user (struct ctl_error).
  */
 
 #include <sys/types.h>
@@ -91,6 +92,39 @@ ctl_unpack_connect(const void *data, size_t len, struct ctl_connect *c)
 	if (!buf_done(&b) || c->version != CTL_VERSION || c->port == 0 ||
 	    (c->flags & ~CTL_FLAGS) != 0 || c->host[0] == '\0')
 		return (-1);
+	/* Up or down, and only down may be forced; neither resumes. */
+	if ((c->flags & CTL_FLAG_UP) && (c->flags & CTL_FLAG_DOWN))
+		return (-1);
+	if ((c->flags & CTL_FLAG_FORCE) && !(c->flags & CTL_FLAG_DOWN))
+		return (-1);
+	if ((c->flags & CTL_FLAG_RESUME) &&
+	    (c->flags & (CTL_FLAG_UP | CTL_FLAG_DOWN)))
+		return (-1);
+	return (0);
+}
+
+void
+ctl_pack_hold(struct buf *b, const struct ctl_hold *h)
+{
+	buf_put_u32(b, h->version);
+	buf_put_u64(b, (uint64_t)h->seconds);
+	buf_put_str(b, h->host);
+}
+
+int
+ctl_unpack_hold(const void *data, size_t len, struct ctl_hold *h)
+{
+	struct buf	 b;
+
+	ctl_reader(&b, data, len);
+	memset(h, 0, sizeof(*h));
+	h->version = buf_get_u32(&b);
+	h->seconds = (int64_t)buf_get_u64(&b);
+	buf_get_str(&b, h->host, sizeof(h->host));
+	if (!buf_done(&b) || h->version != CTL_VERSION ||
+	    h->seconds < HOLD_FOREVER || h->seconds > HOLD_MAX ||
+	    h->host[0] == '\0')
+		return (-1);
 	return (0);
 }
 
@@ -114,7 +148,7 @@ ctl_unpack_progress(const void *data, size_t len, struct ctl_progress *p)
 	p->elapsed_ms = buf_get_u32(&b);
 	p->deadline_ms = buf_get_u32(&b);
 	buf_get_str(&b, p->text, sizeof(p->text));
-	if (!buf_done(&b) || p->phase > PHASE_CONNECTING)
+	if (!buf_done(&b) || p->phase > PHASE_RESUMING)
 		return (-1);
 	return (0);
 }
@@ -156,9 +190,10 @@ ctl_unpack_error(const void *data, size_t len, struct ctl_error *e)
 void
 ctl_pack_status_vm(struct buf *b, const struct ctl_status_vm *s)
 {
-	uint32_t	 i, napps;
+	uint32_t	 i, napps, nevents;
 
 	napps = s->napps > STATUS_APPS_MAX ? STATUS_APPS_MAX : s->napps;
+	nevents = s->nevents > HISTORY_MAX ? HISTORY_MAX : s->nevents;
 	buf_put_str(b, s->name);
 	buf_put_str(b, s->vmd_state);
 	buf_put_str(b, s->state);
@@ -167,12 +202,19 @@ ctl_pack_status_vm(struct buf *b, const struct ctl_status_vm *s)
 	buf_put_u32(b, s->started);
 	buf_put_u32(b, s->configured);
 	buf_put_u64(b, (uint64_t)s->idle_left);
+	buf_put_u32(b, s->held);
+	buf_put_u64(b, (uint64_t)s->hold_left);
 	buf_put_u32(b, napps);
 	for (i = 0; i < napps; i++) {
 		buf_put_str(b, s->apps[i].command);
 		buf_put_str(b, s->apps[i].state);
 		buf_put_u32(b, s->apps[i].restarts);
 		buf_put_u32(b, (uint32_t)s->apps[i].pid);
+	}
+	buf_put_u32(b, nevents);
+	for (i = 0; i < nevents; i++) {
+		buf_put_u64(b, (uint64_t)s->events[i].when);
+		buf_put_str(b, s->events[i].text);
 	}
 }
 
@@ -192,9 +234,12 @@ ctl_unpack_status_vm(const void *data, size_t len, struct ctl_status_vm *s)
 	s->started = buf_get_u32(&b);
 	s->configured = buf_get_u32(&b);
 	s->idle_left = (int64_t)buf_get_u64(&b);
+	s->held = buf_get_u32(&b);
+	s->hold_left = (int64_t)buf_get_u64(&b);
 	s->napps = buf_get_u32(&b);
 	if (b.error || s->napps > STATUS_APPS_MAX || s->started > 1 ||
-	    s->configured > 1 || s->idle_left < -1)
+	    s->configured > 1 || s->idle_left < -1 || s->held > 1 ||
+	    s->hold_left < -1 || (!s->held && s->hold_left != -1))
 		return (-1);
 	for (i = 0; i < s->napps; i++) {
 		buf_get_str(&b, s->apps[i].command,
@@ -203,7 +248,40 @@ ctl_unpack_status_vm(const void *data, size_t len, struct ctl_status_vm *s)
 		s->apps[i].restarts = buf_get_u32(&b);
 		s->apps[i].pid = (int32_t)buf_get_u32(&b);
 	}
+	s->nevents = buf_get_u32(&b);
+	if (b.error || s->nevents > HISTORY_MAX)
+		return (-1);
+	for (i = 0; i < s->nevents; i++) {
+		s->events[i].when = (int64_t)buf_get_u64(&b);
+		buf_get_str(&b, s->events[i].text, sizeof(s->events[i].text));
+		if (s->events[i].when < 0)
+			return (-1);
+	}
 	if (!buf_done(&b) || s->name[0] == '\0')
+		return (-1);
+	return (0);
+}
+
+void
+ctl_pack_status_sup(struct buf *b, const struct ctl_status_sup *s)
+{
+	buf_put_u32(b, s->pid);
+	buf_put_u64(b, (uint64_t)s->since);
+	buf_put_str(b, s->config);
+}
+
+int
+ctl_unpack_status_sup(const void *data, size_t len, struct ctl_status_sup *s)
+{
+	struct buf	 b;
+
+	ctl_reader(&b, data, len);
+	memset(s, 0, sizeof(*s));
+	s->pid = buf_get_u32(&b);
+	s->since = (int64_t)buf_get_u64(&b);
+	buf_get_str(&b, s->config, sizeof(s->config));
+	if (!buf_done(&b) || s->pid == 0 || s->since < 0 ||
+	    s->config[0] == '\0')
 		return (-1);
 	return (0);
 }
@@ -523,6 +601,12 @@ ctl_type_name(uint32_t type)
 		return ("status-vm");
 	case CTL_STATUS_END:
 		return ("status-end");
+	case CTL_HOLD:
+		return ("hold");
+	case CTL_DONE:
+		return ("done");
+	case CTL_STATUS_SUP:
+		return ("status-sup");
 	}
 	return ("unknown");
 }

@@ -339,13 +339,9 @@ job_child(char *const *argv, char *const *envp, int nullfd, int outfd,
 static void
 job_set_timer(struct job *job, enum job_timer kind, long long ms)
 {
-	struct timeval	 tv;
-
 	evtimer_del(&job->timer);
 	job->timer_kind = kind;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(&job->timer, &tv);
+	timer_ms(&job->timer, ms);
 }
 
 static void
@@ -764,6 +760,7 @@ fail:
 	return (NULL);
 }
 
+/* An argv or environment of job_argv() or job_env(), and its strings. */
 void
 job_argv_free(char **argv)
 {
@@ -779,7 +776,7 @@ job_argv_free(char **argv)
 /*
  * A copy of our environment with the "NAME=value" strings of set in
  * place of the variables of those names; a bare "NAME" in set removes
- * that variable.  Free with job_env_free().
+ * that variable.  Free with job_argv_free().
  */
 char **
 job_env(char *const *set)
@@ -811,18 +808,7 @@ job_env(char *const *set)
 	env[k] = NULL;
 	return (env);
 fail:
-	job_env_free(env);
+	job_argv_free(env);
 	return (NULL);
 }
 
-void
-job_env_free(char **env)
-{
-	size_t	 i;
-
-	if (env == NULL)
-		return;
-	for (i = 0; env[i] != NULL; i++)
-		free(env[i]);
-	free(env);
-}

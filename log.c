@@ -22,6 +22,7 @@
  */
 
 #include <errno.h>
+#include <event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,19 @@ fatalx(const char *emsg, ...)
 	va_start(ap, emsg);
 	vfatalc(0, emsg, ap);
 	va_end(ap);
+}
+
+/* Fire ev in ms milliseconds (now, if ms is not positive). */
+void
+timer_ms(struct event *ev, long long ms)
+{
+	struct timeval	 tv;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
 }
 
 /* Milliseconds on the monotonic clock. */

@@ -110,6 +110,8 @@ static struct vmconf	*curvm;
 static struct policy	*curpol;
 static struct backend	*curbackend;
 static struct backend	 dupbackend;	/* a second backend, parsed and dropped */
+static struct idlecheck	*curcheck;
+static const char	*globalpause;	/* the file of the global idle pause */
 static int		 errors;
 static int		 lastline;	/* line of the last token read */
 static int		 ungetbuf[16];
@@ -175,7 +177,6 @@ static int	 parse_duration(const char *, long long *);
 static int	 parse_number(const char *, long long, long long,
 		    long long *, const char *);
 static int	 parse_prefix(const char *, struct in_addr *, int *);
-static const char *vm_name_problem(const char *);
 static int	 address_valid(const char *);
 static void	 vm_new(const char *, int);
 static void	 vm_end(void);
@@ -186,17 +187,19 @@ static void	 backend_set(enum backend_cmd, const char *);
 static void	 backend_end(void);
 static void	 backend_clear(struct backend *);
 static void	 backend_copy(struct backend *, const struct backend *);
+static void	 check_copy(struct idlecheck *, const struct idlecheck *);
+static void	 config_idle(struct vmconf *);
 
 #define DURATION_EXPECT	"expected a number followed by s, m, h or d"
 %}
 
-%token	ADDRESS ALIAS AUTOSTART BACKEND BOOT COMMAND DOMAIN FORCE IDLE
-%token	INCLUDE INTERFACE LOCAL NEVER PORT PREFIX RESTART SOCKET SSH START
-%token	STATUS STOP TAP TIMEOUT VM VMCTL VMD WAIT
+%token	ADDRESS ALIAS AUTOSTART BACKEND BOOT CHECK COMMAND DOMAIN FORCE IDLE
+%token	INCLUDE INTERFACE LOCAL NEVER PAUSE PORT PREFIX RESTART SOCKET SSH
+%token	START STATUS STOP TAP TIMEOUT UNPAUSE VM VMCTL VMD WAIT
 %token	ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
-%type	<v.number>	duration number restart
+%type	<v.number>	duration number restart checkopts
 %type	<v.string>	string
 %type	<v.local>	localopts
 
@@ -279,7 +282,7 @@ main	: VMCTL string			{
 		}
 		if ($3 == DURATION_NEVER) {
 			yyerror("vmctl timeout: \"never\" is only allowed "
-			    "for idle timeout");
+			    "for idle timeout and idle pause");
 			YYERROR;
 		}
 		if ($3 == 0) {
@@ -337,7 +340,10 @@ main	: VMCTL string			{
 		d->line = lastline;
 		TAILQ_INSERT_TAIL(&conf->domains, d, entry);
 	}
-	| { curpol = &conf->global; } policy
+	| {
+		curpol = &conf->global;
+		curcheck = &conf->check;
+	} policy
 	| backend
 	;
 
@@ -347,12 +353,37 @@ policy	: IDLE TIMEOUT duration		{
 		curpol->idle_timeout = $3;
 		curpol->idle_line = lastline;
 	}
+	| IDLE PAUSE duration		{
+		if (policy_once(curpol->pause_line, "idle pause") == -1)
+			YYERROR;
+		if ($3 == 0) {
+			yyerror("idle pause must be longer than 0s");
+			YYERROR;
+		}
+		curpol->idle_pause = $3;
+		curpol->pause_line = lastline;
+		if (curpol == &conf->global)
+			globalpause = lexstr(file->name);
+	}
+	| IDLE CHECK string checkopts	{
+		if (curcheck->line != 0) {
+			yyerror("idle check specified twice");
+			YYERROR;
+		}
+		if (*$3 == '\0') {
+			yyerror("idle check: empty command");
+			YYERROR;
+		}
+		curcheck->command = xstrdup($3);
+		curcheck->timeout = $4;
+		curcheck->line = lastline;
+	}
 	| BOOT WAIT duration		{
 		if (policy_once(curpol->boot_line, "boot wait") == -1)
 			YYERROR;
 		if ($3 == DURATION_NEVER) {
 			yyerror("boot wait: \"never\" is only allowed for "
-			    "idle timeout");
+			    "idle timeout and idle pause");
 			YYERROR;
 		}
 		if ($3 == 0) {
@@ -367,7 +398,7 @@ policy	: IDLE TIMEOUT duration		{
 			YYERROR;
 		if ($3 == DURATION_NEVER) {
 			yyerror("stop wait: \"never\" is only allowed for "
-			    "idle timeout");
+			    "idle timeout and idle pause");
 			YYERROR;
 		}
 		curpol->stop_wait = $3;
@@ -410,6 +441,17 @@ policy	: IDLE TIMEOUT duration		{
 			curpol->addr_prefix = $3.prefix;
 			curpol->addr_prefixlen = $3.prefixlen;
 		}
+	}
+	| ADDRESS COMMAND string	{
+		if (policy_once(curpol->addr_line, "address") == -1)
+			YYERROR;
+		if (*$3 == '\0') {
+			yyerror("address command: empty command");
+			YYERROR;
+		}
+		curpol->addr = ADDR_COMMAND;
+		curpol->addr_line = lastline;
+		curpol->addr_host = xstrdup($3);
 	}
 	| ADDRESS string		{
 		if (policy_once(curpol->addr_line, "address") == -1)
@@ -460,6 +502,24 @@ cmdopt	: START string			{ backend_set(BACKEND_START, $2); }
 	| STOP string			{ backend_set(BACKEND_STOP, $2); }
 	| FORCE STOP string		{ backend_set(BACKEND_KILL, $3); }
 	| STATUS string			{ backend_set(BACKEND_STATUS, $2); }
+	| PAUSE string			{ backend_set(BACKEND_PAUSE, $2); }
+	| UNPAUSE string		{ backend_set(BACKEND_UNPAUSE, $2); }
+	;
+
+/* The time a busy check may take: 30s unless given. */
+checkopts : /* empty */			{ $$ = DEFAULT_CHECK_TIMEOUT; }
+	| TIMEOUT duration		{
+		if ($2 == DURATION_NEVER) {
+			yyerror("idle check timeout: \"never\" is only "
+			    "allowed for idle timeout and idle pause");
+			YYERROR;
+		}
+		if ($2 == 0) {
+			yyerror("idle check timeout must be longer than 0s");
+			YYERROR;
+		}
+		$$ = $2;
+	}
 	;
 
 localopts : /* empty */			{
@@ -549,7 +609,10 @@ vmopt	: ALIAS string			{
 		as->line = lastline;
 		TAILQ_INSERT_TAIL(&curvm->autostarts, as, entry);
 	}
-	| { curpol = &curvm->own; } policy
+	| {
+		curpol = &curvm->own;
+		curcheck = &curvm->own_check;
+	} policy
 	| backend
 	;
 
@@ -583,6 +646,7 @@ static const struct keyword keywords[] = {
 	{ "autostart",	AUTOSTART },
 	{ "backend",	BACKEND },
 	{ "boot",	BOOT },
+	{ "check",	CHECK },
 	{ "command",	COMMAND },
 	{ "domain",	DOMAIN },
 	{ "force",	FORCE },
@@ -591,6 +655,7 @@ static const struct keyword keywords[] = {
 	{ "interface",	INTERFACE },
 	{ "local",	LOCAL },
 	{ "never",	NEVER },
+	{ "pause",	PAUSE },
 	{ "port",	PORT },
 	{ "prefix",	PREFIX },
 	{ "restart",	RESTART },
@@ -601,6 +666,7 @@ static const struct keyword keywords[] = {
 	{ "stop",	STOP },
 	{ "tap",	TAP },
 	{ "timeout",	TIMEOUT },
+	{ "unpause",	UNPAUSE },
 	{ "vm",		VM },
 	{ "vmctl",	VMCTL },
 	{ "vmd",	VMD },
@@ -633,12 +699,16 @@ static const struct syntax_form forms[] = {
 	{ IN_TOP,	"vm VM_NAME {", IN_VM, NULL },
 	{ IN_POLICY,	"idle timeout DURATION", 0, NULL },
 	{ IN_POLICY,	"idle timeout never", 0, NULL },
+	{ IN_POLICY,	"idle pause DURATION", 0, NULL },
+	{ IN_POLICY,	"idle pause never", 0, NULL },
+	{ IN_POLICY,	"idle check COMMAND [ timeout DURATION ]", 0, NULL },
 	{ IN_POLICY,	"boot wait DURATION", 0, NULL },
 	{ IN_POLICY,	"stop wait DURATION", 0, NULL },
 	{ IN_POLICY,	"port NUMBER", 0, NULL },
 	{ IN_POLICY,	"address tap [ interface NUMBER ]*", 0, NULL },
 	{ IN_POLICY,	"address local [ interface NUMBER | prefix NETWORK ]*",
 			    0, NULL },
+	{ IN_POLICY,	"address command COMMAND", 0, NULL },
 	{ IN_POLICY,	"address ADDRESS", 0, NULL },
 	{ IN_POLICY,	"backend vmd", 0, NULL },
 	{ IN_POLICY,	"backend command {", IN_BACKEND, NULL },
@@ -647,7 +717,9 @@ static const struct syntax_form forms[] = {
 	{ IN_BACKEND,	"start COMMAND", 0, NULL },
 	{ IN_BACKEND,	"stop COMMAND", 0, NULL },
 	{ IN_BACKEND,	"force stop COMMAND", 0, NULL },
-	{ IN_BACKEND,	"status COMMAND", 0, NULL }
+	{ IN_BACKEND,	"status COMMAND", 0, NULL },
+	{ IN_BACKEND,	"pause COMMAND", 0, NULL },
+	{ IN_BACKEND,	"unpause COMMAND", 0, NULL }
 };
 
 static const char *
@@ -1546,6 +1618,7 @@ policy_init(struct policy *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->idle_timeout = POLICY_UNSET;
+	p->idle_pause = POLICY_UNSET;
 	p->boot_wait = POLICY_UNSET;
 	p->stop_wait = POLICY_UNSET;
 }
@@ -1563,16 +1636,33 @@ policy_once(int line, const char *what)
 static int
 parse_duration(const char *s, long long *secs)
 {
+	const char	*why;
+
+	if (config_duration(s, secs, &why) == 0)
+		return (0);
+	if (strcmp(why, "too long") == 0)
+		yyerror("duration \"%s\" is too long", s);
+	else
+		yyerror("invalid duration \"%s\", " DURATION_EXPECT, s);
+	return (-1);
+}
+
+/*
+ * A duration, a number followed by its unit: 30s, 10m, 2h, 1d.  -1 with
+ * *why "invalid" or "too long".
+ */
+int
+config_duration(const char *s, long long *secs, const char **why)
+{
 	const char	*errstr;
 	char		 num[32];
 	size_t		 len;
 	long long	 n, unit;
 
+	*why = "invalid";
 	len = strspn(s, "0123456789");
-	if (len == 0 || len >= sizeof(num) || strlen(s) != len + 1) {
-		yyerror("invalid duration \"%s\", " DURATION_EXPECT, s);
+	if (len == 0 || len >= sizeof(num) || strlen(s) != len + 1)
 		return (-1);
-	}
 	switch (s[len]) {
 	case 's':
 		unit = 1;
@@ -1587,17 +1677,17 @@ parse_duration(const char *s, long long *secs)
 		unit = 24 * 60 * 60;
 		break;
 	default:
-		yyerror("invalid duration \"%s\", " DURATION_EXPECT, s);
 		return (-1);
 	}
 	memcpy(num, s, len);
 	num[len] = '\0';
 	n = strtonum(num, 0, INT_MAX / unit, &errstr);
 	if (errstr != NULL) {
-		yyerror("duration \"%s\" is too long", s);
+		*why = "too long";
 		return (-1);
 	}
 	*secs = n * unit;
+	*why = NULL;
 	return (0);
 }
 
@@ -1619,72 +1709,13 @@ parse_number(const char *s, long long min, long long max, long long *n,
 static int
 parse_prefix(const char *s, struct in_addr *net, int *len)
 {
-	const char	*slash, *errstr;
-	char		 addr[INET_ADDRSTRLEN];
-	long long	 n;
+	char	 err[128];
 
-	if ((slash = strchr(s, '/')) == NULL ||
-	    (size_t)(slash - s) >= sizeof(addr)) {
-		yyerror("invalid prefix \"%s\", expected an IPv4 network "
-		    "like %s", s, DEFAULT_LOCAL_PREFIX);
+	if (address_parse_prefix(s, net, len, err, sizeof(err)) == -1) {
+		yyerror("%s", err);
 		return (-1);
 	}
-	memcpy(addr, s, slash - s);
-	addr[slash - s] = '\0';
-	n = strtonum(slash + 1, 1, 30, &errstr);
-	if (inet_pton(AF_INET, addr, net) != 1 || errstr != NULL) {
-		yyerror("invalid prefix \"%s\", expected an IPv4 network "
-		    "like %s", s, DEFAULT_LOCAL_PREFIX);
-		return (-1);
-	}
-	if ((ntohl(net->s_addr) & (0xffffffffU >> n)) != 0) {
-		yyerror("prefix \"%s\" has host bits set", s);
-		return (-1);
-	}
-	*len = n;
 	return (0);
-}
-
-/* NULL if the name is valid as vmd sees it, else why not. */
-static const char *
-vm_name_problem(const char *name)
-{
-	const char	*p;
-
-	if (*name == '\0')
-		return ("empty");
-	if (strlen(name) >= VM_NAME_MAX)
-		return ("longer than 63 characters");
-	if (!isalnum((unsigned char)*name))
-		return ("must start with a letter or digit");
-	for (p = name; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && strchr(".-_", *p) == NULL)
-			return ("only letters, digits, '.', '-' and '_' are "
-			    "allowed");
-	return (NULL);
-}
-
-int
-config_vm_name_valid(const char *name)
-{
-	return (vm_name_problem(name) == NULL);
-}
-
-int
-config_host_valid(const char *host)
-{
-	const char	*p;
-	size_t		 len;
-
-	len = strlen(host);
-	if (len == 0 || len > HOST_NAME_MAX_LEN)
-		return (0);
-	if (*host == '-' || *host == '.')
-		return (0);
-	for (p = host; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && strchr(".-_", *p) == NULL)
-			return (0);
-	return (1);
 }
 
 /*
@@ -1709,7 +1740,7 @@ vm_new(const char *name, int line)
 {
 	const char	*why;
 
-	if ((why = vm_name_problem(name)) != NULL)
+	if ((why = config_vm_name_problem(name)) != NULL)
 		yyerror("invalid vm name \"%s\": %s", name, why);
 	curvm = xcalloc(1, sizeof(*curvm));
 	curvm->name = xstrdup(name);
@@ -1728,13 +1759,6 @@ vm_end(void)
 	curvm = NULL;
 	curpol = NULL;
 }
-
-static const char *const backend_words[BACKEND_NCMDS] = {
-	[BACKEND_START] = "start",
-	[BACKEND_STOP] = "stop",
-	[BACKEND_KILL] = "force stop",
-	[BACKEND_STATUS] = "status"
-};
 
 /* The backend of the vm block being parsed, else the global one. */
 static void
@@ -1756,28 +1780,31 @@ backend_set(enum backend_cmd which, const char *command)
 {
 	if (curbackend->cmd_line[which] != 0) {
 		yyerror("backend command: %s specified twice",
-		    backend_words[which]);
+		    config_backend_word(which));
 		return;
 	}
 	curbackend->cmd_line[which] = lastline;
 	if (*command == '\0') {
 		yyerror("backend command: empty %s command",
-		    backend_words[which]);
+		    config_backend_word(which));
 		return;
 	}
 	curbackend->cmd[which] = xstrdup(command);
 }
 
-/* Every command is required: there is no safe guess for any of them. */
+/*
+ * Start, stop, force stop and status are required: there is no safe
+ * guess for any of them.  Pause and unpause are only for idle pause.
+ */
 static void
 backend_end(void)
 {
 	int	 i;
 
-	for (i = 0; i < BACKEND_NCMDS; i++) {
+	for (i = 0; i <= BACKEND_STATUS; i++) {
 		if (curbackend->cmd_line[i] == 0)
 			blockerror(curbackend->line, "backend command: no %s "
-			    "command", backend_words[i]);
+			    "command", config_backend_word(i));
 	}
 	if (curbackend == &dupbackend)
 		backend_clear(&dupbackend);
@@ -1804,6 +1831,15 @@ backend_copy(struct backend *to, const struct backend *from)
 	for (i = 0; i < BACKEND_NCMDS; i++)
 		if (from->cmd[i] != NULL)
 			to->cmd[i] = xstrdup(from->cmd[i]);
+}
+
+static void
+check_copy(struct idlecheck *to, const struct idlecheck *from)
+{
+	free(to->command);
+	*to = *from;
+	if (from->command != NULL)
+		to->command = xstrdup(from->command);
 }
 
 /* The host names one VM answers to, lower case, with their lines. */
@@ -2038,6 +2074,7 @@ config_resolve(struct vmconf *vm)
 		pol->field = (dflt);					\
 } while (0)
 	RESOLVE(idle_timeout, idle_line, DEFAULT_IDLE_TIMEOUT);
+	RESOLVE(idle_pause, pause_line, DURATION_NEVER);
 	RESOLVE(boot_wait, boot_line, DEFAULT_BOOT_WAIT);
 	RESOLVE(stop_wait, stop_line, DEFAULT_STOP_WAIT);
 	RESOLVE(port, port_line, 0);
@@ -2070,6 +2107,9 @@ config_resolve(struct vmconf *vm)
 		backend_clear(&vm->backend);
 		vm->backend.type = BACKEND_VMD;
 	}
+	check_copy(&vm->check, vm->own_check.line != 0 ? &vm->own_check :
+	    &conf->check);
+	config_idle(vm);
 
 	/* Only vmd knows a vm id to compute a local address from. */
 	if (vm->backend.type != BACKEND_COMMAND || pol->addr != ADDR_LOCAL)
@@ -2080,9 +2120,53 @@ config_resolve(struct vmconf *vm)
 		    "give", vm->name);
 	else
 		lineerror(vm->file, vm->line, "vm \"%s\": backend command "
-		    "needs an address, fixed or tap: %s address local needs "
-		    "a vm id from vmd", vm->name, from == NULL ? "the default" :
-		    "the global");
+		    "needs an address, fixed, tap or command: %s address "
+		    "local needs a vm id from vmd", vm->name, from == NULL ?
+		    "the default" : "the global");
+}
+
+/*
+ * idle pause must come before the idle stop, and needs a backend that
+ * can pause.  Each error is told once, at the statement that makes it:
+ * the vm's own, else the global one (for the first vm it concerns).
+ */
+static void
+config_idle(struct vmconf *vm)
+{
+	static struct config	*told;	/* the global pause, told once */
+	const struct policy	*own = &vm->own, *pol = &vm->pol;
+	char			 p[32], t[32];
+
+	if (pol->idle_pause == DURATION_NEVER)
+		return;
+	print_duration(pol->idle_pause, p, sizeof(p));
+	print_duration(pol->idle_timeout, t, sizeof(t));
+	if (pol->idle_timeout != DURATION_NEVER &&
+	    pol->idle_pause >= pol->idle_timeout) {
+		if (own->pause_line != 0)
+			lineerror(vm->file, own->pause_line, "vm \"%s\": idle "
+			    "pause %s is not shorter than idle timeout %s",
+			    vm->name, p, t);
+		else if (own->idle_line != 0)
+			lineerror(vm->file, own->idle_line, "vm \"%s\": idle "
+			    "timeout %s is not longer than the global idle "
+			    "pause %s", vm->name, t, p);
+		else if (told != conf) {
+			told = conf;
+			lineerror(globalpause, conf->global.pause_line, "idle "
+			    "pause %s is not shorter than idle timeout %s%s",
+			    p, t, conf->global.idle_line == 0 ?
+			    " (the default)" : "");
+		}
+	}
+	if (vm->backend.type == BACKEND_COMMAND &&
+	    (vm->backend.cmd[BACKEND_PAUSE] == NULL ||
+	    vm->backend.cmd[BACKEND_UNPAUSE] == NULL))
+		lineerror(own->pause_line != 0 ? vm->file : globalpause,
+		    own->pause_line != 0 ? own->pause_line :
+		    conf->global.pause_line, "vm \"%s\": idle pause needs "
+		    "the pause and unpause commands of its backend command",
+		    vm->name);
 }
 
 /*
@@ -2145,6 +2229,8 @@ parse_config_errors(const char *filename, int maxshow, int *nerrors)
 	bogus = 0;
 	lastclosed = 0;
 	headless = NULL;
+	globalpause = NULL;
+	curcheck = NULL;
 
 	c = xcalloc(1, sizeof(*c));
 	c->file = xstrdup(filename);
@@ -2224,6 +2310,8 @@ config_free(struct config *c)
 		free(vm->pol.addr_host);
 		backend_clear(&vm->own_backend);
 		backend_clear(&vm->backend);
+		free(vm->own_check.command);
+		free(vm->check.command);
 		free(vm->name);
 		free(vm->file);
 		free(vm);
@@ -2240,98 +2328,11 @@ config_free(struct config *c)
 		free(cf);
 	}
 	free(c->global.addr_host);
+	free(c->check.command);
 	backend_clear(&c->backend);
 	free(c->file);
 	free(c->vmctl);
 	free(c->ssh);
 	free(c->socket);
 	free(c);
-}
-
-struct vmconf *
-config_find_vm(struct config *c, const char *name)
-{
-	struct vmconf	*vm;
-
-	TAILQ_FOREACH(vm, &c->vms, entry)
-		if (strcmp(vm->name, name) == 0)
-			return (vm);
-	return (NULL);
-}
-
-static int
-vm_answers(struct vmconf *vm, const char *host, size_t len)
-{
-	struct alias	*a;
-
-	if (strlen(vm->name) == len && strncasecmp(vm->name, host, len) == 0)
-		return (1);
-	TAILQ_FOREACH(a, &vm->aliases, entry)
-		if (strlen(a->name) == len &&
-		    strncasecmp(a->name, host, len) == 0)
-			return (1);
-	return (0);
-}
-
-/* NAME, ALIAS, NAME.domain or ALIAS.domain, in any case. */
-struct vmconf *
-config_lookup_host(struct config *c, const char *host)
-{
-	struct vmconf	*vm;
-	struct domain	*d;
-	size_t		 hlen, dlen;
-
-	hlen = strlen(host);
-	TAILQ_FOREACH(vm, &c->vms, entry)
-		if (vm_answers(vm, host, hlen))
-			return (vm);
-	TAILQ_FOREACH(d, &c->domains, entry) {
-		dlen = strlen(d->name);
-		if (hlen < dlen + 2 || host[hlen - dlen - 1] != '.' ||
-		    strcasecmp(host + hlen - dlen, d->name) != 0)
-			continue;
-		TAILQ_FOREACH(vm, &c->vms, entry)
-			if (vm_answers(vm, host, hlen - dlen - 1))
-				return (vm);
-	}
-	return (NULL);
-}
-
-/* The control socket: as configured (~/ is $HOME), else the default. */
-char *
-config_socket_path(struct config *c)
-{
-	const char	*home;
-	struct passwd	*pw;
-	char		*path;
-
-	if (c->socket != NULL && *c->socket == '/')
-		return (strdup(c->socket));
-	if ((home = getenv("HOME")) == NULL || *home == '\0') {
-		if ((pw = getpwuid(getuid())) == NULL)
-			return (NULL);
-		home = pw->pw_dir;
-	}
-	if (c->socket != NULL) {
-		if (asprintf(&path, "%s/%s", home, c->socket + 2) == -1)
-			return (NULL);
-	} else if (asprintf(&path, "%s/%s/%s", home, VMLAUNCH_DIR,
-	    VMLAUNCH_SOCKET) == -1)
-		return (NULL);
-	return (path);
-}
-
-/* The directory the socket lives in, where the lock and state go too. */
-char *
-config_dir_path(struct config *c)
-{
-	char	*path, *slash;
-
-	if ((path = config_socket_path(c)) == NULL)
-		return (NULL);
-	if ((slash = strrchr(path, '/')) == path)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	return (path);
 }

@@ -16,10 +16,14 @@
 
 /*
  * The peers of the control socket: accept, read, write, and what each
- * asks for.  A CTL_CONNECT makes the peer a session of its VM (vm.c):
- * it waits, shows progress, gets its guest socket or an error, and is a
- * session for as long as its connection stays open.  A CTL_STATUS gets
- * the status table.  Anything that does not decode drops the peer.
+ * asks for.  A CTL_CONNECT makes the peer a session of its VM
+ * (session.c): it waits, shows progress, gets its guest socket or an
+ * error, and is a session for as long as its connection stays open.  One
+ * that wants the VM up (vmlaunch -u) or stopped (-x) waits the same way
+ * and is answered with one line (CTL_DONE); so is a CTL_HOLD (-k), which
+ * sets or releases a hold (hold.c) and waits for the VM to be up.  A
+ * CTL_STATUS gets the status table.  Anything that does not decode drops
+ * the peer.
  *
  * Lifetime: a peer owns its session (closed with it), its status
  * request (cancelled with it), its queued messages and the descriptors
@@ -87,7 +91,9 @@ struct peer {
 	struct backend_req	*req;
 	long long		 t_start;
 	uint32_t		 lastphase;
+	int			 flags;		/* of its session */
 	char			 host[HOST_NAME_MAX_LEN + 1];
+	char			 done[512];	/* a hold's answer */
 };
 TAILQ_HEAD(peerlist, peer);
 
@@ -107,32 +113,22 @@ static void	 peer_free(struct peer *);
 static void	 peer_dispatch(struct peer *, uint32_t, const uint8_t *,
 		    size_t);
 static void	 peer_connect(struct peer *, const uint8_t *, size_t);
+static void	 peer_hold(struct peer *, const uint8_t *, size_t);
+static void	 peer_done(struct peer *, const char *);
 static void	 peer_status(struct peer *);
 static void	 peer_error(struct peer *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	 peer_progress(struct peer *);
 
-static void	 session_ready(void *, int, const char *);
-static void	 session_fail(void *, const char *);
-static void	 session_changed(void *);
+static void	 peer_session_ready(void *, int, const char *);
+static void	 peer_session_fail(void *, const char *);
+static void	 peer_session_changed(void *);
 
 static const struct session_ops peer_session_ops = {
-	session_ready,
-	session_fail,
-	session_changed
+	peer_session_ready,
+	peer_session_fail,
+	peer_session_changed
 };
-
-static void
-timer_ms(struct event *ev, long long ms)
-{
-	struct timeval	 tv;
-
-	if (ms < 0)
-		ms = 0;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
 
 void
 peer_configure(struct config *conf)
@@ -238,7 +234,7 @@ peer_free(struct peer *p)
 	close(p->fd);
 	free(p->ibuf);
 	if (p->session != NULL)
-		vm_session_close(p->session);
+		session_close(p->session);
 	free(p);
 	supervisor_check_exit();
 }
@@ -404,6 +400,9 @@ peer_dispatch(struct peer *p, uint32_t type, const uint8_t *data,
 	case CTL_CONNECT:
 		peer_connect(p, data, len);
 		break;
+	case CTL_HOLD:
+		peer_hold(p, data, len);
+		break;
 	case CTL_STATUS:
 		if (len != 0) {
 			log_warnx("peer %d: malformed status request, "
@@ -419,6 +418,27 @@ peer_dispatch(struct peer *p, uint32_t type, const uint8_t *data,
 	}
 }
 
+/* The VM that host names, or NULL once the peer was told why not. */
+static struct vmconf *
+peer_vm(struct peer *p, const char *host)
+{
+	struct vmconf	*vmc;
+
+	(void)strlcpy(p->host, host, sizeof(p->host));
+	if (peer_down) {
+		peer_error(p, "%s: the supervisor is shutting down", host);
+		return (NULL);
+	}
+	supervisor_reload_if_changed();
+	if (!config_host_valid(host) ||
+	    (vmc = config_lookup_host(peer_conf, host)) == NULL) {
+		log_info("refused host \"%s\": no vm matches it", host);
+		peer_error(p, "%s: no vm matches this host", host);
+		return (NULL);
+	}
+	return (vmc);
+}
+
 static void
 peer_connect(struct peer *p, const uint8_t *data, size_t len)
 {
@@ -430,33 +450,90 @@ peer_connect(struct peer *p, const uint8_t *data, size_t len)
 		    p->fd);
 		return;
 	}
-	(void)strlcpy(p->host, req.host, sizeof(p->host));
-	if (peer_down) {
-		peer_error(p, "%s: the supervisor is shutting down", req.host);
+	if ((vmc = peer_vm(p, req.host)) == NULL)
 		return;
-	}
-	supervisor_reload_if_changed();
-	if (!config_host_valid(req.host) ||
-	    (vmc = config_lookup_host(peer_conf, req.host)) == NULL) {
-		log_info("refused host \"%s\": no vm matches it", req.host);
-		peer_error(p, "%s: no vm matches this host", req.host);
-		return;
-	}
+	/* Stopped anyway: its hold goes with it. */
+	if (req.flags & CTL_FLAG_FORCE)
+		(void)hold_release(vmc->name, p->done, sizeof(p->done));
+	p->done[0] = '\0';
+	p->flags = req.flags;
 	p->state = (req.flags & CTL_FLAG_RESUME) ? PEER_SESSION :
 	    PEER_WAITING;
-	p->session = vm_session_open(vmc, req.port, req.flags, req.display,
+	p->session = session_open(vmc, req.port, req.flags, req.display,
 	    req.xauthority, &peer_session_ops, p);
 	if (p->state == PEER_WAITING && !p->closing)
 		peer_progress(p);
 }
 
+/* vmlaunch -k: set the hold and wait for the VM to be up, or release. */
 static void
-session_ready(void *arg, int fd, const char *addr)
+peer_hold(struct peer *p, const uint8_t *data, size_t len)
+{
+	struct ctl_hold	 req;
+	struct vmconf	*vmc;
+	char		 msg[512];
+
+	if (ctl_unpack_hold(data, len, &req) == -1) {
+		log_warnx("peer %d: malformed hold request, dropped", p->fd);
+		return;
+	}
+	if ((vmc = peer_vm(p, req.host)) == NULL)
+		return;
+	if (req.seconds == HOLD_RELEASE) {
+		(void)hold_release(vmc->name, msg, sizeof(msg));
+		peer_done(p, msg);
+		return;
+	}
+	(void)hold_set(vmc, req.seconds, p->done, sizeof(p->done));
+	p->flags = CTL_FLAG_UP;
+	p->state = PEER_WAITING;
+	p->session = session_open(vmc, 0, CTL_FLAG_UP, NULL, NULL,
+	    &peer_session_ops, p);
+	if (p->state == PEER_WAITING && !p->closing)
+		peer_progress(p);
+}
+
+/* One line to the client, the request is done; then it closes. */
+static void
+peer_done(struct peer *p, const char *msg)
+{
+	struct ctl_error	 e;
+	struct buf		 b;
+
+	memset(&e, 0, sizeof(e));
+	(void)strlcpy(e.message, msg, sizeof(e.message));
+	evtimer_del(&p->ev_timer);
+	buf_init(&b);
+	ctl_pack_error(&b, &e);
+	peer_send(p, CTL_DONE, &b, -1);
+	buf_free(&b);
+	p->state = PEER_DONE;
+	p->closing = 1;
+}
+
+static void
+peer_session_ready(void *arg, int fd, const char *addr)
 {
 	struct peer		*p = arg;
 	struct ctl_ready	 r;
 	struct buf		 b;
+	char			 msg[512];
 
+	if (p->flags & (CTL_FLAG_UP | CTL_FLAG_DOWN)) {
+		/* It wants the news, not the socket. */
+		if (fd != -1)
+			close(fd);
+		if (p->done[0] != '\0')
+			peer_done(p, p->done);
+		else if (p->flags & CTL_FLAG_DOWN)
+			peer_done(p, addr);
+		else {
+			snprintf(msg, sizeof(msg), "%s: ready, %s",
+			    session_vm(p->session), addr);
+			peer_done(p, msg);
+		}
+		return;
+	}
 	memset(&r, 0, sizeof(r));
 	(void)strlcpy(r.address, addr, sizeof(r.address));
 	evtimer_del(&p->ev_timer);
@@ -468,7 +545,7 @@ session_ready(void *arg, int fd, const char *addr)
 }
 
 static void
-session_fail(void *arg, const char *msg)
+peer_session_fail(void *arg, const char *msg)
 {
 	struct peer	*p = arg;
 
@@ -476,11 +553,12 @@ session_fail(void *arg, const char *msg)
 }
 
 static void
-session_changed(void *arg)
+peer_session_changed(void *arg)
 {
 	struct peer	*p = arg;
 
-	if (p->state == PEER_WAITING)
+	/* Not while session_open() runs: the session is not ours yet. */
+	if (p->state == PEER_WAITING && p->session != NULL)
 		peer_progress(p);
 }
 
@@ -500,7 +578,7 @@ peer_progress(struct peer *p)
 		    (now - p->t_start));
 		return;
 	}
-	vm_session_progress(p->session, now, &pr);
+	session_progress(p->session, now, &pr);
 	buf_init(&b);
 	ctl_pack_progress(&b, &pr);
 	peer_send(p, CTL_PROGRESS, &b, -1);
@@ -525,11 +603,18 @@ peer_status_row(const struct ctl_status_vm *row, void *arg)
 static void
 peer_status_done(const struct backend_result *res, void *arg)
 {
-	struct peer	*p = arg;
+	struct peer		*p = arg;
+	struct ctl_status_sup	 sup;
+	struct buf		 b;
 
 	p->req = NULL;
 	if (!res->ok)
 		log_warnx("status: %s", res->msg);
+	supervisor_status(&sup);
+	buf_init(&b);
+	ctl_pack_status_sup(&b, &sup);
+	peer_send(p, CTL_STATUS_SUP, &b, -1);
+	buf_free(&b);
 	vm_status_rows(res, peer_status_row, p);
 	peer_send(p, CTL_STATUS_END, NULL, -1);
 	p->state = PEER_DONE;

@@ -30,8 +30,9 @@
 #include "vmlaunch.h"
 
 static void	print_string(FILE *, const char *);
-static void	print_policy(FILE *, const struct policy *, const char *);
+static void	print_policy(FILE *, const struct policy *, const char *, int);
 static void	print_backend(FILE *, const struct backend *, const char *);
+static void	print_check(FILE *, const struct idlecheck *, const char *);
 static void	default_prefix(struct in_addr *, int *);
 
 /* Seconds in the largest unit that divides them: 600 is 10m, 90 is 90s. */
@@ -63,12 +64,11 @@ print_duration(long long secs, char *buf, size_t len)
 static void
 default_prefix(struct in_addr *net, int *len)
 {
-	char	 buf[] = DEFAULT_LOCAL_PREFIX, *slash;
+	char	 err[128];
 
-	slash = strchr(buf, '/');
-	*slash = '\0';
-	inet_pton(AF_INET, buf, net);
-	*len = atoi(slash + 1);
+	if (address_parse_prefix(DEFAULT_LOCAL_PREFIX, net, len, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 }
 
 /* Quoted, with the escapes the lexer undoes. */
@@ -84,13 +84,19 @@ print_string(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
+/* pausing: idle pause is on globally, so "never" must be said. */
 static void
-print_policy(FILE *fp, const struct policy *pol, const char *indent)
+print_policy(FILE *fp, const struct policy *pol, const char *indent,
+    int pausing)
 {
 	char	 buf[32], net[INET_ADDRSTRLEN];
 
 	fprintf(fp, "%sidle timeout %s\n", indent,
 	    print_duration(pol->idle_timeout, buf, sizeof(buf)));
+	/* Off unless given: said where it is on, or differs. */
+	if (pol->idle_pause > 0 || pausing)
+		fprintf(fp, "%sidle pause %s\n", indent,
+		    print_duration(pol->idle_pause, buf, sizeof(buf)));
 	fprintf(fp, "%sboot wait %s\n", indent,
 	    print_duration(pol->boot_wait, buf, sizeof(buf)));
 	fprintf(fp, "%sstop wait %s\n", indent,
@@ -115,20 +121,32 @@ print_policy(FILE *fp, const struct policy *pol, const char *indent)
 		print_string(fp, pol->addr_host);
 		fputc('\n', fp);
 		break;
+	case ADDR_COMMAND:
+		fprintf(fp, "%saddress command ", indent);
+		print_string(fp, pol->addr_host);
+		fputc('\n', fp);
+		break;
 	case ADDR_UNSET:
 		break;
 	}
 }
 
 static void
+print_check(FILE *fp, const struct idlecheck *c, const char *indent)
+{
+	char	 buf[32];
+
+	if (c->command == NULL)
+		return;
+	fprintf(fp, "%sidle check ", indent);
+	print_string(fp, c->command);
+	fprintf(fp, " timeout %s\n", print_duration(c->timeout, buf,
+	    sizeof(buf)));
+}
+
+static void
 print_backend(FILE *fp, const struct backend *b, const char *indent)
 {
-	static const char *const words[BACKEND_NCMDS] = {
-		[BACKEND_START] = "start",
-		[BACKEND_STOP] = "stop",
-		[BACKEND_KILL] = "force stop",
-		[BACKEND_STATUS] = "status"
-	};
 	int	 i;
 
 	if (b->type != BACKEND_COMMAND) {
@@ -137,7 +155,10 @@ print_backend(FILE *fp, const struct backend *b, const char *indent)
 	}
 	fprintf(fp, "%sbackend command {\n", indent);
 	for (i = 0; i < BACKEND_NCMDS; i++) {
-		fprintf(fp, "%s\t%s ", indent, words[i]);
+		/* The optional ones only when given. */
+		if (i > BACKEND_STATUS && b->cmd[i] == NULL)
+			continue;
+		fprintf(fp, "%s\t%s ", indent, config_backend_word(i));
 		print_string(fp, b->cmd[i] != NULL ? b->cmd[i] : "");
 		fputc('\n', fp);
 	}
@@ -165,7 +186,9 @@ print_vm(FILE *fp, struct config *conf, struct vmconf *vm)
 			fprintf(fp, " restart %d", as->restart_max);
 		fputc('\n', fp);
 	}
-	print_policy(fp, &vm->pol, "\t");
+	print_policy(fp, &vm->pol, "\t", conf->global.pause_line != 0 &&
+	    conf->global.idle_pause != DURATION_NEVER);
+	print_check(fp, &vm->check, "\t");
 	/*
 	 * vmd is the default and goes unsaid, unless the global backend
 	 * is a command one that this vm does not use.
@@ -206,6 +229,8 @@ print_config(FILE *fp, struct config *conf)
 	pol = conf->global;
 	if (pol.idle_line == 0)
 		pol.idle_timeout = DEFAULT_IDLE_TIMEOUT;
+	if (pol.pause_line == 0)
+		pol.idle_pause = DURATION_NEVER;
 	if (pol.boot_line == 0)
 		pol.boot_wait = DEFAULT_BOOT_WAIT;
 	if (pol.stop_line == 0)
@@ -215,7 +240,8 @@ print_config(FILE *fp, struct config *conf)
 		pol.addr_if = 0;
 		default_prefix(&pol.addr_prefix, &pol.addr_prefixlen);
 	}
-	print_policy(fp, &pol, "");
+	print_policy(fp, &pol, "", 0);
+	print_check(fp, &conf->check, "");
 	print_backend(fp, &conf->backend, "");
 
 	TAILQ_FOREACH(vm, &conf->vms, entry) {

@@ -100,7 +100,6 @@ probe_start(const struct policy *pol, const char *name, int has_id,
     unsigned int id, int port, enum probe_mode mode, probe_cb cb, void *arg)
 {
 	struct probe	*p;
-	struct timeval	 tv = { 0, 0 };
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("probe");
@@ -119,7 +118,7 @@ probe_start(const struct policy *pol, const char *name, int has_id,
 	p->backoff = PROBE_BACKOFF_MIN;
 	evtimer_set(&p->ev_retry, probe_try, p);
 	/* From the loop, never from inside the call. */
-	evtimer_add(&p->ev_retry, &tv);
+	timer_ms(&p->ev_retry, 0);
 	return (p);
 }
 
@@ -185,7 +184,6 @@ probe_end(struct probe *p, int fd, const char *why)
 static void
 probe_retry(struct probe *p, const char *why, int answered)
 {
-	struct timeval	 tv;
 	long long	 now;
 	int		 max;
 
@@ -213,9 +211,7 @@ probe_retry(struct probe *p, const char *why, int answered)
 	    PROBE_BACKOFF_MAX : PROBE_SLOW_MAX;
 	if (p->backoff > max)
 		p->backoff = max;
-	tv.tv_sec = p->backoff / 1000;
-	tv.tv_usec = (p->backoff % 1000) * 1000;
-	evtimer_add(&p->ev_retry, &tv);
+	timer_ms(&p->ev_retry, p->backoff);
 	p->backoff = p->backoff * 3 / 2;
 	if (p->backoff > max)
 		p->backoff = max;
@@ -251,7 +247,13 @@ probe_try(int fd, short ev, void *arg)
 	switch (address_guest(&p->pol, p->name, p->has_id, p->id, p->port,
 	    &ss, &sl, err, sizeof(err))) {
 	case ADDRESS_PENDING:
-		p->areq = address_resolve(p->pol.addr_host, probe_resolved, p);
+		/* What is known so far, for a boot wait that ends now. */
+		if (p->mode == PROBE_BANNER && strcmp(p->why, err) != 0) {
+			(void)strlcpy(p->why, err, sizeof(p->why));
+			if (probe_tell(p, PROBE_WAITING, -1, p->why))
+				return;
+		}
+		p->areq = address_resolve(&p->pol, p->name, probe_resolved, p);
 		return;
 	case ADDRESS_ERROR:
 		probe_retry(p, err, 0);
@@ -344,13 +346,14 @@ probe_io(int fd, short ev, void *arg)
 		return;
 	}
 	banner[n] = '\0';
-	if (n < 4 && strncmp(banner, "SSH-", n) == 0) {
+	if ((size_t)n < strlen(SSH_BANNER) &&
+	    strncmp(banner, SSH_BANNER, n) == 0) {
 		/* Part of a banner: wait for the rest. */
 		event_add(&p->ev_io, tvp);
 		return;
 	}
-	if (strncmp(banner, "SSH-", 4) != 0 && strstr(banner, "\nSSH-") ==
-	    NULL) {
+	if (strncmp(banner, SSH_BANNER, strlen(SSH_BANNER)) != 0 &&
+	    strstr(banner, "\n" SSH_BANNER) == NULL) {
 		/* Lines before the banner are allowed; wait for a whole one. */
 		if ((size_t)n < sizeof(banner) - 1 && memchr(banner, '\n',
 		    n) == NULL) {

@@ -155,7 +155,7 @@ sandbox_supervisor(struct config *conf)
 	sandbox_program(&sb, conf->vmctl != NULL ? conf->vmctl :
 	    VMCTL_PATH);
 	sandbox_program(&sb, config_ssh(conf));
-	/* A reload may bring in a backend command: always. */
+	/* A reload may bring in a backend or address command: always. */
 	sandbox_program(&sb, BACKEND_SHELL);
 	sandbox_add(&sb, "/dev/null", "rw");
 	sandbox_add(&sb, "/etc/resolv.conf", "r");

@@ -24,15 +24,24 @@
  * mkstemp, fsync and rename, so a crash leaves the old or the new file.
  *
  *	# vmlaunch state: ...
- *	version 2
- *	ubuntu running 3 1796002000
- *	build starting - 1796002010
+ *	version 3
+ *	vm ubuntu running 3 1796002000
+ *	vm build starting - 1796002010
+ *	vm db paused 4 1796002300
+ *	hold ubuntu 1796009200
+ *	hold build never
  *
- * A line is NAME PHASE ID SINCE: the phase (starting, running,
- * stopping), vmd's id or "-", and since when (seconds of the epoch, to
- * survive a restart).  Version 1 files ("started NAME ID") are read as
- * running.  The file is read with distrust: it must be ours and not
- * writable by others, and every line is checked.
+ * A vm line is NAME PHASE ID SINCE: the phase (starting, running,
+ * stopping, paused), vmd's id or "-", and since when (seconds of the
+ * epoch, to survive a restart).  "paused" is written before vmlaunch
+ * pauses the VM and replaced by "running" only once it is unpaused, so
+ * that a paused VM whose record says running was paused by someone
+ * else.  A hold line is NAME UNTIL (seconds of the epoch, or never):
+ * holds (hold.c) are restored from it as the file is read.  Version 2
+ * files (vm lines without the word "vm", no holds) and version 1 files
+ * ("started NAME ID", read as running) are read too.  The file is read
+ * with distrust: it must be ours and not writable by others, and every
+ * line is checked.
  *
  * Adoption: every record read stays in the file, undecided, until one
  * `vmctl status` of all VMs (not a vmctl per VM) decides it: adopted,
@@ -55,7 +64,7 @@
 
 #include "vmlaunch.h"
 
-#define STATE_VERSION		2
+#define STATE_VERSION		3
 #define STATE_RETRY_MIN		1	/* s: a failed check, again */
 #define STATE_RETRY_MAX		30
 #define STATE_START_GRACE	5	/* s after vmctl's limit */
@@ -78,8 +87,16 @@ struct state_rec {
 	int			 v1_noid;	/* "started NAME -": unprovable */
 };
 
+struct state_hold {
+	LIST_ENTRY(state_hold)	 entry;
+	char			 name[VM_NAME_MAX];
+	time_t			 until;		/* 0: until released */
+};
+
 static LIST_HEAD(, state_rec)	 state_recs =
     LIST_HEAD_INITIALIZER(state_recs);
+static LIST_HEAD(, state_hold)	 state_holds =
+    LIST_HEAD_INITIALIZER(state_holds);
 static char			*state_path;
 static struct config		*state_conf;
 static struct backend_req	*state_req;	/* the adoption's status */
@@ -89,11 +106,13 @@ static int			 state_retry = STATE_RETRY_MIN;
 static const char *const state_phases[] = {
 	[STATE_STARTING] = "starting",
 	[STATE_RUNNING] = "running",
-	[STATE_STOPPING] = "stopping"
+	[STATE_STOPPING] = "stopping",
+	[STATE_PAUSED] = "paused"
 };
 
 static void	 state_save(void);
 static void	 state_load(void);
+static void	 state_holds_restore(void);
 static void	 state_check(int, short, void *);
 
 static struct state_rec *
@@ -114,6 +133,17 @@ state_forget(struct state_rec *r)
 	free(r);
 }
 
+static void
+state_forget_holds(void)
+{
+	struct state_hold	*h;
+
+	while ((h = LIST_FIRST(&state_holds)) != NULL) {
+		LIST_REMOVE(h, entry);
+		free(h);
+	}
+}
+
 void
 state_init(struct config *conf)
 {
@@ -130,6 +160,7 @@ state_init(struct config *conf)
 		return;
 	}
 	state_load();
+	state_holds_restore();
 }
 
 /* What the VM is now, written before it happens. */
@@ -168,6 +199,59 @@ state_clear(const char *name)
 	state_save();
 }
 
+static struct state_hold *
+state_hold_find(const char *name)
+{
+	struct state_hold	*h;
+
+	LIST_FOREACH(h, &state_holds, entry)
+		if (strcmp(h->name, name) == 0)
+			return (h);
+	return (NULL);
+}
+
+/* A hold on vm name until then (0: until released), or none (-1). */
+void
+state_hold(const char *name, time_t until)
+{
+	struct state_hold	*h;
+
+	if ((h = state_hold_find(name)) != NULL && until == -1) {
+		LIST_REMOVE(h, entry);
+		free(h);
+	} else if (until != -1) {
+		if (h == NULL) {
+			if ((h = calloc(1, sizeof(*h))) == NULL)
+				fatal("state");
+			(void)strlcpy(h->name, name, sizeof(h->name));
+			LIST_INSERT_HEAD(&state_holds, h, entry);
+		}
+		h->until = until;
+	} else
+		return;
+	state_save();
+}
+
+/* The holds read from the file go to hold.c; those that ran out go. */
+static void
+state_holds_restore(void)
+{
+	struct state_hold	*h, *th;
+	time_t			 now = time(NULL);
+	int			 changed = 0;
+
+	LIST_FOREACH_SAFE(h, &state_holds, entry, th) {
+		if ((h->until != 0 && h->until <= now) ||
+		    hold_restore(h->name, h->until) == -1) {
+			LIST_REMOVE(h, entry);
+			free(h);
+			changed = 1;
+		}
+	}
+	if (changed)
+		state_save();
+}
+
 /*
  * A predecessor began starting this VM and it is not decided yet: its
  * vmctl may still be under way, so no second start.
@@ -175,10 +259,17 @@ state_clear(const char *name)
 int
 state_starting(const char *name)
 {
+	return (state_undecided(name, STATE_STARTING));
+}
+
+/* A predecessor's record of this VM in phase, not decided yet. */
+int
+state_undecided(const char *name, enum state_phase phase)
+{
 	struct state_rec	*r;
 
 	return ((r = state_find(name)) != NULL && r->pending &&
-	    r->phase == STATE_STARTING);
+	    r->phase == phase);
 }
 
 /* Records of a predecessor still undecided: something to watch. */
@@ -204,6 +295,7 @@ state_shutdown(void)
 	evtimer_del(&state_ev);
 	while ((r = LIST_FIRST(&state_recs)) != NULL)
 		state_forget(r);
+	state_forget_holds();
 	free(state_path);
 	state_path = NULL;
 }
@@ -212,6 +304,7 @@ static void
 state_save(void)
 {
 	struct state_rec	*r;
+	struct state_hold	*h;
 	char			*tmp = NULL, id[16];
 	FILE			*fp = NULL;
 	int			 fd = -1;
@@ -239,8 +332,15 @@ state_save(void)
 			snprintf(id, sizeof(id), "%u", r->id);
 		else
 			(void)strlcpy(id, "-", sizeof(id));
-		fprintf(fp, "%s %s %s %lld\n", r->name, state_phases[r->phase],
-		    id, (long long)r->since);
+		fprintf(fp, "vm %s %s %s %lld\n", r->name,
+		    state_phases[r->phase], id, (long long)r->since);
+	}
+	LIST_FOREACH(h, &state_holds, entry) {
+		if (h->until == 0)
+			fprintf(fp, "hold %s never\n", h->name);
+		else
+			fprintf(fp, "hold %s %lld\n", h->name,
+			    (long long)h->until);
 	}
 	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
 		log_warn("state file: writing %s", tmp);
@@ -261,7 +361,25 @@ state_save(void)
 	free(tmp);
 }
 
-/* One line of the file, version 1 or 2, into r; -1 if malformed. */
+/* A hold line of version 3, "hold NAME UNTIL": -1 if malformed. */
+static int
+state_parse_hold(const char *line, struct state_hold *h)
+{
+	char		 name[VM_NAME_MAX + 1], until[24], extra[2];
+	const char	*errstr;
+
+	memset(h, 0, sizeof(*h));
+	if (sscanf(line, "hold %64s %23s %1s", name, until, extra) != 2 ||
+	    !config_vm_name_valid(name))
+		return (-1);
+	(void)strlcpy(h->name, name, sizeof(h->name));
+	if (strcmp(until, "never") == 0)
+		return (0);
+	h->until = strtonum(until, 1, LLONG_MAX, &errstr);
+	return (errstr != NULL ? -1 : 0);
+}
+
+/* One vm line of the file, version 1, 2 or 3, into r; -1 if malformed. */
 static int
 state_parse(const char *line, int version, struct state_rec *r)
 {
@@ -276,13 +394,19 @@ state_parse(const char *line, int version, struct state_rec *r)
 			return (-1);
 		r->phase = STATE_RUNNING;
 	} else {
+		if (version >= 3 && strncmp(line, "vm ", 3) != 0)
+			return (-1);
+		if (version >= 3)
+			line += 3;
 		if (sscanf(line, "%64s %15s %15s %lld", name, phase, id,
 		    &since) != 4 || since < 0)
 			return (-1);
 		for (i = 0; i < nitems(state_phases); i++)
 			if (strcmp(phase, state_phases[i]) == 0)
 				break;
-		if (i == nitems(state_phases))
+		/* Version 2 knew no pause. */
+		if (i == nitems(state_phases) ||
+		    (version < 3 && i == STATE_PAUSED))
 			return (-1);
 		r->phase = i;
 	}
@@ -302,10 +426,46 @@ state_parse(const char *line, int version, struct state_rec *r)
 	return (0);
 }
 
+/* A record of the file (not a comment, not the version): -1 if bad. */
+static int
+state_record(const char *line, int version)
+{
+	struct state_rec	 rec, *r;
+	struct state_hold	 hold, *h;
+
+	if (version >= 3 && strncmp(line, "hold ", 5) == 0) {
+		if (state_parse_hold(line, &hold) == -1)
+			return (-1);
+		if ((h = state_hold_find(hold.name)) == NULL) {
+			if ((h = calloc(1, sizeof(*h))) == NULL)
+				fatal("state");
+			(void)strlcpy(h->name, hold.name, sizeof(h->name));
+			LIST_INSERT_HEAD(&state_holds, h, entry);
+		}
+		h->until = hold.until;
+		return (0);
+	}
+	if (state_parse(line, version, &rec) == -1)
+		return (-1);
+	if ((r = state_find(rec.name)) == NULL) {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			fatal("state");
+		LIST_INSERT_HEAD(&state_recs, r, entry);
+	}
+	(void)strlcpy(r->name, rec.name, sizeof(r->name));
+	r->phase = rec.phase;
+	r->has_id = rec.has_id;
+	r->id = rec.id;
+	r->since = rec.since;
+	r->v1_noid = rec.v1_noid;
+	r->pending = 1;
+	return (0);
+}
+
 static void
 state_load(void)
 {
-	struct state_rec	 rec, *r;
+	struct state_rec	*r;
 	char			*line = NULL;
 	size_t			 sz = 0;
 	ssize_t			 len;
@@ -353,7 +513,7 @@ state_load(void)
 			continue;
 		if (version == 0) {
 			if (sscanf(line, "version %d", &version) != 1 ||
-			    (version != 1 && version != STATE_VERSION)) {
+			    version < 1 || version > STATE_VERSION) {
 				log_warnx("state file %s:%d: not a version %d "
 				    "state file; ignored, adopting nothing",
 				    state_path, lineno, STATE_VERSION);
@@ -362,24 +522,11 @@ state_load(void)
 			}
 			continue;
 		}
-		if (state_parse(line, version, &rec) == -1) {
+		if (state_record(line, version) == -1) {
 			log_warnx("state file %s:%d: malformed line ignored",
 			    state_path, lineno);
 			bad = 1;
-			continue;
 		}
-		if ((r = state_find(rec.name)) == NULL) {
-			if ((r = calloc(1, sizeof(*r))) == NULL)
-				fatal("state");
-			LIST_INSERT_HEAD(&state_recs, r, entry);
-		}
-		(void)strlcpy(r->name, rec.name, sizeof(r->name));
-		r->phase = rec.phase;
-		r->has_id = rec.has_id;
-		r->id = rec.id;
-		r->since = rec.since;
-		r->v1_noid = rec.v1_noid;
-		r->pending = 1;
 	}
 	if (version == 0 && lineno > 0)
 		log_warnx("state file %s: no version line; ignored, adopting "
@@ -392,6 +539,7 @@ state_load(void)
  out_forget:
 	while ((r = LIST_FIRST(&state_recs)) != NULL)
 		state_forget(r);
+	state_forget_holds();
  out:
 	free(line);
 	fclose(fp);
@@ -417,8 +565,9 @@ state_verdict(const struct state_rec *r, const struct vmd_row *row,
 			return (VERDICT_WAIT);
 		return (VERDICT_DROP);
 	}
-	if (row->state == VMD_PAUSED || row->state == VMD_WAITING ||
-	    row->state == VMD_UNKNOWN)
+	/* Paused by us, it is adopted; by someone else, wait and see. */
+	if ((row->state == VMD_PAUSED && r->phase != STATE_PAUSED) ||
+	    row->state == VMD_WAITING || row->state == VMD_UNKNOWN)
 		return (VERDICT_WAIT);
 	if (r->has_id && row->has_id && row->id != r->id)
 		return (VERDICT_FOREIGN);
@@ -434,16 +583,13 @@ state_adopt_done(const struct backend_result *res, void *arg)
 	const struct vmd_row	*row;
 	time_t			 now = time(NULL);
 	int			 waiting = 0, changed = 0;
-	struct timeval		 tv;
 
 	state_req = NULL;
 	if (!res->ok) {
 		log_warnx("cannot check %d vm%s for adoption: %s; trying "
 		    "again in %ds", state_pending(), state_pending() == 1 ?
 		    "" : "s", res->msg, state_retry);
-		tv.tv_sec = state_retry;
-		tv.tv_usec = 0;
-		evtimer_add(&state_ev, &tv);
+		timer_ms(&state_ev, state_retry * 1000LL);
 		state_retry *= 2;
 		if (state_retry > STATE_RETRY_MAX)
 			state_retry = STATE_RETRY_MAX;
@@ -482,7 +628,9 @@ state_adopt_done(const struct backend_result *res, void *arg)
 			}
 			if (row->state == VMD_STOPPING)
 				r->phase = STATE_STOPPING;
-			else if (r->phase == STATE_STARTING)
+			else if (r->phase == STATE_STARTING ||
+			    (r->phase == STATE_PAUSED &&
+			    row->state != VMD_PAUSED))
 				r->phase = STATE_RUNNING;
 			changed = 1;
 			vm_adopt(r->name, r->phase, r->has_id, r->id,
@@ -495,9 +643,7 @@ state_adopt_done(const struct backend_result *res, void *arg)
 	if (changed)
 		state_save();
 	if (waiting > 0) {
-		tv.tv_sec = STATE_RETRY_MIN;
-		tv.tv_usec = 0;
-		evtimer_add(&state_ev, &tv);
+		timer_ms(&state_ev, STATE_RETRY_MIN * 1000LL);
 	}
 	supervisor_check_exit();
 }

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmlaunch.h"
@@ -53,6 +54,7 @@
 
 static struct {
 	struct config		*conf;
+	time_t			 since;		/* it began, for -s */
 	struct stat		 conf_st;	/* the file as last read */
 	int			 foreground;	/* -d: a person started it */
 	int			 listenfd;
@@ -69,6 +71,7 @@ static void	 supervisor_reload(void);
 static int	 supervisor_conf_changed(void);
 static void	 supervisor_conf_stamp(struct stat *);
 static void	 supervisor_shutdown(void);
+static void	 supervisor_free(void);
 static void	 supervisor_configure(struct config *);
 static int	 supervisor_lock(void);
 static int	 supervisor_answers(void);
@@ -78,6 +81,16 @@ int
 supervisor_shutting_down(void)
 {
 	return (sv.down);
+}
+
+/* Who this supervisor is, for vmlaunch -s. */
+void
+supervisor_status(struct ctl_status_sup *sup)
+{
+	memset(sup, 0, sizeof(*sup));
+	sup->pid = getpid();
+	sup->since = sv.since;
+	(void)strlcpy(sup->config, sv.conf->file, sizeof(sup->config));
 }
 
 /* Anything to watch: a peer, a VM, an adoption, a child. */
@@ -96,7 +109,6 @@ supervisor_busy(void)
 void
 supervisor_check_exit(void)
 {
-	struct timeval	 tv;
 	long		 ms;
 
 	if (sv.exiting)
@@ -119,9 +131,7 @@ supervisor_check_exit(void)
 	if (evtimer_pending(&sv.ev_linger, NULL))
 		return;
 	ms = sv.lingered ? LINGER : LINGER_FIRST;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(&sv.ev_linger, &tv);
+	timer_ms(&sv.ev_linger, ms);
 }
 
 static void
@@ -199,9 +209,12 @@ supervisor_configure(struct config *conf)
 {
 	sv.conf = conf;
 	backend_configure(conf);
+	address_configure(conf);
 	vm_configure(conf);
 	peer_configure(conf);
 	autostart_configure(conf);
+	busy_configure(conf);
+	hold_configure(conf);
 }
 
 /* Two phases: parse into a new config; swap only if it is clean. */
@@ -242,6 +255,7 @@ supervisor_shutdown(void)
 		unlink(sv.sockpath);
 	peer_shutdown();
 	vm_shutdown();
+	hold_shutdown();
 	supervisor_check_exit();
 }
 
@@ -368,6 +382,7 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 
 	memset(&sv, 0, sizeof(sv));
 	sv.conf = conf;
+	sv.since = time(NULL);
 	sv.foreground = foreground;
 	sv.listenfd = -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -405,7 +420,8 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 	 * route	ioctl SIOCGIFDESCR, the tap's description (address tap)
 	 * dns		getaddrinfo of fixed host names, in a child
 	 * getpw	getpwuid for the socket's directory when HOME is unset
-	 * proc exec	fork and execvp of vmctl, backend commands and ssh;
+	 * proc exec	fork and execvp of vmctl, backend and address
+	 *		commands and ssh;
 	 *		setpgid, kill and killpg of their process groups
 	 * The chmod of the socket (fattr) and the lock (flock) are done.
 	 * No execpromises: vmctl and ssh run unrestricted.
@@ -442,10 +458,21 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 
 	event_dispatch();
 
-	/* What is left is killed and freed, for a clean leak check. */
+	supervisor_free();
+	close(lockfd);
+	return (0);
+}
+
+/* What is left is killed and freed, for a clean leak check. */
+static void
+supervisor_free(void)
+{
 	job_kill_all(SIGKILL);
 	peer_free_all();
+	hold_free_all();
+	session_free_all();
 	vm_free_all();
+	history_free_all();
 	state_shutdown();
 	address_shutdown();
 	autostart_shutdown();
@@ -454,7 +481,5 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 		unlink(sv.sockpath);
 		close(sv.listenfd);
 	}
-	close(lockfd);
 	free(sv.sockpath);
-	return (0);
 }

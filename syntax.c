@@ -620,6 +620,27 @@ syntax_heads(int where, char heads[][HEAD_LEN], size_t max)
 	return (n);
 }
 
+/* Every form's own leading keywords, once each: "idle pause". */
+static size_t
+syntax_fullheads(int where, char heads[][HEAD_LEN], size_t max)
+{
+	char	 h[HEAD_LEN];
+	size_t	 n = 0, f, i;
+
+	for (f = 0; f < nforms; f++) {
+		if ((forms[f].form->where & where) == 0 ||
+		    forms[f].item[0].kind != I_WORD)
+			continue;
+		syntax_head(&forms[f], SIZE_MAX, h, sizeof(h));
+		for (i = 0; i < n; i++)
+			if (strcmp(heads[i], h) == 0)
+				break;
+		if (i == n && n < max)
+			strlcpy(heads[n++], h, sizeof(heads[0]));
+	}
+	return (n);
+}
+
 /* A statement that is fine, only not here. */
 static void
 explain_misplaced(char *msg, size_t len, int where,
@@ -655,15 +676,21 @@ explain_word(char *msg, size_t len, int where, const char *found,
 	size_t		 n, i, o, norder = 1;
 	int		 in = where, pass, order[4];
 
-	/* Here, then elsewhere; whole heads, then their first words. */
+	/*
+	 * Here, then elsewhere; each form's whole head ("idle timeout"),
+	 * then the first words of the heads.
+	 */
 	order[0] = where;
 	for (in = SYNTAX_TOP; in <= SYNTAX_BACKEND; in <<= 1)
 		if (in != where && norder < nitems(order))
 			order[norder++] = in;
 	for (o = 0; s == NULL && o < norder; o++) {
 		in = order[o];
-		n = syntax_heads(in, heads, nitems(heads));
 		for (pass = 0; s == NULL && pass < 2; pass++) {
+			if (pass == 0)
+				n = syntax_fullheads(in, heads, nitems(heads));
+			else
+				n = syntax_heads(in, heads, nitems(heads));
 			for (i = 0; i < n; i++) {
 				if (pass == 1)
 					heads[i][strcspn(heads[i], " ")] = '\0';

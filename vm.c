@@ -15,39 +15,43 @@
  */
 
 /*
- * The VMs: a state machine per VM, and the sessions that use it.  The
- * interface is narrow: a session opens (wanting a connected guest
- * socket, or already holding one), a session closes; the VM tells the
- * session it is ready (here is your socket), failed (here is why) or that
- * its progress changed.  Everything else is inside: the backend's
- * commands (backend.c), the readiness probe (probe.c), the state file
- * (state.c), the timers.
+ * The VMs: a state machine per VM, which decides what each VM does next.
+ * Its sessions (session.c) are what uses it: a session opens (wanting a
+ * connected guest socket, or no socket, or the VM stopped), a session
+ * closes; the VM tells its sessions that it is ready, stopped, failed
+ * (here is why) or that its progress changed.  The work is done by
+ * objects the VM owns, one at a time, each with a file of its own: the
+ * backend's requests (backend.c), the wait for a guest (boot.c), a stop
+ * (halt.c), the idle countdown (idle.c); the state file is state.c's.
  *
  * States, and what ends each one when vmlaunch owns a running VM:
  *
  *	STOPPED		not running as far as we know; owns nothing
- *	CHECKING	a status request runs: the backend's time limit
- *	STARTING	the start runs: the backend's time limit
- *	BOOTING		probing for the banner: ev_deadline, the boot wait
+ *	CHECKING	a status request runs (req), or ev_poll to ask again:
+ *			the backend's time limit
+ *	STARTING	the start runs (req): the backend's time limit
+ *	BOOTING		the wait for its guest (boot): the boot wait
  *	READY		serving; ours and unused only with idle timeout never
- *	IDLE		ours, unused: ev_deadline, the idle timeout
- *	STOPPING	a stop runs or is polled: ev_deadline, the stop wait,
- *			then a forced stop and the stop wait again, then back
- *			to IDLE to try again one stop wait later
+ *	IDLE		ours, unused: the idle countdown (idle: idle pause,
+ *			idle timeout, the busy check), or ev_deadline, a
+ *			stop to try again
+ *	PAUSING		the pause runs (req): the backend's time limit
+ *	PAUSED		paused by us: the idle countdown's stop (idle)
+ *	RESUMING	the unpause for a session runs (req): the backend's
+ *			time limit, then BOOTING for the banner
+ *	STOPPING	a stop runs (halt): the stop wait, forced, the stop
+ *			wait again, then back to IDLE to try again one stop
+ *			wait later
  *
  * Ownership ("owned": vmlaunch started the VM, or adopted it from the
- * state file) is what makes a VM ours to stop.  It is written to the
- * state file before each start and stop, and given up only once two
- * answers in a row say the VM is gone.
+ * state file) is what makes a VM ours to stop, or to pause.  It is
+ * written to the state file before each start, pause and stop, and
+ * given up only once two answers in a row say the VM is gone.
  *
- * Lifetime: a VM owns its requests (req: the one start, stop or status
- * that decides its next state; watch: the status polls while it boots
- * or stops), its probe and its timers, and cancels them when it leaves
- * the state they belong to; a struct vm is freed only when none is left
- * and no session refers to it.  A session belongs to its opener (a
- * peer) until vm_session_close(); its connect (a probe) is its own and
- * goes with it.  Callbacks of the session ops may close any session but
- * their own.
+ * Lifetime: a VM owns its request, boot, halt, idle countdown and
+ * timers, and cancels them (vm_quiet) when it leaves the state they
+ * belong to; a struct vm is freed only when none is left and no session
+ * refers to it.
  */
 
 #include <sys/types.h>
@@ -60,45 +64,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "vmlaunch.h"
 
-#define WATCH_INTERVAL		1000	/* ms: status while booting, */
-#define WATCH_MAX		4000	/* growing to this (vm_watch_ms) */
-#define STOP_POLL_INTERVAL	500	/* ms: status while stopping */
-#define STOP_POLL_FIRST		100	/* ms after the stop returned */
 #define RECHECK_INTERVAL	500	/* ms: a second opinion */
 #define STARTING_RECHECK	1000	/* ms: a predecessor's start may come */
-#define ABSENT_GRACE		3000	/* ms: a new VM may be missing */
 #define RESUME_GRACE		5000	/* ms: sessions of a dead supervisor
 					   come back within this */
-
-enum session_state {
-	SESSION_WAITING,	/* for its VM to be ready */
-	SESSION_CONNECTING,	/* its connect to the guest runs */
-	SESSION_OPEN,		/* has its guest socket */
-	SESSION_FAILED		/* told why not; counts for nothing */
-};
-
-struct session {
-	TAILQ_ENTRY(session)	 entry;
-	struct vm		*vm;
-	enum session_state	 state;
-	int			 port;
-	int			 flags;		/* CTL_FLAG_* */
-	struct probe		*conn;
-	const struct session_ops *ops;
-	void			*arg;
-	long long		 t_start;
-};
-TAILQ_HEAD(sessionlist, session);
-
-enum stop_kind {
-	STOP_OURS,		/* our graceful stop */
-	STOP_FORCED,		/* our forced stop */
-	STOP_THEIRS		/* someone else's: waited for */
-};
 
 struct vm {
 	TAILQ_ENTRY(vm)		 entry;
@@ -117,18 +91,21 @@ struct vm {
 						   it is gone */
 	int			 start_unsure;	/* a start failed, not refused */
 	int			 abandoned;	/* exiting, its stop left undone */
-	enum stop_kind		 stop;
-	struct sessionlist	 sessions;
+	int			 paused_here;	/* we paused it */
+	int			 resumed;	/* its boot is a resume */
+	int			 stop_due;	/* stop due while pausing */
+	struct idle		*idle;		/* the idle countdown */
+	struct halt		*halt;		/* the stop in progress */
 	struct backend_req	*req;
-	struct backend_req	*watch;
-	struct probe		*probe;
+	struct boot		*boot;		/* the wait for the guest */
 	struct event		 ev_deadline;
 	struct event		 ev_poll;
 	int			 lastport;
 	long long		 idle_at;
 	char			 probeaddr[128];
-	char			 probeerr[256];
+	char			 failwhy[256];	/* a start's, a resume's */
 	char			 stopwhy[128];
+	char			 forwhom[64];	/* the session that waits */
 	char			 display[256];	/* of the session that booted */
 	char			 xauthority[1024];
 };
@@ -146,14 +123,11 @@ static void	 vm_start(struct vm *);
 static void	 vm_start_done(const struct backend_result *, void *);
 static void	 vm_start_check_done(const struct backend_result *, void *);
 static void	 vm_boot(struct vm *);
-static void	 vm_boot_deadline(struct vm *);
-static void	 vm_probe_cb(enum probe_event, int, const char *, void *);
+static void	 vm_boot_cb(enum boot_event, int, const char *,
+		    const struct vmd_row *, void *);
 static void	 vm_ready(struct vm *, int);
 static void	 vm_settle(struct vm *);
 static void	 vm_stop(struct vm *, const char *);
-static void	 vm_stop_done(const struct backend_result *, void *);
-static void	 vm_stop_deadline(struct vm *);
-static void	 vm_poll_done(const struct backend_result *, void *);
 static void	 vm_stopped(struct vm *);
 static void	 vm_deadline(int, short, void *);
 static void	 vm_poll(int, short, void *);
@@ -162,7 +136,19 @@ static void	 vm_set_state(struct vm *, enum vm_state);
 static void	 vm_fail_waiters(struct vm *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	 vm_changed(struct vm *);
-static void	 session_connect(struct session *);
+static void	 vm_idle_due(enum idle_due, void *);
+static void	 vm_pause(struct vm *);
+static void	 vm_pause_done(const struct backend_result *, void *);
+static void	 vm_resume(struct vm *);
+static void	 vm_resume_done(const struct backend_result *, void *);
+static void	 vm_resume_check_done(const struct backend_result *, void *);
+static void	 vm_resumed(struct vm *);
+static void	 vm_unidle(struct vm *);
+static void	 vm_quiet(struct vm *);
+static void	 vm_stopping(struct vm *, long long);
+static void	 vm_halted(enum halt_end, const struct vmd_row *, void *);
+static void	 vm_down_answer(struct vm *);
+static void	 vm_paused_at_rest(struct vm *, long long);
 
 static const char *const vm_states[] = {
 	[VM_STOPPED] = "stopped",
@@ -171,20 +157,11 @@ static const char *const vm_states[] = {
 	[VM_BOOTING] = "booting",
 	[VM_READY] = "ready",
 	[VM_IDLE] = "idle",
+	[VM_PAUSING] = "pausing",
+	[VM_PAUSED] = "paused",
+	[VM_RESUMING] = "resuming",
 	[VM_STOPPING] = "stopping"
 };
-
-static void
-timer_ms(struct event *ev, long long ms)
-{
-	struct timeval	 tv;
-
-	if (ms < 0)
-		ms = 0;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
 
 void
 vm_configure(struct config *conf)
@@ -259,6 +236,7 @@ static struct vm *
 vm_get(const char *name, int create)
 {
 	struct vm	*vm;
+	char		 err[128];
 
 	TAILQ_FOREACH(vm, &vms, entry)
 		if (strcmp(vm->name, name) == 0)
@@ -268,9 +246,8 @@ vm_get(const char *name, int create)
 	if ((vm = calloc(1, sizeof(*vm))) == NULL)
 		fatal("vm");
 	(void)strlcpy(vm->name, name, sizeof(vm->name));
-	TAILQ_INIT(&vm->sessions);
 	vm->state = VM_STOPPED;
-	vm->lastport = 22;
+	vm->lastport = SSH_PORT;
 	evtimer_set(&vm->ev_deadline, vm_deadline, vm);
 	evtimer_set(&vm->ev_poll, vm_poll, vm);
 	vm->conf = config_find_vm(vm_conf, name);
@@ -286,22 +263,36 @@ vm_get(const char *name, int create)
 		vm->pol.boot_wait = DEFAULT_BOOT_WAIT;
 		vm->pol.stop_wait = DEFAULT_STOP_WAIT;
 		vm->pol.addr = ADDR_LOCAL;
-		(void)address_parse_prefix(DEFAULT_LOCAL_PREFIX,
-		    &vm->pol.addr_prefix, &vm->pol.addr_prefixlen);
+		if (address_parse_prefix(DEFAULT_LOCAL_PREFIX,
+		    &vm->pol.addr_prefix, &vm->pol.addr_prefixlen, err,
+		    sizeof(err)) == -1)
+			fatalx("%s", err);
 	}
 	TAILQ_INSERT_TAIL(&vms, vm, entry);
 	return (vm);
+}
+
+/* Nothing of the VM's runs any more: timers, requests, probe, waits. */
+static void
+vm_quiet(struct vm *vm)
+{
+	evtimer_del(&vm->ev_deadline);
+	evtimer_del(&vm->ev_poll);
+	backend_cancel(vm->req);
+	vm->req = NULL;
+	boot_cancel(vm->boot);
+	vm->boot = NULL;
+	idle_cancel(vm->idle);
+	vm->idle = NULL;
+	halt_cancel(vm->halt);
+	vm->halt = NULL;
 }
 
 static void
 vm_free(struct vm *vm)
 {
 	TAILQ_REMOVE(&vms, vm, entry);
-	evtimer_del(&vm->ev_deadline);
-	evtimer_del(&vm->ev_poll);
-	backend_cancel(vm->req);
-	backend_cancel(vm->watch);
-	probe_cancel(vm->probe);
+	vm_quiet(vm);
 	autostart_vm_gone(vm);
 	free(vm->pol.addr_host);
 	free(vm);
@@ -311,25 +302,8 @@ vm_free(struct vm *vm)
 static int
 vm_inuse(struct vm *vm)
 {
-	struct session	*s;
-
-	TAILQ_FOREACH(s, &vm->sessions, entry)
-		if (s->state != SESSION_FAILED &&
-		    !(s->flags & CTL_FLAG_NOTUSE))
-			return (1);
-	return (autostart_pending(vm) > 0);
-}
-
-static int
-vm_count(struct vm *vm, enum session_state st)
-{
-	struct session	*s;
-	int		 n = 0;
-
-	TAILQ_FOREACH(s, &vm->sessions, entry)
-		if (s->state == st)
-			n++;
-	return (n);
+	return (session_count(vm, SESSIONS_USING) > 0 ||
+	    autostart_pending(vm) > 0);
 }
 
 /*
@@ -340,11 +314,12 @@ vm_count(struct vm *vm, enum session_state st)
 static void
 vm_gc(struct vm *vm)
 {
-	if (vm->conf != NULL || vm->owned || !TAILQ_EMPTY(&vm->sessions) ||
-	    vm->req != NULL || vm->watch != NULL || vm->probe != NULL ||
+	if (vm->conf != NULL || vm->owned ||
+	    session_count(vm, SESSIONS_ANY) > 0 ||
+	    vm->req != NULL || vm->boot != NULL || vm->halt != NULL ||
 	    (vm->state != VM_STOPPED && vm->state != VM_READY))
 		return;
-	log_info("vm %s: no longer configured, forgotten", vm->name);
+	history_add(vm->name, LOG_INFO, "no longer configured, forgotten");
 	vm_free(vm);
 }
 
@@ -352,34 +327,22 @@ vm_gc(struct vm *vm)
 static void
 vm_changed(struct vm *vm)
 {
-	struct session	*s, *ts;
-
-	TAILQ_FOREACH_SAFE(s, &vm->sessions, entry, ts)
-		if (s->state == SESSION_WAITING)
-			s->ops->changed(s->arg);
+	session_notify(vm);
 }
 
 /* Sessions that must not boot the VM (an app's, a check's) fail. */
 static void
 vm_fail_noboot(struct vm *vm)
 {
-	struct session	*s, *ts;
-	char		 msg[128];
+	char	 msg[128];
 
 	snprintf(msg, sizeof(msg), "%s: the vm is not running", vm->name);
-	TAILQ_FOREACH_SAFE(s, &vm->sessions, entry, ts) {
-		if (s->state != SESSION_WAITING ||
-		    !(s->flags & CTL_FLAG_NOBOOT))
-			continue;
-		s->state = SESSION_FAILED;
-		s->ops->fail(s->arg, msg);
-	}
+	session_fail_noboot(vm, msg);
 }
 
 static void
 vm_fail_waiters(struct vm *vm, const char *fmt, ...)
 {
-	struct session	*s, *ts;
 	char		 msg[512], full[600];
 	va_list		 ap;
 
@@ -387,59 +350,138 @@ vm_fail_waiters(struct vm *vm, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(full, sizeof(full), "%s: %s", vm->name, msg);
-	TAILQ_FOREACH_SAFE(s, &vm->sessions, entry, ts) {
-		if (s->state != SESSION_WAITING &&
-		    s->state != SESSION_CONNECTING)
-			continue;
-		probe_cancel(s->conn);
-		s->conn = NULL;
-		s->state = SESSION_FAILED;
-		s->ops->fail(s->arg, full);
-	}
+	session_fail_waiting(vm, full, SESSIONS_FAIL_ALL);
 }
 
 /*
- * Sessions.
+ * Sessions (session.c) ask and tell.
  */
 
-struct session *
-vm_session_open(struct vmconf *vmc, int port, int flags, const char *display,
-    const char *xauthority, const struct session_ops *ops, void *arg)
+struct vm *
+vm_find(const char *name)
 {
-	struct session	*s;
-	struct vm	*vm;
+	return (vm_get(name, 1));
+}
 
-	vm = vm_get(vmc->name, 1);
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		fatal("session");
-	s->vm = vm;
-	s->port = vm->pol.port ? vm->pol.port : port;
-	s->flags = flags;
-	s->ops = ops;
-	s->arg = arg;
-	s->t_start = now_ms();
-	vm->lastport = s->port;
-	TAILQ_INSERT_TAIL(&vm->sessions, s, entry);
+/*
+ * The guest port a session asked for, unless the VM has its own; 0 asks
+ * for the port it was last reached on.
+ */
+int
+vm_port(struct vm *vm, int asked)
+{
+	if (asked != 0 || vm->pol.port != 0)
+		vm->lastport = vm->pol.port ? vm->pol.port : asked;
+	return (vm->lastport);
+}
 
+/* The idle countdown (or a stop to retry) ends: the VM is used. */
+static void
+vm_unidle(struct vm *vm)
+{
+	if (vm->state != VM_IDLE)
+		return;
+	idle_cancel(vm->idle);
+	vm->idle = NULL;
+	evtimer_del(&vm->ev_deadline);
+	vm_set_state(vm, VM_READY);
+}
+
+/*
+ * vmlaunch -x (-X: force): stop now a VM that we started, unless it is
+ * in use.  The session waits for the stop, or is refused with msg.
+ */
+static enum vm_session_answer
+vm_down_asked(struct vm *vm, int flags, char *msg, size_t msglen)
+{
+	int	 users = session_count(vm, SESSIONS_USERS);
+	int	 holds = session_count(vm, SESSIONS_HOLDS);
+	char	 open[64];
+
+	if (!vm->owned && vm->state == VM_STOPPED) {
+		vm_check(vm);	/* then vm_down_answer() */
+		return (VM_SESSION_WAIT);
+	}
+	if (!vm->owned) {
+		snprintf(msg, msglen, "%s: vmlaunch did not start this vm, so "
+		    "it does not stop it", vm->name);
+		return (VM_SESSION_REFUSED);
+	}
+	if (vm->state == VM_STOPPING && !halt_theirs(vm->halt))
+		return (VM_SESSION_WAIT);
+	if (vm->state == VM_CHECKING || vm->state == VM_STARTING) {
+		snprintf(msg, msglen, "%s: the vm is being started, not "
+		    "stopped", vm->name);
+		return (VM_SESSION_REFUSED);
+	}
+	/* One hold at most. */
+	if (users > 0 && holds > 0)
+		snprintf(open, sizeof(open), "%d session%s and a hold", users,
+		    users == 1 ? "" : "s");
+	else if (holds > 0)
+		(void)strlcpy(open, "a hold", sizeof(open));
+	else
+		snprintf(open, sizeof(open), "%d session%s", users,
+		    users == 1 ? "" : "s");
+	if ((users > 0 || holds > 0) && !(flags & CTL_FLAG_FORCE)) {
+		snprintf(msg, msglen, "%s: %s open, not stopped (vmlaunch -X "
+		    "stops it anyway)", vm->name, open);
+		history_add(vm->name, LOG_INFO, "vmlaunch -x refused: %s open",
+		    open);
+		return (VM_SESSION_REFUSED);
+	}
+	if (users > 0 || holds > 0) {
+		snprintf(msg, msglen, "%s: stopped by vmlaunch -X", vm->name);
+		session_fail_waiting(vm, msg, SESSIONS_FAIL_UP);
+	}
+	snprintf(vm->stopwhy, sizeof(vm->stopwhy), "%s%s%s%s",
+	    flags & CTL_FLAG_FORCE ? "vmlaunch -X" : "vmlaunch -x",
+	    users > 0 || holds > 0 ? ", with " : "",
+	    users > 0 || holds > 0 ? open : "",
+	    users > 0 || holds > 0 ? " open" : "");
+	vm_stop(vm, vm->stopwhy);
+	return (VM_SESSION_WAIT);
+}
+
+/* Those who asked for a stop of a VM that is not ours learn why not. */
+static void
+vm_down_answer(struct vm *vm)
+{
+	char	 msg[256];
+
+	if (vm->owned || session_count(vm, SESSIONS_DOWN) == 0)
+		return;
+	if (vm->state == VM_STOPPED)
+		snprintf(msg, sizeof(msg), "%s: not running, nothing to stop",
+		    vm->name);
+	else
+		snprintf(msg, sizeof(msg), "%s: vmlaunch did not start this "
+		    "vm, so it does not stop it", vm->name);
+	session_fail_waiting(vm, msg, SESSIONS_FAIL_DOWN);
+}
+
+/* A session opened: what it does now. */
+enum vm_session_answer
+vm_session_opened(struct vm *vm, unsigned int id, int flags,
+    const char *display, const char *xauthority, char *msg, size_t msglen)
+{
+	if (flags & CTL_FLAG_DOWN)
+		return (vm_down_asked(vm, flags, msg, msglen));
 	if (flags & CTL_FLAG_RESUME) {
 		/* Relaying since before we started: the VM runs. */
-		s->state = SESSION_OPEN;
-		log_info("vm %s: a session of a previous supervisor is "
-		    "counted again", vm->name);
+		history_add(vm->name, LOG_INFO, "%s of a previous supervisor "
+		    "is counted again", session_kind(flags));
 		if (vm->state == VM_STOPPED)
 			vm_set_state(vm, VM_READY);
-		if (vm->state == VM_IDLE) {
-			evtimer_del(&vm->ev_deadline);
-			vm_set_state(vm, VM_READY);
-		}
-		return (s);
+		vm_unidle(vm);
+		return (VM_SESSION_OPEN);
 	}
-	s->state = SESSION_WAITING;
-	log_debug("vm %s: session request, port %d", vm->name, s->port);
-	if (vm->state == VM_IDLE) {
-		evtimer_del(&vm->ev_deadline);
-		log_info("vm %s: new session, idle stop cancelled", vm->name);
-		vm_set_state(vm, VM_READY);
+	log_debug("vm %s: session request, port %d: %s (#%u)", vm->name,
+	    vm->lastport, session_kind(flags), id);
+	if (!(flags & CTL_FLAG_NOTUSE) && vm->state == VM_IDLE) {
+		vm_unidle(vm);
+		history_add(vm->name, LOG_INFO, "%s (#%u), idle stop "
+		    "cancelled", session_kind(flags), id);
 	}
 	if (display != NULL && *display != '\0' && vm->display[0] == '\0' &&
 	    !(flags & CTL_FLAG_NOBOOT)) {
@@ -447,89 +489,61 @@ vm_session_open(struct vmconf *vmc, int port, int flags, const char *display,
 		(void)strlcpy(vm->xauthority, xauthority,
 		    sizeof(vm->xauthority));
 	}
+	if (session_count(vm, SESSIONS_WAITING) == 1)
+		snprintf(vm->forwhom, sizeof(vm->forwhom), "%s (#%u)",
+		    session_kind(flags), id);
 	switch (vm->state) {
 	case VM_READY:
-		session_connect(s);
-		break;
+	case VM_IDLE:		/* a check's session: no use */
+		return (VM_SESSION_CONNECT);
 	case VM_STOPPED:
 		vm_check(vm);
+		break;
+	case VM_PAUSED:
+		if (flags & CTL_FLAG_NOTUSE) {
+			snprintf(msg, msglen, "%s: the vm is paused",
+			    vm->name);
+			return (VM_SESSION_REFUSED);
+		}
+		vm_resume(vm);
 		break;
 	default:
 		break;	/* it waits for what runs */
 	}
-	return (s);
+	return (VM_SESSION_WAIT);
 }
 
 void
-vm_session_close(struct session *s)
+vm_session_closed(struct vm *vm)
 {
-	struct vm	*vm = s->vm;
-
-	TAILQ_REMOVE(&vm->sessions, s, entry);
-	probe_cancel(s->conn);
-	log_debug("vm %s: session ended, %d open, %d waiting", vm->name,
-	    vm_count(vm, SESSION_OPEN), vm_count(vm, SESSION_WAITING));
-	free(s);
 	vm_settle(vm);
 	vm_gc(vm);
 }
 
-const char *
-vm_session_vm(struct session *s)
+/* A session's connect to the guest. */
+struct probe *
+vm_connect(struct vm *vm, int port, probe_cb cb, void *arg)
 {
-	return (s->vm->name);
+	return (probe_start(&vm->pol, vm->name, vm->has_id, vm->id, port,
+	    PROBE_CONNECT, cb, arg));
 }
 
-static void
-session_probe_cb(enum probe_event ev, int fd, const char *text, void *arg)
-{
-	struct session	*s = arg;
-	struct vm	*vm = s->vm;
-
-	if (ev != PROBE_READY && ev != PROBE_FAILED)
-		return;
-	s->conn = NULL;
-	if (ev == PROBE_READY) {
-		s->state = SESSION_OPEN;
-		log_debug("vm %s: session connected to %s", vm->name, text);
-		s->ops->ready(s->arg, fd, text);
-		return;
-	}
-	log_info("vm %s: connect failed (%s), checking its state", vm->name,
-	    text);
-	s->state = SESSION_WAITING;
-	if (vm->state == VM_READY || vm->state == VM_IDLE)
-		vm_check(vm);
-	else
-		s->ops->changed(s->arg);
-}
-
-/* The VM is ready: connect this session to its guest. */
-static void
-session_connect(struct session *s)
-{
-	struct vm	*vm = s->vm;
-
-	s->state = SESSION_CONNECTING;
-	s->conn = probe_start(&vm->pol, vm->name, vm->has_id, vm->id,
-	    s->port, PROBE_CONNECT, session_probe_cb, s);
-}
-
-/* What a waiting session's client should show now. */
+/*
+ * What a client that waits since t_start (with a session of these
+ * flags) should show now.
+ */
 void
-vm_session_progress(struct session *s, long long now,
+vm_progress(struct vm *vm, long long now, long long t_start, int flags,
     struct ctl_progress *pr)
 {
-	struct vm	*vm = s->vm;
-
 	memset(pr, 0, sizeof(*pr));
+	pr->elapsed_ms = now - t_start;
 	switch (vm->state) {
 	case VM_STOPPED:
 	case VM_CHECKING:
 		pr->phase = PHASE_STATUS;
 		(void)strlcpy(pr->text, "checking the vm's state",
 		    sizeof(pr->text));
-		pr->elapsed_ms = now - s->t_start;
 		break;
 	case VM_STARTING:
 		pr->phase = PHASE_STARTING;
@@ -538,28 +552,37 @@ vm_session_progress(struct session *s, long long now,
 		pr->deadline_ms = vm->pol.boot_wait * 1000;
 		break;
 	case VM_BOOTING:
-		pr->phase = PHASE_BOOTING;
-		if (vm->probeaddr[0] != '\0')
-			snprintf(pr->text, sizeof(pr->text),
-			    "booting, waiting for %s", vm->probeaddr);
-		else
-			(void)strlcpy(pr->text, "booting", sizeof(pr->text));
+		pr->phase = vm->resumed ? PHASE_RESUMING : PHASE_BOOTING;
+		snprintf(pr->text, sizeof(pr->text), "%s%s%s", vm->resumed ?
+		    "resumed" : "booting", vm->probeaddr[0] != '\0' ?
+		    ", waiting for " : "", vm->probeaddr);
 		pr->elapsed_ms = now - vm->t_boot;
 		pr->deadline_ms = vm->pol.boot_wait * 1000;
 		break;
+	case VM_PAUSING:
+	case VM_PAUSED:
+	case VM_RESUMING:
+		pr->phase = PHASE_RESUMING;
+		(void)strlcpy(pr->text, vm->state == VM_PAUSING ? "waiting "
+		    "for the vm to pause first" : "resuming the vm",
+		    sizeof(pr->text));
+		if (vm->state == VM_RESUMING)
+			pr->elapsed_ms = now - vm->t_boot;
+		break;
 	case VM_STOPPING:
 		pr->phase = PHASE_STOPPING;
-		(void)strlcpy(pr->text, "waiting for the vm to stop first",
+		(void)strlcpy(pr->text, flags & CTL_FLAG_DOWN ? "stopping "
+		    "the vm" : "waiting for the vm to stop first",
 		    sizeof(pr->text));
-		pr->elapsed_ms = now - vm->t_phase;
-		if (vm->stop == STOP_THEIRS)
+		pr->elapsed_ms = now - (vm->halt != NULL ?
+		    halt_began(vm->halt) : vm->t_phase);
+		if (halt_theirs(vm->halt) || (flags & CTL_FLAG_DOWN))
 			pr->deadline_ms = vm->pol.stop_wait * 1000;
 		break;
 	case VM_READY:
 	case VM_IDLE:
 		pr->phase = PHASE_CONNECTING;
 		(void)strlcpy(pr->text, "connecting", sizeof(pr->text));
-		pr->elapsed_ms = now - s->t_start;
 		break;
 	}
 }
@@ -592,6 +615,95 @@ vm_really_gone(struct vm *vm)
 	return (0);
 }
 
+/* The status says the VM is not running: start it if asked to. */
+static void
+vm_check_gone(struct vm *vm, const struct vmd_row *row, int waiters)
+{
+	if (!vm_really_gone(vm)) {
+		vm_set_state(vm, VM_CHECKING);
+		timer_ms(&vm->ev_poll, RECHECK_INTERVAL);
+		return;
+	}
+	if (vm->owned) {
+		history_add(vm->name, LOG_INFO, "stopped behind vmlaunch's "
+		    "back");
+		vm->owned = 0;
+		state_clear(vm->name);
+	}
+	vm->odd = 0;
+	vm->paused_here = 0;
+	autostart_vm_gone(vm);
+	vm->booted_here = 0;
+	if (row == NULL && waiters > 0) {
+		history_add(vm->name, LOG_ERR, "%s status does not list it",
+		    vm_backend(vm));
+		vm_fail_waiters(vm, "%s status does not list this vm",
+		    vm_backend(vm));
+	}
+	vm_set_state(vm, VM_STOPPED);
+	vm_fail_noboot(vm);
+	if (session_count(vm, SESSIONS_WAITING) > 0 &&
+	    state_starting(vm->name)) {
+		history_add(vm->name, LOG_INFO, "a previous supervisor's start "
+		    "may still be under way; looking again");
+		vm_set_state(vm, VM_CHECKING);
+		timer_ms(&vm->ev_poll, STARTING_RECHECK);
+		return;
+	}
+	if (session_count(vm, SESSIONS_WAITING) > 0)
+		vm_start(vm);
+}
+
+/* The status says the VM exists in state st. */
+static void
+vm_check_found(struct vm *vm, enum vmd_state st, int waiters)
+{
+	switch (st) {
+	case VMD_RUNNING:
+		if (waiters == 0) {
+			vm_set_state(vm, VM_READY);
+			vm_settle(vm);
+			break;
+		}
+		history_add(vm->name, LOG_INFO, "found running%s, waiting for "
+		    "its guest", vm->owned ? "" : " (not started by vmlaunch, "
+		    "it will not be stopped)");
+		vm_boot(vm);
+		break;
+	case VMD_STOPPING:
+		history_add(vm->name, LOG_INFO, "is stopping, waiting before "
+		    "starting it again");
+		vm_stopping(vm, 0);
+		break;
+	case VMD_PAUSED:
+		if (vm->owned && vm->paused_here) {
+			vm_paused_at_rest(vm, 0);
+			break;
+		}
+		if (state_undecided(vm->name, STATE_PAUSED)) {
+			/* Paused by a predecessor: adoption decides first. */
+			vm_set_state(vm, VM_CHECKING);
+			timer_ms(&vm->ev_poll, STARTING_RECHECK);
+			break;
+		}
+		/* Paused by someone else: left so, and said so. */
+		history_add(vm->name, LOG_ERR, "is paused, not by vmlaunch: "
+		    "not resuming it");
+		vm_fail_waiters(vm, "vm is paused, not by vmlaunch, which "
+		    "leaves it so");
+		vm_set_state(vm, vm->owned ? VM_READY : VM_STOPPED);
+		vm_settle(vm);
+		break;
+	default:
+		history_add(vm->name, LOG_ERR, "is %s, not starting it",
+		    vmd_state_name(st));
+		vm_fail_waiters(vm, "vm is %s", vmd_state_name(st));
+		vm_set_state(vm, vm->owned ? VM_READY : VM_STOPPED);
+		vm_settle(vm);
+		break;
+	}
+}
+
 static void
 vm_check_done(const struct backend_result *res, void *arg)
 {
@@ -600,86 +712,27 @@ vm_check_done(const struct backend_result *res, void *arg)
 	int			 waiters;
 
 	vm->req = NULL;
-	waiters = vm_count(vm, SESSION_WAITING);
+	waiters = session_count(vm, SESSIONS_WAITING);
 	if (!res->ok) {
-		log_warnx("vm %s: %s status failed: %s", vm->name,
+		history_add(vm->name, LOG_ERR, "%s status failed: %s",
 		    vm_backend(vm), res->msg);
 		vm_fail_waiters(vm, "%s", res->msg);
 		vm_set_state(vm, vm->owned ? VM_READY : VM_STOPPED);
 		vm_settle(vm);
-		goto done;
+	} else {
+		vm->vmd = row != NULL ? row->state : VMD_ABSENT;
+		if (row != NULL && row->has_id) {
+			vm->id = row->id;
+			vm->has_id = 1;
+		}
+		if (row == NULL || row->state == VMD_STOPPED)
+			vm_check_gone(vm, row, waiters);
+		else {
+			vm->odd = 0;
+			vm_check_found(vm, row->state, waiters);
+		}
 	}
-	vm->vmd = row != NULL ? row->state : VMD_ABSENT;
-	if (row != NULL && row->has_id) {
-		vm->id = row->id;
-		vm->has_id = 1;
-	}
-	if (row == NULL || row->state == VMD_STOPPED) {
-		if (!vm_really_gone(vm)) {
-			vm_set_state(vm, VM_CHECKING);
-			timer_ms(&vm->ev_poll, RECHECK_INTERVAL);
-			goto done;
-		}
-		if (vm->owned) {
-			log_info("vm %s: stopped behind vmlaunch's back",
-			    vm->name);
-			vm->owned = 0;
-			state_clear(vm->name);
-		}
-		vm->odd = 0;
-		autostart_vm_gone(vm);
-		vm->booted_here = 0;
-		if (row == NULL && waiters > 0) {
-			log_warnx("vm %s: %s status does not list it",
-			    vm->name, vm_backend(vm));
-			vm_fail_waiters(vm, "%s status does not list this vm",
-			    vm_backend(vm));
-		}
-		vm_set_state(vm, VM_STOPPED);
-		vm_fail_noboot(vm);
-		if (vm_count(vm, SESSION_WAITING) > 0 &&
-		    state_starting(vm->name)) {
-			log_info("vm %s: a previous supervisor's start may "
-			    "still be under way; looking again", vm->name);
-			vm_set_state(vm, VM_CHECKING);
-			timer_ms(&vm->ev_poll, STARTING_RECHECK);
-			goto done;
-		}
-		if (vm_count(vm, SESSION_WAITING) > 0)
-			vm_start(vm);
-		goto done;
-	}
-	vm->odd = 0;
-	switch (row->state) {
-	case VMD_RUNNING:
-		if (waiters == 0) {
-			vm_set_state(vm, VM_READY);
-			vm_settle(vm);
-			break;
-		}
-		log_info("vm %s: found running%s, waiting for its guest",
-		    vm->name, vm->owned ? "" :
-		    " (not started by vmlaunch, it will not be stopped)");
-		vm_boot(vm);
-		break;
-	case VMD_STOPPING:
-		log_info("vm %s: is stopping, waiting before starting it "
-		    "again", vm->name);
-		vm_set_state(vm, VM_STOPPING);
-		vm->stop = STOP_THEIRS;
-		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
-		timer_ms(&vm->ev_poll, STOP_POLL_INTERVAL);
-		vm_changed(vm);
-		break;
-	default:
-		log_warnx("vm %s: is %s, not starting it", vm->name,
-		    vmd_state_name(row->state));
-		vm_fail_waiters(vm, "vm is %s", vmd_state_name(row->state));
-		vm_set_state(vm, vm->owned ? VM_READY : VM_STOPPED);
-		vm_settle(vm);
-		break;
-	}
- done:
+	vm_down_answer(vm);
 	vm_gc(vm);
 	supervisor_check_exit();
 }
@@ -687,7 +740,7 @@ vm_check_done(const struct backend_result *res, void *arg)
 static void
 vm_start(struct vm *vm)
 {
-	int	 n = vm_count(vm, SESSION_WAITING);
+	int	 n = session_count(vm, SESSIONS_WAITING);
 
 	if (vm_down) {
 		vm_fail_waiters(vm, "the supervisor is shutting down");
@@ -696,8 +749,12 @@ vm_start(struct vm *vm)
 	vm_set_state(vm, VM_STARTING);
 	vm->t_boot = now_ms();
 	vm_changed(vm);
-	log_info("vm %s: starting it for %d waiting session%s", vm->name, n,
-	    n == 1 ? "" : "s");
+	if (n > 1)
+		history_add(vm->name, LOG_INFO, "starting it for %s and %d "
+		    "more waiting", vm->forwhom, n - 1);
+	else
+		history_add(vm->name, LOG_INFO, "starting it for %s",
+		    vm->forwhom);
 	/* Ours from now on, should we die before the start returns. */
 	state_set(vm->name, STATE_STARTING, vm->has_id, vm->id);
 	vm->req = backend_start(vm->name, vm_start_done, vm);
@@ -714,15 +771,15 @@ vm_start_done(const struct backend_result *res, void *arg)
 		 * A start that failed may still have started it (one that
 		 * timed out, say): look before giving it up.
 		 */
-		log_warnx("vm %s: start failed: %s; checking its state",
-		    vm->name, res->msg);
-		(void)strlcpy(vm->probeerr, res->msg, sizeof(vm->probeerr));
+		history_add(vm->name, LOG_ERR, "start failed: %s; checking its "
+		    "state", res->msg);
+		(void)strlcpy(vm->failwhy, res->msg, sizeof(vm->failwhy));
 		vm->start_unsure = res->err != BACKEND_FAILED;
 		vm->req = backend_status(vm->name, BACKEND_FRESH,
 		    vm_start_check_done, vm);
 		return;
 	}
-	log_info("vm %s: started (%s)", vm->name, res->msg);
+	history_add(vm->name, LOG_INFO, "started (%s)", res->msg);
 	vm->owned = 1;
 	vm->odd = 0;
 	vm->booted_here = 1;
@@ -754,14 +811,14 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 			vm->has_id = 1;
 		}
 		if (ours) {
-			log_info("vm %s: running after all: the start worked",
-			    vm->name);
+			history_add(vm->name, LOG_INFO, "running after all: "
+			    "the start worked");
 			vm->owned = 1;
 			vm->booted_here = 1;
 			state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
 		} else {
-			log_info("vm %s: running, started by someone else",
-			    vm->name);
+			history_add(vm->name, LOG_INFO, "running, started by "
+			    "someone else");
 			state_clear(vm->name);
 		}
 		vm_boot(vm);
@@ -774,144 +831,90 @@ vm_start_check_done(const struct backend_result *res, void *arg)
 		return;
 	}
 	state_clear(vm->name);
-	vm_fail_waiters(vm, "%s", vm->probeerr);
+	vm_fail_waiters(vm, "%s", vm->failwhy);
 	vm_set_state(vm, VM_STOPPED);
 	vm_gc(vm);
 	supervisor_check_exit();
 }
 
-/*
- * Until the next status while booting: a quarter of the time it has
- * been booting, at least WATCH_INTERVAL, at most WATCH_MAX.  A VM that
- * dies while booting fails its clients within that after its death,
- * plus the second opinion (RECHECK_INTERVAL) and the status runs; a
- * long boot costs a vmctl every 4 s instead of every second.
- */
-static long long
-vm_watch_ms(struct vm *vm)
-{
-	long long	 ms = (now_ms() - vm->t_boot) / 4;
-
-	if (ms < WATCH_INTERVAL)
-		ms = WATCH_INTERVAL;
-	if (ms > WATCH_MAX)
-		ms = WATCH_MAX;
-	return (ms);
-}
-
-/* Wait for the guest: probe for its banner, watch the status. */
+/* Wait for the guest (boot.c): its banner, its status meanwhile. */
 static void
 vm_boot(struct vm *vm)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sl;
-	char			 err[256];
-	int			 port = vm->pol.port ? vm->pol.port :
-				    vm->lastport;
+	int	 port = vm->pol.port ? vm->pol.port : vm->lastport;
 
-	if (vm->state != VM_STARTING)
+	if (vm->state != VM_STARTING && vm->state != VM_RESUMING)
 		vm->t_boot = now_ms();
 	vm_set_state(vm, VM_BOOTING);
-	vm->probeaddr[0] = '\0';
-	vm->probeerr[0] = '\0';
-	/* The address, when it is known now, shows in the first progress. */
-	if (address_guest(&vm->pol, vm->name, vm->has_id, vm->id, port, &ss,
-	    &sl, err, sizeof(err)) == ADDRESS_OK)
-		address_print(&ss, sl, vm->probeaddr, sizeof(vm->probeaddr));
-	timer_ms(&vm->ev_deadline, vm->pol.boot_wait * 1000 -
-	    (now_ms() - vm->t_boot));
-	timer_ms(&vm->ev_poll, vm_watch_ms(vm));
-	probe_cancel(vm->probe);
-	vm->probe = probe_start(&vm->pol, vm->name, vm->has_id, vm->id,
-	    port, PROBE_BANNER, vm_probe_cb, vm);
+	boot_cancel(vm->boot);
+	vm->boot = boot_start(&vm->pol, vm->name, vm->owned, vm->has_id,
+	    vm->id, port, vm->t_boot, vm_boot_cb, vm, vm->probeaddr,
+	    sizeof(vm->probeaddr));
 	vm_changed(vm);
 }
 
 static void
-vm_probe_cb(enum probe_event ev, int fd, const char *text, void *arg)
+vm_boot_cb(enum boot_event ev, int fd, const char *text,
+    const struct vmd_row *row, void *arg)
 {
 	struct vm	*vm = arg;
 
 	switch (ev) {
-	case PROBE_ADDRESS:
-		if (strcmp(vm->probeaddr, text) == 0)
-			break;
+	case BOOT_ADDRESS:
 		(void)strlcpy(vm->probeaddr, text, sizeof(vm->probeaddr));
 		vm_changed(vm);
-		break;
-	case PROBE_WAITING:
-		log_debug("vm %s: probe: %s", vm->name, text);
-		(void)strlcpy(vm->probeerr, text, sizeof(vm->probeerr));
-		break;
-	case PROBE_READY:
-		vm->probe = NULL;
+		return;
+	case BOOT_ID:
+		vm->id = row->id;
+		vm->has_id = 1;
+		if (vm->owned)
+			state_set(vm->name, STATE_RUNNING, 1, vm->id);
+		return;
+	case BOOT_READY:
+		vm->boot = NULL;
 		vm_ready(vm, fd);
-		break;
-	case PROBE_FAILED:
-		vm->probe = NULL;	/* not in banner mode */
-		break;
-	}
-}
-
-static void
-vm_boot_deadline(struct vm *vm)
-{
-	char	 d[32];
-
-	print_duration(vm->pol.boot_wait, d, sizeof(d));
-	probe_cancel(vm->probe);
-	vm->probe = NULL;
-	evtimer_del(&vm->ev_poll);
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
-	if (vm->probeaddr[0] != '\0') {
-		log_warnx("vm %s: guest %s did not answer within %s (%s)",
-		    vm->name, vm->probeaddr, d, vm->probeerr);
-		vm_fail_waiters(vm, "guest %s did not answer within %s",
-		    vm->probeaddr, d);
-	} else {
-		log_warnx("vm %s: no guest address within %s: %s", vm->name,
-		    d, vm->probeerr);
-		vm_fail_waiters(vm, "no guest address within %s: %s", d,
-		    vm->probeerr);
-	}
-	/* Ours and of no use: stop it, whoever booted it. */
-	if (vm->owned) {
-		vm_stop(vm, "its guest never answered");
+		return;
+	case BOOT_GONE:
+		vm->boot = NULL;
+		vm->vmd = row->state;
+		history_add(vm->name, LOG_ERR, "%s while booting",
+		    row->state == VMD_ABSENT ? "disappeared from the status" :
+		    vmd_state_name(row->state));
+		vm_fail_waiters(vm, "vm %s while booting", row->state ==
+		    VMD_ABSENT ? "disappeared" : vmd_state_name(row->state));
+		if (row->state == VMD_STOPPING)
+			vm_stopping(vm, 0);
+		else
+			vm_stopped(vm);
+		return;
+	case BOOT_TIMEOUT:
+		vm->boot = NULL;
+		history_add(vm->name, LOG_ERR, "%s", text);
+		vm_fail_waiters(vm, "%s", text);
+		/* Ours and of no use: stop it, whoever booted it. */
+		if (vm->owned) {
+			vm_stop(vm, "its guest never answered");
+			return;
+		}
+		vm_set_state(vm, VM_READY);
+		vm_settle(vm);
+		vm_gc(vm);
+		supervisor_check_exit();
 		return;
 	}
-	vm_set_state(vm, VM_READY);
-	vm_settle(vm);
-	vm_gc(vm);
-	supervisor_check_exit();
 }
 
 /* The guest answered with its banner on fd. */
 static void
 vm_ready(struct vm *vm, int fd)
 {
-	struct session	*s, *ts;
-	int		 port = vm->pol.port ? vm->pol.port : vm->lastport;
+	int	 port = vm->pol.port ? vm->pol.port : vm->lastport;
 
-	evtimer_del(&vm->ev_deadline);
-	evtimer_del(&vm->ev_poll);
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
 	vm_set_state(vm, VM_READY);
-	log_info("vm %s: guest %s ready after %.1fs", vm->name,
+	vm->resumed = 0;
+	history_add(vm->name, LOG_INFO, "guest %s ready after %.1fs",
 	    vm->probeaddr, (now_ms() - vm->t_boot) / 1000.0);
-	TAILQ_FOREACH_SAFE(s, &vm->sessions, entry, ts) {
-		if (s->state != SESSION_WAITING)
-			continue;
-		if (fd != -1 && s->port == port) {
-			s->state = SESSION_OPEN;
-			s->ops->ready(s->arg, fd, vm->probeaddr);
-			fd = -1;
-		} else
-			session_connect(s);
-	}
-	if (fd != -1)
-		close(fd);
+	session_vm_ready(vm, fd, port, vm->probeaddr);
 	if (vm->booted_here) {
 		vm->booted_here = 0;
 		autostart_vm_ready(vm, vm->conf);
@@ -928,36 +931,194 @@ vm_ready(struct vm *vm, int fd)
 static void
 vm_settle(struct vm *vm)
 {
-	long long	 ms;
-	char		 d[32];
+	long long	 pause, stop, not_before;
+	char		 plan[96];
 
 	if (vm->state != VM_READY && vm->state != VM_IDLE)
 		return;
 	if (vm_inuse(vm) || !vm->owned || vm_down) {
-		if (vm->state == VM_IDLE) {
-			evtimer_del(&vm->ev_deadline);
-			vm_set_state(vm, VM_READY);
-		}
+		vm_unidle(vm);
 		return;
 	}
-	if (vm->pol.idle_timeout == DURATION_NEVER) {
-		if (vm->state == VM_IDLE)
-			evtimer_del(&vm->ev_deadline);
-		vm_set_state(vm, VM_READY);
-		log_info("vm %s: no sessions; idle timeout never, left "
-		    "running", vm->name);
+	if (vm->state == VM_IDLE)
+		return;		/* counting down, or a stop to try again */
+	pause = vm->pol.idle_pause == DURATION_NEVER ? -1 :
+	    vm->pol.idle_pause * 1000;
+	stop = vm->pol.idle_timeout == DURATION_NEVER ? -1 :
+	    vm->pol.idle_timeout * 1000;
+	if (pause == -1 && stop == -1) {
+		history_add(vm->name, LOG_INFO, "no sessions; idle timeout "
+		    "never, left running");
 		return;
 	}
-	if (vm->state == VM_IDLE && evtimer_pending(&vm->ev_deadline, NULL))
-		return;
 	vm_set_state(vm, VM_IDLE);
-	ms = vm->pol.idle_timeout * 1000;
-	if (now_ms() + ms < vm_t0 + RESUME_GRACE)
-		ms = vm_t0 + RESUME_GRACE - now_ms();
-	vm->idle_at = now_ms() + ms;
-	timer_ms(&vm->ev_deadline, ms);
-	log_info("vm %s: no sessions, stopping in %s unless used", vm->name,
+	not_before = vm_t0 + RESUME_GRACE;
+	vm->idle = idle_start(vm->name, pause, stop,
+	    vm->conf != NULL ? &vm->conf->check : NULL, not_before,
+	    vm_idle_due, vm);
+	idle_describe(vm->idle, plan, sizeof(plan));
+	history_add(vm->name, LOG_INFO, "no sessions, %s unless used", plan);
+}
+
+/* The idle countdown says: pause it now, or stop it now. */
+static void
+vm_idle_due(enum idle_due due, void *arg)
+{
+	struct vm	*vm = arg;
+	char		 d[32];
+
+	if (due == IDLE_PAUSE) {
+		if (vm->state == VM_IDLE && vm->owned && !vm_inuse(vm))
+			vm_pause(vm);
+		return;
+	}
+	if (vm->state == VM_PAUSING) {
+		vm->stop_due = 1;	/* once the pause is done */
+		return;
+	}
+	idle_cancel(vm->idle);
+	vm->idle = NULL;
+	snprintf(vm->stopwhy, sizeof(vm->stopwhy), "no session for %s",
 	    print_duration(vm->pol.idle_timeout, d, sizeof(d)));
+	vm_stop(vm, vm->stopwhy);
+}
+
+/* Pause a VM we own, at rest: the state file says so first. */
+static void
+vm_pause(struct vm *vm)
+{
+	char	 d[32];
+
+	vm_set_state(vm, VM_PAUSING);
+	vm->stop_due = 0;
+	history_add(vm->name, LOG_INFO, "pausing it: no session for %s",
+	    print_duration(vm->pol.idle_pause, d, sizeof(d)));
+	state_set(vm->name, STATE_PAUSED, vm->has_id, vm->id);
+	vm->req = backend_pause(vm->name, 1, vm_pause_done, vm);
+}
+
+static void
+vm_pause_done(const struct backend_result *res, void *arg)
+{
+	struct vm	*vm = arg;
+
+	vm->req = NULL;
+	if (!res->ok) {
+		/* Not paused: running as it was; the stop comes as planned. */
+		history_add(vm->name, LOG_ERR, "pause failed: %s", res->msg);
+		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+		vm_set_state(vm, VM_IDLE);
+	} else {
+		history_add(vm->name, LOG_INFO, "paused (%s)", res->msg);
+		vm->paused_here = 1;
+		vm->vmd = VMD_PAUSED;
+		vm_set_state(vm, VM_PAUSED);
+		idle_paused(vm->idle);
+	}
+	if (vm->stop_due)
+		vm_idle_due(IDLE_STOP, vm);
+	else if (vm_inuse(vm) && vm->state == VM_PAUSED)
+		vm_resume(vm);
+	else if (vm_inuse(vm))
+		vm_settle(vm);
+}
+
+/*
+ * The VM we paused, found paused: resume it for the sessions that wait,
+ * else its idle stop comes once the idle timeout has passed (paused
+ * elapsed ms ago).
+ */
+static void
+vm_paused_at_rest(struct vm *vm, long long elapsed)
+{
+	long long	 stop = -1;
+	char		 d[32];
+
+	vm_unidle(vm);
+	vm_set_state(vm, VM_PAUSED);
+	if (vm_inuse(vm)) {
+		vm_resume(vm);
+		return;
+	}
+	if (vm->pol.idle_timeout != DURATION_NEVER) {
+		stop = (vm->pol.idle_timeout - (vm->pol.idle_pause ==
+		    DURATION_NEVER ? 0 : vm->pol.idle_pause)) * 1000 - elapsed;
+		if (stop < 0)
+			stop = 0;
+	}
+	vm->idle = idle_start(vm->name, -1, stop, NULL, vm_t0 + RESUME_GRACE,
+	    vm_idle_due, vm);
+	idle_paused(vm->idle);
+	if (stop != -1)
+		history_add(vm->name, LOG_INFO, "paused, stopping in %s unless "
+		    "used", print_duration((idle_left(vm->idle) + 999) / 1000,
+		    d, sizeof(d)));
+}
+
+/* A session came for the VM we paused: unpause, then its banner. */
+static void
+vm_resume(struct vm *vm)
+{
+	idle_cancel(vm->idle);
+	vm->idle = NULL;
+	vm_set_state(vm, VM_RESUMING);
+	vm->t_boot = now_ms();
+	history_add(vm->name, LOG_INFO, "resuming it for %s", vm->forwhom);
+	vm->req = backend_pause(vm->name, 0, vm_resume_done, vm);
+	vm_changed(vm);
+}
+
+static void
+vm_resume_done(const struct backend_result *res, void *arg)
+{
+	struct vm	*vm = arg;
+
+	vm->req = NULL;
+	if (!res->ok) {
+		/* Someone else may have unpaused it meanwhile: look. */
+		history_add(vm->name, LOG_ERR, "resume failed: %s; checking "
+		    "its state", res->msg);
+		(void)strlcpy(vm->failwhy, res->msg, sizeof(vm->failwhy));
+		vm->req = backend_status(vm->name, BACKEND_FRESH,
+		    vm_resume_check_done, vm);
+		return;
+	}
+	history_add(vm->name, LOG_INFO, "resumed after %.1fs (%s)",
+	    (now_ms() - vm->t_boot) / 1000.0, res->msg);
+	vm_resumed(vm);
+}
+
+/* After a failed unpause: running after all, or still paused. */
+static void
+vm_resume_check_done(const struct backend_result *res, void *arg)
+{
+	struct vm	*vm = arg;
+
+	vm->req = NULL;
+	if (res->ok && res->row != NULL && res->row->state == VMD_RUNNING) {
+		history_add(vm->name, LOG_INFO, "running after all");
+		vm_resumed(vm);
+		return;
+	}
+	vm_fail_waiters(vm, "could not resume the vm: %s", vm->failwhy);
+	if (!res->ok || res->row == NULL ||
+	    res->row->state != VMD_PAUSED) {
+		vm_check(vm);
+		return;
+	}
+	/* Still paused: its stop comes later. */
+	vm_paused_at_rest(vm, 0);
+}
+
+/* Unpaused: wait for the banner, as after a boot, but start no app. */
+static void
+vm_resumed(struct vm *vm)
+{
+	vm->paused_here = 0;
+	vm->vmd = VMD_RUNNING;
+	state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+	vm->resumed = 1;
+	vm_boot(vm);
 }
 
 /* Autostart's restarts count as use: they changed. */
@@ -967,115 +1128,109 @@ vm_use_changed(struct vm *vm)
 	vm_settle(vm);
 }
 
-/* Something (an app that saw it gone) suggests a look at the VM. */
-void
+/*
+ * Something (an app that saw it gone, a failed connect) suggests a look
+ * at the VM: 1 if a look begins.
+ */
+int
 vm_suspect(struct vm *vm)
 {
-	if (vm->state == VM_READY || vm->state == VM_IDLE)
-		vm_check(vm);
+	if (vm->state != VM_READY && vm->state != VM_IDLE)
+		return (0);
+	vm_check(vm);
+	return (1);
 }
 
-/* Stop a VM we own: graceful, verified, forced after stop wait. */
+/*
+ * Stop a VM we own: graceful, verified, forced after stop wait (halt.c).
+ * A paused guest cannot hear the request: one we paused (or may have) is
+ * unpaused first.
+ */
 static void
 vm_stop(struct vm *vm, const char *why)
 {
-	if (vm->state == VM_STOPPING && vm->stop != STOP_THEIRS)
+	int	 paused = vm->paused_here || vm->state == VM_PAUSING ||
+		    vm->state == VM_RESUMING;
+
+	if (vm->state == VM_STOPPING && !halt_theirs(vm->halt))
 		return;
-	evtimer_del(&vm->ev_deadline);
-	evtimer_del(&vm->ev_poll);
-	probe_cancel(vm->probe);
-	vm->probe = NULL;
-	backend_cancel(vm->req);
-	vm->req = NULL;
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
-	(void)strlcpy(vm->stopwhy, why, sizeof(vm->stopwhy));
+	vm_quiet(vm);
+	if (why != vm->stopwhy)
+		(void)strlcpy(vm->stopwhy, why, sizeof(vm->stopwhy));
 	/* Its apps end first: they would only fail once it is gone. */
 	autostart_vm_stopping(vm);
-	log_info("vm %s: stopping it: %s", vm->name, why);
+	history_add(vm->name, LOG_INFO, "stopping it: %s%s", vm->stopwhy,
+	    paused ? " (unpausing it first)" : "");
 	vm_set_state(vm, VM_STOPPING);
-	vm->stop = STOP_OURS;
-	state_set(vm->name, STATE_STOPPING, vm->has_id, vm->id);
-	vm->req = backend_stop(vm->name, 0, vm_stop_done, vm);
-	timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
+	vm->halt = halt_start(vm->name, paused ? HALT_UNPAUSE : HALT_OURS,
+	    vm->has_id, vm->id, vm->pol.stop_wait * 1000, 0, vm_halted, vm);
 	vm_changed(vm);
 }
 
+/*
+ * A stop that we did not ask for, seen under way: someone else's, only
+ * waited for, or, for a VM we own, finished as ours (it began elapsed ms
+ * ago).
+ */
 static void
-vm_stop_done(const struct backend_result *res, void *arg)
+vm_stopping(struct vm *vm, long long elapsed)
 {
-	struct vm	*vm = arg;
-
-	vm->req = NULL;
-	if (!res->ok)
-		log_warnx("vm %s: %s stop: %s", vm->name, vm_backend(vm),
-		    res->msg);
-	else
-		log_debug("vm %s: %s stop: %s", vm->name, vm_backend(vm),
-		    res->msg);
-	/* Whatever it said, the status tells whether it stopped. */
-	if (!evtimer_pending(&vm->ev_poll, NULL) && vm->watch == NULL)
-		timer_ms(&vm->ev_poll, res->ok ? STOP_POLL_FIRST : 0);
+	vm_quiet(vm);
+	vm_set_state(vm, VM_STOPPING);
+	vm->halt = halt_start(vm->name, vm->owned ? HALT_ADOPTED : HALT_THEIRS,
+	    vm->has_id, vm->id, vm->pol.stop_wait * 1000, elapsed, vm_halted,
+	    vm);
+	vm_changed(vm);
 }
 
+/* How the stop ended. */
 static void
-vm_stop_deadline(struct vm *vm)
+vm_halted(enum halt_end end, const struct vmd_row *row, void *arg)
 {
-	char	 d[32];
+	struct vm	*vm = arg;
+	char		 d[32];
 
+	vm->halt = NULL;
+	vm->vmd = row->state;
+	if (row->has_id) {
+		vm->has_id = 1;
+		vm->id = row->id;
+	}
 	print_duration(vm->pol.stop_wait, d, sizeof(d));
-	if (vm->stop == STOP_THEIRS && !vm->owned) {
+	if (end == HALT_STOPPED) {
+		vm_stopped(vm);
+	} else if (end == HALT_RUNNING) {
+		/* Someone else's stop ended with it running. */
+		if (session_count(vm, SESSIONS_WAITING) > 0)
+			vm_boot(vm);
+		else {
+			vm_set_state(vm, VM_READY);
+			vm_settle(vm);
+		}
+	} else if (!vm->owned) {
 		/* Not ours to force: give up waiting for it. */
-		log_warnx("vm %s: still stopping after %s, stopped by "
-		    "someone else", vm->name, d);
 		vm_fail_waiters(vm, "vm is still stopping after %s (stopped "
 		    "by someone else)", d);
-		evtimer_del(&vm->ev_poll);
-		backend_cancel(vm->watch);
-		vm->watch = NULL;
 		vm_set_state(vm, VM_STOPPED);
 		vm_gc(vm);
 		supervisor_check_exit();
-		return;
-	}
-	if (vm->stop != STOP_FORCED) {
-		log_warnx("vm %s: still running %s after the stop request, "
-		    "forcing it", vm->name, d);
-		vm->stop = STOP_FORCED;
-		vm->t_phase = now_ms();
-		backend_cancel(vm->req);
-		vm->req = backend_stop(vm->name, 1, vm_stop_done, vm);
-		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
-		return;
-	}
-	if (vm_down) {
+	} else if (vm_down) {
 		/*
 		 * Exiting, and the stop does not finish: the state file says
 		 * it was stopping, so the next supervisor finishes it.
 		 */
-		log_warnx("vm %s: still %s after a forced stop; leaving it "
-		    "to the next supervisor", vm->name,
-		    vmd_state_name(vm->vmd));
-		evtimer_del(&vm->ev_poll);
-		backend_cancel(vm->watch);
-		vm->watch = NULL;
-		backend_cancel(vm->req);
-		vm->req = NULL;
+		history_add(vm->name, LOG_ERR, "leaving its stop to the next "
+		    "supervisor");
 		vm->abandoned = 1;
 		supervisor_check_exit();
-		return;
+	} else {
+		history_add(vm->name, LOG_ERR, "trying to stop it again in %s",
+		    d);
+		vm_fail_waiters(vm, "vm did not stop");
+		vm_set_state(vm, VM_IDLE);
+		vm->idle_at = now_ms() + vm->pol.stop_wait * 1000;
+		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
 	}
-	log_warnx("vm %s: still %s after a forced stop; trying again in %s",
-	    vm->name, vmd_state_name(vm->vmd), d);
-	vm_fail_waiters(vm, "vm did not stop");
-	evtimer_del(&vm->ev_poll);
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
-	backend_cancel(vm->req);
-	vm->req = NULL;
-	vm_set_state(vm, VM_IDLE);
-	vm->idle_at = now_ms() + vm->pol.stop_wait * 1000;
-	timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
 }
 
 /* The state's deadline passed. */
@@ -1083,24 +1238,15 @@ static void
 vm_deadline(int fd, short ev, void *arg)
 {
 	struct vm	*vm = arg;
-	char		 d[32];
 
 	switch (vm->state) {
-	case VM_BOOTING:
-		vm_boot_deadline(vm);
-		break;
 	case VM_IDLE:
+		/* A stop that failed, to try again. */
 		if (vm_inuse(vm) || !vm->owned) {
 			vm_settle(vm);
 			break;
 		}
-		snprintf(vm->stopwhy, sizeof(vm->stopwhy),
-		    "no session for %s", print_duration(vm->pol.idle_timeout,
-		    d, sizeof(d)));
 		vm_stop(vm, vm->stopwhy);
-		break;
-	case VM_STOPPING:
-		vm_stop_deadline(vm);
 		break;
 	default:
 		break;
@@ -1119,105 +1265,17 @@ vm_poll(int fd, short ev, void *arg)
 			vm->req = backend_status(vm->name, BACKEND_FRESH,
 			    vm_check_done, vm);
 		break;
-	case VM_BOOTING:
-	case VM_STOPPING:
-		if (vm->watch == NULL)
-			vm->watch = backend_status(vm->name, BACKEND_FRESH,
-			    vm_poll_done, vm);
-		break;
 	default:
 		break;
 	}
 }
 
-/* While booting: is the VM still there?  While stopping: gone yet? */
-static void
-vm_poll_done(const struct backend_result *res, void *arg)
-{
-	struct vm		*vm = arg;
-	const struct vmd_row	*row = res->row;
-	enum vmd_state		 st;
-
-	vm->watch = NULL;
-	if (!res->ok) {
-		log_debug("vm %s: %s status: %s", vm->name, vm_backend(vm),
-		    res->msg);
-		timer_ms(&vm->ev_poll, vm->state == VM_BOOTING ?
-		    vm_watch_ms(vm) : STOP_POLL_INTERVAL);
-		return;
-	}
-	st = row != NULL ? row->state : VMD_ABSENT;
-	vm->vmd = st;
-	if (row != NULL && row->has_id && (!vm->has_id ||
-	    vm->id != row->id)) {
-		vm->id = row->id;
-		vm->has_id = 1;
-		if (vm->owned)
-			state_set(vm->name, vm->state == VM_STOPPING ?
-			    STATE_STOPPING : STATE_RUNNING, 1, vm->id);
-	}
-	if (vm->state == VM_STOPPING) {
-		if (st == VMD_ABSENT || st == VMD_STOPPED) {
-			log_info("vm %s: stopped after %.1fs%s", vm->name,
-			    (now_ms() - vm->t_phase) / 1000.0,
-			    vm->stop == STOP_FORCED ? " (forced)" : "");
-			vm_stopped(vm);
-			return;
-		}
-		if (st == VMD_RUNNING && vm->stop == STOP_THEIRS &&
-		    !vm->owned) {
-			/* Someone else's stop ended with it running. */
-			log_info("vm %s: running again", vm->name);
-			evtimer_del(&vm->ev_deadline);
-			if (vm_count(vm, SESSION_WAITING) > 0)
-				vm_boot(vm);
-			else {
-				vm_set_state(vm, VM_READY);
-				vm_settle(vm);
-			}
-			return;
-		}
-		timer_ms(&vm->ev_poll, STOP_POLL_INTERVAL);
-		return;
-	}
-	/* Booting. */
-	if (st == VMD_RUNNING || (st == VMD_ABSENT &&
-	    now_ms() - vm->t_boot < ABSENT_GRACE)) {
-		vm->odd = 0;
-		timer_ms(&vm->ev_poll, vm_watch_ms(vm));
-		return;
-	}
-	if (!vm_really_gone(vm)) {
-		timer_ms(&vm->ev_poll, RECHECK_INTERVAL);
-		return;
-	}
-	vm->odd = 0;
-	probe_cancel(vm->probe);
-	vm->probe = NULL;
-	evtimer_del(&vm->ev_deadline);
-	log_warnx("vm %s: %s while booting", vm->name, st == VMD_ABSENT ?
-	    "disappeared from vmctl status" : vmd_state_name(st));
-	vm_fail_waiters(vm, "vm %s while booting", st == VMD_ABSENT ?
-	    "disappeared" : vmd_state_name(st));
-	if (st == VMD_STOPPING) {
-		vm_set_state(vm, VM_STOPPING);
-		vm->stop = STOP_THEIRS;
-		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
-		timer_ms(&vm->ev_poll, STOP_POLL_INTERVAL);
-		return;
-	}
-	vm_stopped(vm);
-}
-
 static void
 vm_stopped(struct vm *vm)
 {
-	evtimer_del(&vm->ev_deadline);
-	evtimer_del(&vm->ev_poll);
-	backend_cancel(vm->req);
-	vm->req = NULL;
-	backend_cancel(vm->watch);
-	vm->watch = NULL;
+	char	 msg[128];
+
+	vm_quiet(vm);
 	autostart_vm_gone(vm);
 	if (vm->owned) {
 		vm->owned = 0;
@@ -1226,11 +1284,15 @@ vm_stopped(struct vm *vm)
 	vm->display[0] = '\0';
 	vm->xauthority[0] = '\0';
 	vm->booted_here = 0;
+	vm->paused_here = 0;
+	vm->resumed = 0;
 	vm_set_state(vm, VM_STOPPED);
+	snprintf(msg, sizeof(msg), "%s: stopped", vm->name);
+	session_vm_stopped(vm, msg);
 	vm_fail_noboot(vm);
-	if (vm_count(vm, SESSION_WAITING) > 0 && !vm_down) {
-		log_info("vm %s: sessions are waiting, starting it again",
-		    vm->name);
+	if (session_count(vm, SESSIONS_WAITING) > 0 && !vm_down) {
+		history_add(vm->name, LOG_INFO, "sessions are waiting, "
+		    "starting it again");
 		vm_check(vm);
 		return;
 	}
@@ -1247,7 +1309,6 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
     unsigned int id, enum vmd_state vmd, long long elapsed)
 {
 	struct vm	*vm = vm_get(name, 1);
-	long long	 left;
 
 	vm->owned = 1;
 	vm->odd = 0;
@@ -1257,35 +1318,35 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 	}
 	if (phase == STATE_STOPPING && vmd == VMD_RUNNING) {
 		/* Its stop may never have reached the VM: ask again. */
-		log_info("vm %s: adopted from a previous supervisor (id %u), "
-		    "which was stopping it", vm->name, vm->id);
+		history_add(vm->name, LOG_INFO, "adopted from a previous "
+		    "supervisor (id %u), which was stopping it", vm->id);
 		vm_stop(vm, "a previous supervisor was stopping it");
 		return;
 	}
 	if (phase == STATE_STOPPING) {
-		log_info("vm %s: adopted from a previous supervisor (id %u), "
-		    "which was stopping it; finishing the stop", vm->name,
-		    vm->id);
-		probe_cancel(vm->probe);
-		vm->probe = NULL;
-		backend_cancel(vm->req);
-		vm->req = NULL;
-		evtimer_del(&vm->ev_deadline);
-		vm_set_state(vm, VM_STOPPING);
-		vm->t_phase -= elapsed;
-		vm->stop = STOP_OURS;
+		history_add(vm->name, LOG_INFO, "adopted from a previous "
+		    "supervisor (id %u), which was stopping it; finishing the "
+		    "stop", vm->id);
 		(void)strlcpy(vm->stopwhy, "a previous supervisor's stop",
 		    sizeof(vm->stopwhy));
-		left = vm->pol.stop_wait * 1000 - elapsed;
-		timer_ms(&vm->ev_deadline, left);
-		timer_ms(&vm->ev_poll, 0);
+		vm_stopping(vm, elapsed);
 		return;
 	}
-	log_info("vm %s: adopted from a previous supervisor (id %u)",
-	    vm->name, vm->id);
+	if (phase == STATE_PAUSED && vmd == VMD_PAUSED) {
+		history_add(vm->name, LOG_INFO, "adopted from a previous "
+		    "supervisor (id %u), which had paused it", vm->id);
+		vm->paused_here = 1;
+		vm->vmd = VMD_PAUSED;
+		if (vm->state == VM_STOPPED || vm->state == VM_READY ||
+		    vm->state == VM_IDLE)
+			vm_paused_at_rest(vm, elapsed);
+		return;		/* or a check that runs decides */
+	}
+	history_add(vm->name, LOG_INFO, "adopted from a previous supervisor "
+	    "(id %u)", vm->id);
 	switch (vm->state) {
 	case VM_STOPPED:
-		if (vm_count(vm, SESSION_WAITING) > 0)
+		if (session_count(vm, SESSIONS_WAITING) > 0)
 			vm_boot(vm);
 		else {
 			vm_set_state(vm, VM_READY);
@@ -1326,17 +1387,21 @@ vm_status_row(struct vm *vm, const char *name,
 		    vmd_state_name(r->state) : "absent",
 		    sizeof(row->vmd_state));
 	row->idle_left = -1;
+	row->hold_left = -1;
 	row->configured = config_find_vm(vm_conf, name) != NULL;
+	hold_status(name, row);
+	history_status(name, row);
 	if (vm == NULL) {
 		(void)strlcpy(row->state, "-", sizeof(row->state));
 		(void)strlcpy(row->address, "-", sizeof(row->address));
 		return;
 	}
 	(void)strlcpy(row->state, vm_states[vm->state], sizeof(row->state));
-	row->sessions = vm_count(vm, SESSION_OPEN) +
-	    vm_count(vm, SESSION_WAITING) + vm_count(vm, SESSION_CONNECTING);
+	row->sessions = session_count(vm, SESSIONS_SHOWN);
 	row->started = vm->owned;
-	if (vm->state == VM_IDLE) {
+	if (vm->idle != NULL && (left = idle_left(vm->idle)) != -1)
+		row->idle_left = (left + 999) / 1000;
+	else if (vm->state == VM_IDLE) {
 		left = (vm->idle_at - now_ms() + 999) / 1000;
 		row->idle_left = left < 0 ? 0 : left;
 	}
@@ -1344,12 +1409,24 @@ vm_status_row(struct vm *vm, const char *name,
 		vm->id = r->id;
 		vm->has_id = 1;
 	}
-	if (address_guest(&vm->pol, vm->name, vm->has_id, vm->id,
+	switch (address_guest(&vm->pol, vm->name, vm->has_id, vm->id,
 	    vm->pol.port ? vm->pol.port : vm->lastport, &ss, &sl, err,
-	    sizeof(err)) == ADDRESS_OK)
+	    sizeof(err))) {
+	case ADDRESS_OK:
 		address_print(&ss, sl, row->address, sizeof(row->address));
-	else
+		break;
+	case ADDRESS_PENDING:
+		/* Not asked again for a status: where the guest answered. */
+		if (vm_serving(vm) && vm->probeaddr[0] != '\0') {
+			(void)strlcpy(row->address, vm->probeaddr,
+			    sizeof(row->address));
+			break;
+		}
+		/* FALLTHROUGH */
+	case ADDRESS_ERROR:
 		(void)strlcpy(row->address, "-", sizeof(row->address));
+		break;
+	}
 	autostart_status(vm, row);
 }
 
@@ -1386,20 +1463,13 @@ vm_shutdown(void)
 	TAILQ_FOREACH_SAFE(vm, &vms, entry, tvm) {
 		vm_fail_waiters(vm, "the supervisor is shutting down");
 		if (vm->owned && (vm->state != VM_STOPPING ||
-		    vm->stop == STOP_THEIRS)) {
+		    halt_theirs(vm->halt))) {
 			vm_stop(vm, "the supervisor is shutting down");
 			continue;
 		}
 		if (vm->owned)
 			continue;	/* its stop goes on */
-		evtimer_del(&vm->ev_deadline);
-		evtimer_del(&vm->ev_poll);
-		probe_cancel(vm->probe);
-		vm->probe = NULL;
-		backend_cancel(vm->req);
-		vm->req = NULL;
-		backend_cancel(vm->watch);
-		vm->watch = NULL;
+		vm_quiet(vm);
 		autostart_vm_stopping(vm);
 		vm_set_state(vm, VM_STOPPED);
 	}
@@ -1422,26 +1492,19 @@ vm_busy(void)
 			continue;
 		}
 		if (vm->owned || vm_inuse(vm) || vm->req != NULL ||
-		    vm->watch != NULL ||
+		    vm->boot != NULL || vm->halt != NULL ||
 		    (vm->state != VM_STOPPED && vm->state != VM_READY))
 			return (1);
 	}
 	return (0);
 }
 
-/* At exit, so that nothing is left for a leak check to find. */
+/* At exit (after the sessions), so that nothing is left to find. */
 void
 vm_free_all(void)
 {
 	struct vm	*vm;
-	struct session	*s;
 
-	while ((vm = TAILQ_FIRST(&vms)) != NULL) {
-		while ((s = TAILQ_FIRST(&vm->sessions)) != NULL) {
-			TAILQ_REMOVE(&vm->sessions, s, entry);
-			probe_cancel(s->conn);
-			free(s);
-		}
+	while ((vm = TAILQ_FIRST(&vms)) != NULL)
 		vm_free(vm);
-	}
 }

@@ -64,8 +64,6 @@ static int	 vmctl_row(char **, int, const struct vmctl_cols *,
 		    struct vmd_row *);
 static int	 vmctl_number(const char *, unsigned int *);
 static void	 vmctl_stderr(const char *, size_t, char *, size_t);
-static void	 vmctl_line(const char *, size_t, size_t, char *, size_t);
-static void	 vmctl_lastline(const char *, size_t, char *, size_t);
 static void	 vmctl_describe(const struct backend_ran *, char *, size_t);
 static int	 vmctl_started_id(const char *, unsigned int *);
 
@@ -316,8 +314,11 @@ vmctl_stderr(const char *s, size_t len, char *msg, size_t msglen)
 }
 
 
-/* A line of output for a message: printable, blanks trimmed. */
-static void
+/*
+ * The first line of output that is not blank, for a message: printable,
+ * blanks trimmed, cut after max characters.
+ */
+void
 vmctl_line(const char *s, size_t len, size_t max, char *buf, size_t buflen)
 {
 	size_t	 i, o = 0;
@@ -333,8 +334,8 @@ vmctl_line(const char *s, size_t len, size_t max, char *buf, size_t buflen)
 		(void)strlcat(buf, "...", buflen);
 }
 
-/* The last line that is not blank. */
-static void
+/* The last line that is not blank, printable and trimmed. */
+void
 vmctl_lastline(const char *s, size_t len, char *buf, size_t buflen)
 {
 	size_t	 start;
@@ -425,6 +426,28 @@ vmctl_describe(const struct backend_ran *ran, char *buf, size_t len)
 }
 
 /*
+ * A command that did not run to its exit: why, into msg, after what
+ * ("vmctl", "start command"), except when it could not be run at all.
+ * 0 when it exited: its output is to be read.
+ */
+static int
+vmctl_not_exited(const struct backend_ran *ran, const char *what, char *msg,
+    size_t msglen)
+{
+	char	 how[256];
+
+	if (ran->how == BACKEND_OK)
+		return (0);
+	if (ran->how == BACKEND_EXEC)
+		vmctl_describe(ran, msg, msglen);
+	else {
+		vmctl_describe(ran, how, sizeof(how));
+		snprintf(msg, msglen, "%s %s", what, how);
+	}
+	return (1);
+}
+
+/*
  * The outcome of a `vmctl status`: the rows if the output parses,
  * whatever the exit status; else the most useful message.
  */
@@ -432,19 +455,12 @@ int
 vmctl_outcome_status(const struct backend_ran *ran, struct vmd_row **rows,
     size_t *nrows, char *msg, size_t msglen)
 {
-	char	 perr[128], how[256];
+	char	 perr[128];
 
 	*rows = NULL;
 	*nrows = 0;
-	if (ran->how == BACKEND_EXEC) {
-		vmctl_describe(ran, msg, msglen);
+	if (vmctl_not_exited(ran, "vmctl", msg, msglen))
 		return (-1);
-	}
-	if (ran->how != BACKEND_OK) {
-		vmctl_describe(ran, how, sizeof(how));
-		snprintf(msg, msglen, "vmctl %s", how);
-		return (-1);
-	}
 	if (vmctl_parse_status(ran->out, ran->outlen, rows, nrows, perr,
 	    sizeof(perr)) == 0) {
 		vmctl_stderr(ran->err, ran->errlen, msg, msglen);
@@ -465,17 +481,19 @@ vmctl_outcome_status(const struct backend_ran *ran, struct vmd_row **rows,
 static int
 vmctl_started_id(const char *msg, unsigned int *id)
 {
-	const char	*p;
-	char		 num[16];
-	size_t		 n;
+	static const char	 before[] = "started vm ";
+	static const char	 after[] = " successfully";
+	const char		*p;
+	char			 num[16];
+	size_t			 n;
 
-	if ((p = strstr(msg, "started vm ")) == NULL)
+	if ((p = strstr(msg, before)) == NULL)
 		return (-1);
-	p += strlen("started vm ");
+	p += sizeof(before) - 1;
 	for (n = 0; isdigit((unsigned char)p[n]) && n < sizeof(num) - 1; n++)
 		num[n] = p[n];
 	num[n] = '\0';
-	if (n == 0 || strncmp(p + n, " successfully", 13) != 0)
+	if (n == 0 || strncmp(p + n, after, sizeof(after) - 1) != 0)
 		return (-1);
 	return (vmctl_number(num, id));
 }
@@ -488,26 +506,17 @@ void
 vmctl_outcome(enum backend_cmd cmd, const struct backend_ran *ran,
     struct backend_result *res)
 {
-	char	 how[256];
-
 	res->ok = 0;
 	res->err = ran->how;
-	if (ran->how == BACKEND_EXEC) {
-		vmctl_describe(ran, res->msg, sizeof(res->msg));
+	if (vmctl_not_exited(ran, "vmctl", res->msg, sizeof(res->msg)))
 		return;
-	}
-	if (ran->how != BACKEND_OK) {
-		vmctl_describe(ran, how, sizeof(how));
-		snprintf(res->msg, sizeof(res->msg), "vmctl %s", how);
-		return;
-	}
 	vmctl_stderr(ran->err, ran->errlen, res->msg, sizeof(res->msg));
 	res->ok = ran->code == 0;
 	if (!res->ok) {
 		res->err = BACKEND_FAILED;
 		if (res->msg[0] == '\0')
 			snprintf(res->msg, sizeof(res->msg), "vmctl %s: exited "
-			    "with status %d", backend_cmd_word(cmd),
+			    "with status %d", config_backend_word(cmd),
 			    ran->code);
 	}
 	if (res->ok && cmd == BACKEND_START &&
@@ -525,22 +534,15 @@ vmctl_outcome_command(enum backend_cmd cmd, const char *name,
     const struct backend_ran *ran, struct backend_result *res,
     struct vmd_row *row)
 {
-	const char	*what = backend_cmd_word(cmd);
-	char		 line[400], how[256];
+	const char	*what = config_backend_word(cmd);
+	char		 line[400], cmdname[64];
 	size_t		 len;
 
 	res->ok = 0;
 	res->err = ran->how;
-	if (ran->how == BACKEND_EXEC) {
-		vmctl_describe(ran, res->msg, sizeof(res->msg));
+	snprintf(cmdname, sizeof(cmdname), "%s command", what);
+	if (vmctl_not_exited(ran, cmdname, res->msg, sizeof(res->msg)))
 		return;
-	}
-	if (ran->how != BACKEND_OK) {
-		vmctl_describe(ran, how, sizeof(how));
-		snprintf(res->msg, sizeof(res->msg), "%s command %s", what,
-		    how);
-		return;
-	}
 	vmctl_lastline(ran->err, ran->errlen, line, sizeof(line));
 	if (cmd != BACKEND_STATUS) {
 		res->ok = ran->code == 0;

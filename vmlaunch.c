@@ -16,7 +16,8 @@
 
 /*
  * main: pick the config file and the mode (ProxyCommand client, config
- * check, foreground supervisor, status) and hand over.
+ * check, foreground supervisor, status, and the requests: up, hold,
+ * stop now) and hand over.
  */
 
 #include <sys/stat.h>
@@ -34,13 +35,14 @@
 #include "vmlaunch.h"
 
 /* The exit statuses, as vmlaunch.1 lists them. */
-#define EXIT_FAIL	1	/* -n, -d, -s: it could not be done */
+#define EXIT_FAIL	1	/* -n, -d, -s, -u, -k, -x: not done */
 #define EXIT_USAGE	2	/* the command line is wrong */
 #define EXIT_PROXY_FAIL	255	/* the ProxyCommand failed, as ssh exits */
 
 static __dead void	usage(void);
 static char		*default_config(char **);
 static int		 parse_port(const char *);
+static long long	 parse_hold(const char *);
 
 extern char *__progname;
 
@@ -52,8 +54,11 @@ usage(void)
 	    "       %s -n [-v] [-f file] [host [port]]\n"
 	    "       %s -d [-v] [-f file]\n"
 	    "       %s -s [-v] [-f file]\n"
+	    "       %s -u | -x | -X [-v] [-f file] host\n"
+	    "       %s -k duration [-v] [-f file] host\n"
 	    "       %s -V\n",
-	    __progname, __progname, __progname, __progname, __progname);
+	    __progname, __progname, __progname, __progname, __progname,
+	    __progname, __progname);
 	exit(EXIT_USAGE);
 }
 
@@ -94,6 +99,22 @@ parse_port(const char *s)
 	return ((int)port);
 }
 
+/* -k: a duration as in the config, 0 to release, never. -2 if bad. */
+static long long
+parse_hold(const char *s)
+{
+	const char	*why;
+	long long	 secs;
+
+	if (strcmp(s, "0") == 0)
+		return (HOLD_RELEASE);
+	if (strcmp(s, "never") == 0)
+		return (HOLD_FOREVER);
+	if (config_duration(s, &secs, &why) == -1)
+		return (-2);
+	return (secs);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -104,13 +125,36 @@ main(int argc, char *argv[])
 	char		 esc[1024];
 	const char	*host = NULL;
 	int		 ch, checkonly = 0, daemonmode = 0, status = 0;
-	int		 verbose = 0, port = 22, rc, nerrors, proxy, fail;
-	int		 missing = 0;
+	int		 verbose = 0, port = SSH_PORT, rc, nerrors, proxy, fail;
+	int		 missing = 0, request = 0;
+	enum client_cmd	 cmd = CLIENT_UP;
+	long long	 holdsecs = 0;
 
-	while ((ch = getopt(argc, argv, "df:nsvV")) != -1) {
+	while ((ch = getopt(argc, argv, "df:k:nsuvVxX")) != -1) {
 		switch (ch) {
 		case 'd':
 			daemonmode = 1;
+			break;
+		case 'k':
+			if ((holdsecs = parse_hold(optarg)) == -2)
+				errx(EXIT_USAGE, "invalid duration \"%s\", "
+				    "expected a number followed by s, m, h or "
+				    "d, 0 or never", escape_str(optarg, esc,
+				    sizeof(esc)));
+			request++;
+			cmd = CLIENT_HOLD;
+			break;
+		case 'u':
+			request++;
+			cmd = CLIENT_UP;
+			break;
+		case 'x':
+			request++;
+			cmd = CLIENT_DOWN;
+			break;
+		case 'X':
+			request++;
+			cmd = CLIENT_DOWN_FORCE;
 			break;
 		case 'f':
 			free(file);
@@ -136,15 +180,17 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
-	if (checkonly + daemonmode + status > 1)
+	if (checkonly + daemonmode + status + (request > 0) > 1 || request > 1)
 		usage();
 	if ((daemonmode || status) && argc != 0)
+		usage();
+	if (request && argc != 1)
 		usage();
 	if (!checkonly && !daemonmode && !status && argc == 0)
 		usage();
 	if (argc > 2)
 		usage();
-	proxy = !checkonly && !daemonmode && !status;
+	proxy = !checkonly && !daemonmode && !status && !request;
 	fail = proxy ? EXIT_PROXY_FAIL : EXIT_FAIL;
 	if (argc >= 1) {
 		host = argv[0];
@@ -207,6 +253,13 @@ main(int argc, char *argv[])
 		else if (daemonmode)
 			fprintf(stderr, "%s: the supervisor is not started\n",
 			    __progname);
+		else if (request && missing)
+			fprintf(stderr, "%s: %s: nothing done\n", __progname,
+			    host);
+		else if (request)
+			fprintf(stderr, "%s: %s: nothing done, %s has %s\n",
+			    __progname, host, esc, nerrors == 1 ? "an error" :
+			    "errors");
 		config_free(conf);
 		free(file);
 		exit(fail);
@@ -255,7 +308,7 @@ main(int argc, char *argv[])
 		log_init(1, LOG_USER);
 		sandbox_status(conf);
 		osdep_pledge("stdio rpath getpw unix proc exec", NULL);
-		rc = client_status(conf, nerrors > 0);
+		rc = status_main(conf, nerrors > 0, verbose);
 		config_free(conf);
 		exit(rc);
 	}
@@ -268,7 +321,10 @@ main(int argc, char *argv[])
 		exit(supervisor_main(conf, 1, -1));
 	}
 
-	rc = client_main(conf, host, port, verbose);
+	if (request)
+		rc = client_command(conf, host, cmd, holdsecs, verbose);
+	else
+		rc = client_main(conf, host, port, verbose);
 	config_free(conf);
 	exit(rc);
 }

@@ -30,6 +30,7 @@
 #include <netinet/in.h>
 
 #include <event.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,8 @@
 #define VMLAUNCH_STATE		"state"
 #define VMLAUNCH_LOCK		"lock"
 
+#define SSH_PORT		22	/* without a port from ssh or the config */
+#define SSH_BANNER		"SSH-"	/* a ready guest's first bytes */
 #define VMCTL_PATH		"/usr/sbin/vmctl"
 #define SSH_PATH		"/usr/bin/ssh"
 #define BACKEND_SHELL		"/bin/sh"	/* runs backend commands */
@@ -56,6 +59,7 @@
 #define DEFAULT_VMCTL_TIMEOUT	30
 #define DEFAULT_LOCAL_PREFIX	"100.64.0.0/10"
 #define DEFAULT_RESTART_MAX	5
+#define DEFAULT_CHECK_TIMEOUT	30
 
 #define DURATION_NEVER		(-1)	/* idle timeout never */
 #define POLICY_UNSET		(-2)	/* not given at this level */
@@ -72,7 +76,8 @@ enum addr_rule {
 	ADDR_UNSET = 0,
 	ADDR_TAP,		/* tap interface address + 1 */
 	ADDR_LOCAL,		/* computed from the vm id and the prefix */
-	ADDR_FIXED		/* an address or host name */
+	ADDR_FIXED,		/* an address or host name */
+	ADDR_COMMAND		/* the first address a command prints */
 };
 
 /*
@@ -82,6 +87,7 @@ enum addr_rule {
  */
 struct policy {
 	long long		 idle_timeout;	/* or DURATION_NEVER */
+	long long		 idle_pause;	/* DURATION_NEVER: none */
 	long long		 boot_wait;
 	long long		 stop_wait;
 	int			 port;		/* 0: the port ssh asked for */
@@ -89,10 +95,12 @@ struct policy {
 	int			 addr_if;	/* interface index, tap/local */
 	struct in_addr		 addr_prefix;	/* local: network */
 	int			 addr_prefixlen;/* local: prefix length */
-	char			*addr_host;	/* fixed: address or host name */
+	char			*addr_host;	/* fixed: address or host name;
+						   command: the command */
 
 	/* Line numbers where each was set, to report "specified twice". */
 	int			 idle_line;
+	int			 pause_line;
 	int			 boot_line;
 	int			 stop_line;
 	int			 port_line;
@@ -133,6 +141,8 @@ enum backend_cmd {
 	BACKEND_STOP,
 	BACKEND_KILL,		/* force stop */
 	BACKEND_STATUS,
+	BACKEND_PAUSE,		/* optional: for idle pause */
+	BACKEND_UNPAUSE,
 	BACKEND_NCMDS
 };
 
@@ -141,6 +151,16 @@ struct backend {
 	char			*cmd[BACKEND_NCMDS];	/* command only */
 	int			 cmd_line[BACKEND_NCMDS];
 	int			 line;		/* where it was given */
+};
+
+/*
+ * idle check "command" [timeout D], run in the guest before an idle
+ * pause or stop: a string of the config, kept out of struct policy too.
+ */
+struct idlecheck {
+	char			*command;	/* NULL: none */
+	long long		 timeout;	/* seconds */
+	int			 line;
 };
 
 struct vmconf {
@@ -152,6 +172,8 @@ struct vmconf {
 	struct policy		 pol;		/* effective: own, global, default */
 	struct backend		 own_backend;	/* as written in the block */
 	struct backend		 backend;	/* effective: a copy */
+	struct idlecheck	 own_check;	/* as written in the block */
+	struct idlecheck	 check;		/* effective: a copy */
 	char			*file;		/* where the block starts */
 	int			 line;
 	size_t			 seq;		/* position in the file */
@@ -184,6 +206,7 @@ struct config {
 	struct domainlist	 domains;
 	struct policy		 global;	/* as written, globally */
 	struct backend		 backend;	/* as written, globally */
+	struct idlecheck	 check;		/* as written, globally */
 	struct vmconflist	 vms;
 };
 
@@ -208,6 +231,9 @@ enum ctl_type {
 	CTL_ERROR,		/* supervisor: one line, the session failed */
 	CTL_STATUS_VM,		/* supervisor: one row of the status table */
 	CTL_STATUS_END,		/* supervisor: end of the table */
+	CTL_HOLD,		/* client: hold a VM up, or release it */
+	CTL_DONE,		/* supervisor: one line, the request is done */
+	CTL_STATUS_SUP,		/* supervisor: who it is, before the rows */
 	CTL_TYPE_MAX
 };
 
@@ -216,7 +242,10 @@ enum ctl_type {
 					   that died: count it again */
 #define CTL_FLAG_NOBOOT		0x0002	/* fail rather than boot the VM */
 #define CTL_FLAG_NOTUSE		0x0004	/* does not keep the VM up */
-#define CTL_FLAGS		0x0007
+#define CTL_FLAG_UP		0x0008	/* wants the VM ready, no socket */
+#define CTL_FLAG_DOWN		0x0010	/* wants the VM stopped */
+#define CTL_FLAG_FORCE		0x0020	/* down, even while it is used */
+#define CTL_FLAGS		0x003f
 
 struct ctl_connect {
 	uint32_t		 version;
@@ -232,7 +261,8 @@ enum ctl_phase {
 	PHASE_STARTING,		/* vmctl start running */
 	PHASE_BOOTING,		/* waiting for the guest's banner */
 	PHASE_STOPPING,		/* waiting for a stop to finish first */
-	PHASE_CONNECTING	/* the guest is ready, connecting */
+	PHASE_CONNECTING,	/* the guest is ready, connecting */
+	PHASE_RESUMING		/* unpausing it, then its banner */
 };
 
 struct ctl_progress {
@@ -246,8 +276,19 @@ struct ctl_ready {
 	char			 address[128];	/* "100.64.1.3:22", for -v */
 };
 
+/* CTL_ERROR and CTL_DONE: one line for the user. */
 struct ctl_error {
 	char			 message[512];
+};
+
+#define HOLD_RELEASE		0	/* seconds: end the hold */
+#define HOLD_FOREVER		(-1)	/* seconds: until released */
+#define HOLD_MAX		INT_MAX	/* seconds, as a config duration */
+
+struct ctl_hold {
+	uint32_t		 version;
+	int64_t			 seconds;	/* or HOLD_RELEASE, _FOREVER */
+	char			 host[HOST_NAME_MAX_LEN + 1];
 };
 
 #define STATUS_APPS_MAX		16
@@ -259,6 +300,14 @@ struct ctl_status_app {
 	int32_t			 pid;
 };
 
+/* Events of a VM's history (history.c), oldest first. */
+#define HISTORY_MAX		20
+
+struct ctl_status_event {
+	int64_t			 when;		/* ms since the epoch */
+	char			 text[200];
+};
+
 struct ctl_status_vm {
 	char			 name[VM_NAME_MAX];
 	char			 vmd_state[16];	/* as vmctl reports it */
@@ -267,9 +316,19 @@ struct ctl_status_vm {
 	uint32_t		 sessions;
 	uint32_t		 started;	/* started by vmlaunch */
 	uint32_t		 configured;	/* 0: removed, still managed */
-	int64_t			 idle_left;	/* seconds, -1 none */
+	int64_t			 idle_left;	/* s to the stop, -1 none */
+	uint32_t		 held;		/* a hold keeps it up */
+	int64_t			 hold_left;	/* seconds; -1 until released */
 	uint32_t		 napps;
 	struct ctl_status_app	 apps[STATUS_APPS_MAX];
+	uint32_t		 nevents;
+	struct ctl_status_event	 events[HISTORY_MAX];
+};
+
+struct ctl_status_sup {
+	uint32_t		 pid;
+	int64_t			 since;		/* seconds since the epoch */
+	char			 config[1024];	/* its config file */
 };
 
 /* A growable byte buffer with bounds-checked readers for payloads. */
@@ -320,22 +379,26 @@ __dead void	 fatal(const char *, ...)
 __dead void	 fatalx(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 long long	 now_ms(void);
+void		 timer_ms(struct event *, long long);
 
 /* parse.y */
 struct config	*parse_config(const char *);
 struct config	*parse_config_errors(const char *, int, int *);
 void		 config_free(struct config *);
-struct vmconf	*config_find_vm(struct config *, const char *);
-struct vmconf	*config_lookup_host(struct config *, const char *);
-int		 config_vm_name_valid(const char *);
-int		 config_host_valid(const char *);
-char		*config_socket_path(struct config *);
-char		*config_dir_path(struct config *);
 
 /* config.c: what the running program asks of a config */
+struct vmconf	*config_find_vm(struct config *, const char *);
+struct vmconf	*config_lookup_host(struct config *, const char *);
+const char	*config_vm_name_problem(const char *);
+int		 config_vm_name_valid(const char *);
+int		 config_host_valid(const char *);
+int		 config_duration(const char *, long long *, const char **);
+char		*config_socket_path(struct config *);
+char		*config_dir_path(struct config *);
 int		 config_dir_check(const char *, int, char *, size_t);
 char		*config_app_host(struct config *, const char *);
 const char	*config_ssh(struct config *);
+const char	*config_backend_word(enum backend_cmd);
 
 /* printconf.c */
 void		 print_config(FILE *, struct config *);
@@ -371,6 +434,12 @@ int		 ctl_unpack_error(const void *, size_t, struct ctl_error *);
 void		 ctl_pack_status_vm(struct buf *, const struct ctl_status_vm *);
 int		 ctl_unpack_status_vm(const void *, size_t,
 		    struct ctl_status_vm *);
+void		 ctl_pack_hold(struct buf *, const struct ctl_hold *);
+int		 ctl_unpack_hold(const void *, size_t, struct ctl_hold *);
+void		 ctl_pack_status_sup(struct buf *,
+		    const struct ctl_status_sup *);
+int		 ctl_unpack_status_sup(const void *, size_t,
+		    struct ctl_status_sup *);
 uint8_t		*ctl_message(uint32_t, const struct buf *, size_t *);
 ssize_t		 ctl_write(int, const void *, size_t, int);
 int		 ctl_send(int, uint32_t, const struct buf *, int);
@@ -405,7 +474,6 @@ const char	*job_describe(struct job *, char *, size_t);
 char	       **job_argv(const char *, const char *const *);
 void		 job_argv_free(char **);
 char	       **job_env(char *const *);
-void		 job_env_free(char **);
 
 /* vmctl.c: what vmctl and the backend commands say */
 enum backend_error {
@@ -449,11 +517,14 @@ int		 vmctl_parse_command_status(const char *, size_t,
 		    struct vmd_row *, char *, size_t);
 int		 vmctl_outcome_status(const struct backend_ran *,
 		    struct vmd_row **, size_t *, char *, size_t);
+void		 vmctl_lastline(const char *, size_t, char *, size_t);
 void		 vmctl_outcome(enum backend_cmd, const struct backend_ran *,
 		    struct backend_result *);
 void		 vmctl_outcome_command(enum backend_cmd, const char *,
 		    const struct backend_ran *, struct backend_result *,
 		    struct vmd_row *);
+void		 vmctl_line(const char *, size_t, size_t, char *, size_t);
+void		 vmctl_lastline(const char *, size_t, char *, size_t);
 
 /* backend.c: run the backend's commands, one API for both kinds */
 struct backend_req;
@@ -464,18 +535,18 @@ void		 backend_configure(struct config *);
 struct backend_req *backend_status(const char *, int, backend_cb, void *);
 struct backend_req *backend_start(const char *, backend_cb, void *);
 struct backend_req *backend_stop(const char *, int, backend_cb, void *);
+struct backend_req *backend_pause(const char *, int, backend_cb, void *);
 void		 backend_cancel(struct backend_req *);
 int		 backend_status_running(void);
 int		 backend_status_sync(struct config *, struct vmd_row **,
 		    size_t *, char *, size_t);
-const char	*backend_cmd_word(enum backend_cmd);
 void		 backend_shutdown(void);
 
 /* address.c: where a VM's guest is */
 enum address_answer {
 	ADDRESS_OK = 0,
 	ADDRESS_ERROR,		/* cannot be known now: err says why */
-	ADDRESS_PENDING		/* a lookup runs: ask address_resolve */
+	ADDRESS_PENDING		/* to be asked: see address_resolve */
 };
 struct address_req;
 typedef void	(*address_cb)(void *);
@@ -483,15 +554,20 @@ typedef void	(*address_cb)(void *);
 enum address_answer address_guest(const struct policy *, const char *,
 		    int, unsigned int, int, struct sockaddr_storage *,
 		    socklen_t *, char *, size_t);
-struct address_req *address_resolve(const char *, address_cb, void *);
+struct address_req *address_resolve(const struct policy *, const char *,
+		    address_cb, void *);
 void		 address_cancel(struct address_req *);
 int		 address_tap(const char *, int, struct in_addr *, char *,
 		    size_t);
 void		 address_local(struct in_addr, int, unsigned int, int,
 		    struct in_addr *);
-int		 address_parse_prefix(const char *, struct in_addr *, int *);
+int		 address_parse_prefix(const char *, struct in_addr *, int *,
+		    char *, size_t);
 void		 address_print(const struct sockaddr_storage *, socklen_t,
 		    char *, size_t);
+int		 address_scan(const char *, size_t, struct sockaddr_storage *,
+		    socklen_t *, char *, size_t);
+void		 address_configure(struct config *);
 void		 address_shutdown(void);
 
 /* probe.c: connections to a guest, for readiness and for sessions */
@@ -516,43 +592,51 @@ void		 probe_cancel(struct probe *);
 enum state_phase {
 	STATE_STARTING,		/* vmctl start runs (written before it) */
 	STATE_RUNNING,		/* started: ours to stop */
-	STATE_STOPPING		/* vmctl stop issued (written before it) */
+	STATE_STOPPING,		/* vmctl stop issued (written before it) */
+	STATE_PAUSED		/* vmctl pause issued (written before it) */
 };
 void		 state_init(struct config *);
 void		 state_set(const char *, enum state_phase, int, unsigned int);
+void		 state_hold(const char *, time_t);
 void		 state_clear(const char *);
 void		 state_adopt(void);
 int		 state_pending(void);
 int		 state_starting(const char *);
+int		 state_undecided(const char *, enum state_phase);
 void		 state_shutdown(void);
 
-/* vm.c: a state machine per VM, and the sessions that use it */
+/* vm.c: a state machine per VM */
 enum vm_state {
 	VM_STOPPED = 0,		/* not running as far as we know */
 	VM_CHECKING,		/* asking the backend what state it is in */
 	VM_STARTING,		/* the backend's start runs */
 	VM_BOOTING,		/* waiting for the guest's banner */
 	VM_READY,		/* running, serving sessions */
-	VM_IDLE,		/* ours and unused: the idle timer runs */
+	VM_IDLE,		/* ours and unused: the idle countdown runs */
+	VM_PAUSING,		/* the backend's pause runs */
+	VM_PAUSED,		/* paused by us */
+	VM_RESUMING,		/* the backend's unpause runs, for a session */
 	VM_STOPPING		/* a stop runs, ours or someone else's */
 };
 
-/* What a session is told by its VM; arg is the session's owner's. */
-struct session_ops {
-	void	(*ready)(void *, int, const char *);	/* fd is yours */
-	void	(*fail)(void *, const char *);
-	void	(*changed)(void *);	/* the progress to show changed */
-};
-struct session;
 struct vm;
+enum vm_session_answer {
+	VM_SESSION_WAIT,	/* for what runs */
+	VM_SESSION_CONNECT,	/* to the guest, now */
+	VM_SESSION_OPEN,	/* counted as open at once */
+	VM_SESSION_DONE,	/* answered at once: msg */
+	VM_SESSION_REFUSED	/* msg says why */
+};
 
 void		 vm_configure(struct config *);
-struct session	*vm_session_open(struct vmconf *, int, int, const char *,
-		    const char *, const struct session_ops *, void *);
-void		 vm_session_close(struct session *);
-void		 vm_session_progress(struct session *, long long,
+struct vm	*vm_find(const char *);
+int		 vm_port(struct vm *, int);
+enum vm_session_answer vm_session_opened(struct vm *, unsigned int, int,
+		    const char *, const char *, char *, size_t);
+void		 vm_session_closed(struct vm *);
+struct probe	*vm_connect(struct vm *, int, probe_cb, void *);
+void		 vm_progress(struct vm *, long long, long long, int,
 		    struct ctl_progress *);
-const char	*vm_session_vm(struct session *);
 void		 vm_adopt(const char *, enum state_phase, int, unsigned int,
 		    enum vmd_state, long long);
 void		 vm_status_rows(const struct backend_result *,
@@ -565,7 +649,126 @@ const char	*vm_display(struct vm *);
 const char	*vm_xauthority(struct vm *);
 int		 vm_serving(struct vm *);
 void		 vm_use_changed(struct vm *);
-void		 vm_suspect(struct vm *);
+int		 vm_suspect(struct vm *);
+
+/* session.c: who waits for a VM, who uses it */
+#define SESSION_HOLD		0x00010000	/* a hold's (hold.c) */
+
+/* What a session is told by its VM; arg is the session's opener's. */
+struct session_ops {
+	void	(*ready)(void *, int, const char *);	/* fd is yours */
+	void	(*fail)(void *, const char *);
+	void	(*changed)(void *);	/* the progress to show changed */
+};
+enum session_count {
+	SESSIONS_ANY,		/* any at all */
+	SESSIONS_WAITING,	/* wait for the VM to be ready */
+	SESSIONS_OPEN,		/* have their socket or answer */
+	SESSIONS_USING,		/* keep the VM up: users and holds */
+	SESSIONS_USERS,		/* keep the VM up, not holds */
+	SESSIONS_HOLDS,		/* holds */
+	SESSIONS_SHOWN,		/* in the status table's SESSIONS */
+	SESSIONS_DOWN		/* wait for the VM to be stopped */
+};
+enum session_fail {
+	SESSIONS_FAIL_ALL,
+	SESSIONS_FAIL_UP,	/* those that want the VM up */
+	SESSIONS_FAIL_DOWN	/* those that want it stopped */
+};
+struct session;
+
+struct session	*session_open(struct vmconf *, int, int, const char *,
+		    const char *, const struct session_ops *, void *);
+void		 session_close(struct session *);
+void		 session_progress(struct session *, long long,
+		    struct ctl_progress *);
+const char	*session_vm(struct session *);
+const char	*session_kind(int);
+int		 session_count(struct vm *, enum session_count);
+void		 session_notify(struct vm *);
+void		 session_fail_waiting(struct vm *, const char *,
+		    enum session_fail);
+void		 session_fail_noboot(struct vm *, const char *);
+void		 session_vm_ready(struct vm *, int, int, const char *);
+void		 session_vm_stopped(struct vm *, const char *);
+void		 session_free_all(void);
+
+/* idle.c: the idle countdown of a VM */
+enum idle_due {
+	IDLE_PAUSE,		/* idle pause has passed */
+	IDLE_STOP		/* idle timeout has passed */
+};
+struct idle;
+typedef void	(*idle_cb)(enum idle_due, void *);
+
+struct idle	*idle_start(const char *, long long, long long,
+		    const struct idlecheck *, long long, idle_cb, void *);
+void		 idle_cancel(struct idle *);
+void		 idle_paused(struct idle *);
+long long	 idle_left(struct idle *);
+void		 idle_describe(struct idle *, char *, size_t);
+
+/* boot.c: the wait for a guest to be ready */
+enum boot_event {
+	BOOT_ADDRESS,		/* text: the address it now tries */
+	BOOT_ID,		/* row: the status gave the VM this id */
+	BOOT_READY,		/* fd: connected, the banner there; text */
+	BOOT_GONE,		/* row: the VM stopped or vanished */
+	BOOT_TIMEOUT		/* text: the boot wait passed, why */
+};
+struct boot;
+typedef void	(*boot_cb)(enum boot_event, int, const char *,
+		    const struct vmd_row *, void *);
+
+struct boot	*boot_start(const struct policy *, const char *, int, int,
+		    unsigned int, int, long long, boot_cb, void *, char *,
+		    size_t);
+void		 boot_cancel(struct boot *);
+
+/* halt.c: a stop in progress, verified, forced */
+enum halt_kind {
+	HALT_OURS,		/* the stop, then the status */
+	HALT_UNPAUSE,		/* ours, of a VM we paused: unpause first */
+	HALT_ADOPTED,		/* ours, under way already: the status */
+	HALT_THEIRS		/* someone else's: only waited for */
+};
+enum halt_end {
+	HALT_STOPPED,		/* gone */
+	HALT_RUNNING,		/* theirs ended with it running */
+	HALT_STUCK		/* still there after the stop wait, or forced */
+};
+struct halt;
+typedef void	(*halt_cb)(enum halt_end, const struct vmd_row *, void *);
+
+struct halt	*halt_start(const char *, enum halt_kind, int, unsigned int,
+		    long long, long long, halt_cb, void *);
+void		 halt_cancel(struct halt *);
+long long	 halt_began(struct halt *);
+int		 halt_theirs(struct halt *);
+
+/* busy.c: the busy check, run in the guest */
+struct busy;
+typedef void	(*busy_cb)(int, const char *, void *);
+
+void		 busy_configure(struct config *);
+struct busy	*busy_start(const char *, const char *, long long, busy_cb,
+		    void *);
+void		 busy_cancel(struct busy *);
+
+/* hold.c: holds, a VM kept up without a session */
+void		 hold_configure(struct config *);
+int		 hold_set(struct vmconf *, long long, char *, size_t);
+int		 hold_release(const char *, char *, size_t);
+int		 hold_restore(const char *, time_t);
+void		 hold_status(const char *, struct ctl_status_vm *);
+void		 hold_shutdown(void);
+void		 hold_free_all(void);
+
+/* history.c: the recent events of each VM */
+void		 history_add(const char *, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+void		 history_status(const char *, struct ctl_status_vm *);
+void		 history_free_all(void);
 
 /* peer.c: the control socket's peers */
 void		 peer_configure(struct config *);
@@ -577,6 +780,7 @@ void		 peer_free_all(void);
 /* supervisor.c */
 int		 supervisor_main(struct config *, int, int);
 int		 supervisor_shutting_down(void);
+void		 supervisor_status(struct ctl_status_sup *);
 void		 supervisor_reload_if_changed(void);
 void		 supervisor_check_exit(void);
 
@@ -590,8 +794,21 @@ void		 autostart_configure(struct config *);
 void		 autostart_shutdown(void);
 
 /* client.c */
+enum client_cmd {
+	CLIENT_UP,		/* -u */
+	CLIENT_HOLD,		/* -k */
+	CLIENT_DOWN,		/* -x */
+	CLIENT_DOWN_FORCE	/* -X */
+};
 int		 client_main(struct config *, const char *, int, int);
-int		 client_status(struct config *, int);
+int		 client_command(struct config *, const char *, enum client_cmd,
+		    long long, int);
+int		 client_connect(const char *, long long);
+const char	*client_duration(long long, char *, size_t);
+void		 client_clean(char *, size_t);
+
+/* status.c: vmlaunch -s */
+int		 status_main(struct config *, int, int);
 
 /* proxy.c */
 int		 proxy_relay(int, int, int, char *, size_t);

@@ -11,7 +11,9 @@ BENCH_SSH_REPS [30], BENCH_SSH_MIB [256] MiB per direction and run through
 ssh, BENCH_BOOTS [24], BENCH_IDLE_SECS [60],
 BENCH_SESSIONS [1000], BENCH_VMS [100], BENCH_COLD [100], BENCH_CONFIG_CAP [15] s,
 BENCH_LONG_BOOTS [4], BENCH_CONTACT_REPS [5],
-BENCH_ONLY (comma list of: config,tput,warm,ready,idle,scale,contacts).
+BENCH_RESUME_REPS [10], BENCH_QEMU_REPS [3] (BENCH_QEMU=0: no real guest),
+BENCH_ONLY (comma list of:
+config,tput,warm,ready,idle,scale,resume,contacts).
 The earlier binaries the same run measures against (built by run.sh):
 BENCH_READY_BEFORE (the previous probe schedule, for "ready") and
 BENCH_CONTACTS_BEFORE (a vmctl status per VM, for "contacts"); a row
@@ -70,6 +72,9 @@ LONG_BOOTS = knob("BENCH_LONG_BOOTS", 4)
 CONTACT_REPS = knob("BENCH_CONTACT_REPS", 5)
 READY_BEFORE = os.environ.get("BENCH_READY_BEFORE", "")
 CONTACTS_BEFORE = os.environ.get("BENCH_CONTACTS_BEFORE", "")
+RESUME_REPS = knob("BENCH_RESUME_REPS", 10)
+QEMU_REPS = knob("BENCH_QEMU_REPS", 3)
+QEMU = os.environ.get("BENCH_QEMU", "1") != "0"
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 
 procs = []          # every Popen we started, for cleanup
@@ -222,8 +227,9 @@ def vmctl_calls(tag, what=None):
         return 0
 
 
-def block(name, port):
-    return 'vm "%s" {\n\taddress 127.0.0.1\n\tport %d\n}' % (name, port)
+def block(name, port, extra=""):
+    return ('vm "%s" {\n\taddress 127.0.0.1\n\tport %d\n%s}'
+            % (name, port, extra))
 
 
 def write_conf(path, tag, names):
@@ -350,10 +356,11 @@ def setup():
             open(os.path.join(VMD, "authorized_keys"), "w") as b:
         b.write(a.read())
 
-    ports = free_ports(5 + 3 * BOOTS + 2 * LONG_BOOTS + NVMS)
+    ports = free_ports(8 + 3 * BOOTS + 2 * LONG_BOOTS + NVMS)
     P = {"tput": ports[0], "warm": ports[1], "sshvm": ports[2],
-         "cold": ports[3], "held": ports[4]}
-    k = 5
+         "cold": ports[3], "held": ports[4], "rrun": ports[5],
+         "rpause": ports[6], "rcold": ports[7]}
+    k = 8
     for key, n in (("boot", BOOTS), ("boot_a", BOOTS), ("boot_b", BOOTS),
                    ("long", LONG_BOOTS), ("long_b", LONG_BOOTS),
                    ("scale", NVMS)):
@@ -364,7 +371,7 @@ def setup():
             'domain "vm"', "idle timeout 1h", "boot wait 30s",
             "stop wait 5s"]
 
-    def vm(name, port, *settings, main=True):
+    def vm(name, port, *settings, main=True, extra=""):
         # main: in this config too (the others are in configs of their
         # own, so that this one stays the size the warm rows were
         # measured with: ~130 blocks)
@@ -373,7 +380,7 @@ def setup():
         vm_names.append(name)
         PORT[name] = port
         if main:
-            conf.append(block(name, port))
+            conf.append(block(name, port, extra))
 
     # Guests served by our own programs: the VM runs but never listens.
     vm("tput", P["tput"], "boot_delay", "0", "nolisten")
@@ -395,6 +402,10 @@ def setup():
         vm("l%02d" % i, P["long"][i], "boot_delay", d, main=False)
         vm("m%02d" % i, P["long_b"][i], "boot_delay", d, main=False)
     vm("cold", P["cold"], "boot_delay", "0.3")
+    # The resume row: one each running, paused when idle, booted cold.
+    for name in ("rrun", "rpause", "rcold"):
+        vm(name, P[name], "boot_delay", "0.3",
+           extra="\tidle pause 1s\n" if name == "rpause" else "")
     # Running VMs (started by hand, see scale_vms) whose guests are the
     # ports of one multi-port guest.py.
     for i, port in enumerate(P["scale"]):
@@ -1146,7 +1157,137 @@ def bench_scale():
                                   max(times), wall), "-", "", None)
 
 
-# --- 7. many first contacts ------------------------------------------------
+# --- 7. resume ------------------------------------------------------------
+
+def wait_state(state_of, want, secs):
+    end = time.monotonic() + secs
+    while state_of() != want:
+        if time.monotonic() > end:
+            raise RuntimeError("not %s within %ds" % (want, secs))
+        time.sleep(0.05)
+
+
+def resume_reps(cmd, state_of, stop, reps):
+    """Client start to banner for a running, a paused and a stopped VM:
+    cmd(kind) is the client of each; state_of(kind) its state for the
+    backend, stop(kind) stops it."""
+    ttfb(cmd("run"), 1)                             # boots it
+    running = ttfb(cmd("run"), reps)
+    ttfb(cmd("pause"), 1)                           # boots it
+    paused, cold = [], []
+    for _ in range(reps):
+        wait_state(lambda: state_of("pause"), "paused", 300)
+        paused += ttfb(cmd("pause"), 1)
+    for _ in range(reps):
+        wait_state(lambda: state_of("cold"), "stopped", 300)
+        cold += ttfb(cmd("cold"), 1)
+        stop("cold")
+    for kind in ("run", "pause"):
+        stop(kind)
+    return running, paused, cold
+
+
+def resume_rows(label, running, paused, cold):
+    for q, f in (("median", statistics.median), ("p95",
+                                                 lambda x: pct(x, 95))):
+        row("7 resume", "%s: paused vs running, %s ms (n=%d)"
+            % (label, q, len(paused)), f(paused), f(running), "", None)
+        row("7 resume", "%s: paused vs cold boot, %s ms (n=%d)"
+            % (label, q, len(paused)), f(paused), f(cold),
+            "< 1x" if q == "median" else "",
+            f(paused) < f(cold) if q == "median" else None)
+
+
+def bench_resume():
+    names = {"run": "rrun", "pause": "rpause", "cold": "rcold"}
+    state_of = lambda k: double("__state", names[k])
+
+    def stop(k):
+        subprocess.run([VMLAUNCH, "-x", "-f", CONF, names[k] + ".vm"],
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=60)
+    running, paused, cold = resume_reps(
+        lambda k: [VMLAUNCH, "-f", CONF, names[k] + ".vm", "22"],
+        state_of, stop, RESUME_REPS)
+    results["resume"] = {"double_ms": {"running": running,
+                                       "paused": paused, "cold": cold}}
+    resume_rows("double", running, paused, cold)
+    if QEMU:
+        bench_resume_qemu()
+
+
+def bench_resume_qemu():
+    """The same with the real guest under QEMU (TCG, user networking, no
+    root), through a supervisor of its own; skipped when QEMU or the
+    guest cannot be had."""
+    qemu_double = os.path.join(TOP, "regress", "guest", "vmctl-qemu")
+    if subprocess.run(["sh", "-c", "command -v qemu-system-x86_64"],
+                      capture_output=True).returncode != 0:
+        log("resume: no qemu-system-x86_64, no real-guest rows")
+        return
+    g = subprocess.run([os.path.join(TOP, "regress", "guest", "build.sh")],
+                       capture_output=True, text=True, timeout=1800)
+    if g.returncode != 0:
+        log("resume: no guest (regress/guest/build.sh failed), no "
+            "real-guest rows")
+        return
+    guest = g.stdout.strip()
+    qd = os.path.join(T, "qemu")
+    qrun = os.path.join(T, "qrun")
+    os.makedirs(qd, exist_ok=True)
+    os.makedirs(qrun, mode=0o700, exist_ok=True)
+    env = dict(os.environ, VMCTL_QEMU_DIR=qd, VMCTL_QEMU_GUEST=guest)
+    ports = free_ports(3)
+    names = {"run": "qrun", "pause": "qpause", "cold": "qcold"}
+    conf = ['socket "%s/control"' % qrun,
+            'vmctl "env VMCTL_QEMU_DIR=%s VMCTL_QEMU_GUEST=%s %s"'
+            % (qd, guest, qemu_double), 'domain "vm"',
+            "idle timeout 1h", "boot wait 3m", "stop wait 2m"]
+    for (k, name), port in zip(sorted(names.items()), ports):
+        subprocess.run([qemu_double, "define", name, "net=user",
+                        "port=%d" % port, "mem=256"], env=env, check=True,
+                       capture_output=True)
+        conf.append('vm "%s" {\n\taddress 127.0.0.1\n\tport %d\n%s}'
+                    % (name, port, "\tidle pause 2s\n" if k == "pause"
+                       else ""))
+    qconf = os.path.join(T, "qemu.conf")
+    with open(qconf, "w") as f:
+        f.write("\n".join(conf) + "\n")
+    os.chmod(qconf, 0o600)
+    qsup = spawn([VMLAUNCH, "-d", "-f", qconf], stdout=subprocess.DEVNULL,
+                 stderr=open(os.path.join(T, "qemu-supervisor.log"), "w"))
+    end = time.monotonic() + 10
+    while not os.path.exists(os.path.join(qrun, "control")):
+        if time.monotonic() > end:
+            raise RuntimeError("the QEMU supervisor did not start")
+        time.sleep(0.01)
+
+    def state_of(k):
+        out = subprocess.run([qemu_double, "status", names[k]], env=env,
+                             capture_output=True, text=True).stdout
+        for line in out.splitlines()[1:]:
+            f = line.split()
+            if f and f[-1] == names[k]:
+                return f[-2]
+        return "absent"
+
+    def stop(k):
+        subprocess.run([VMLAUNCH, "-x", "-f", qconf, names[k] + ".vm"],
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=300)
+    try:
+        running, paused, cold = resume_reps(
+            lambda k: [VMLAUNCH, "-f", qconf, names[k] + ".vm", "22"],
+            state_of, stop, QEMU_REPS)
+    finally:
+        qsup.terminate()
+        wait4(qsup, 300)
+    results["resume"]["qemu_ms"] = {"running": running, "paused": paused,
+                                    "cold": cold}
+    resume_rows("QEMU guest", running, paused, cold)
+
+
+# --- 8. many first contacts ------------------------------------------------
 
 def contact_round(binary, conf, tag):
     """A new supervisor of binary on conf; one client for each of the
@@ -1233,12 +1374,12 @@ def bench_contacts():
                       ("ms to the last banner", "ms")):
         ours = statistics.median([x[key] for x in a])
         alt = statistics.median([x[key] for x in b]) if b else "-"
-        row("7 contacts", "%d VMs at once, median of %d: %s"
+        row("8 contacts", "%d VMs at once, median of %d: %s"
             % (NVMS, CONTACT_REPS, what), ours, alt, "", None)
-    row("7 contacts", "  vmctl processes per round, now; before",
+    row("8 contacts", "  vmctl processes per round, now; before",
         "/".join(str(x["vmctl"]) for x in a),
         "/".join(str(x["vmctl"]) for x in b) if b else "-", "", None)
-    row("7 contacts", "  ms to the last banner per round, now; before",
+    row("8 contacts", "  ms to the last banner per round, now; before",
         "/".join("%.0f" % x["ms"] for x in a),
         "/".join("%.0f" % x["ms"] for x in b) if b else "-", "", None)
 
@@ -1269,7 +1410,8 @@ def main():
     steps = [("config", bench_config), ("tput", bench_tput),
              ("warm", bench_warm), ("ready", bench_ready),
              ("idle", bench_idle),
-             ("scale", bench_scale), ("contacts", bench_contacts)]
+             ("scale", bench_scale), ("resume", bench_resume),
+             ("contacts", bench_contacts)]
     for name, fn in steps:
         if not want(name):
             continue

@@ -5,7 +5,7 @@
 #
 #	sh bench/run.sh			everything (a few minutes)
 #	BENCH_ONLY=tput,warm sh bench/run.sh	some of: config tput warm
-#					ready idle scale contacts
+#					ready idle scale resume contacts
 #	KEEP=1 sh bench/run.sh		keep the private directory
 # Other knobs (sizes, repetitions): the top of bench/bench.py.
 #

@@ -11,11 +11,13 @@ PKGS="
 	iproute2 procps psmisc util-linux python3
 	netcat-openbsd socat
 	xvfb x11-apps x11-utils xauth
-	qemu-system-x86 busybox-static cpio kmod xz-utils
+	qemu-system-x86 busybox-static cpio kmod xz-utils qemu-guest-agent
 	clang libclang-rt-14-dev valgrind strace linux-perf
 	libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu
 	debootstrap
 "
+# qemu-guest-agent: copied into the test guest (regress/guest/build.sh),
+# for virsh domifaddr --source agent; nothing runs it on the host.
 # libvirt: the daemon, its QEMU driver and virsh, for the libvirt tier's
 # private libvirtd (regress/libvirtlib.sh).  Not libvirt-daemon-system:
 # it pulls in systemd and polkit (or, in its sysv flavour, starts a

@@ -435,6 +435,22 @@ supervisor_takeover() {
 	fail "no foreground supervisor after $_try tries"
 }
 
+# log_gap ERE1 ERE2: ms from the last line matching ERE1 before the
+# first line matching ERE2, to that line, in the -d supervisor's log.
+# Both ends are the supervisor's own clock, so a loaded machine can make
+# a gap only longer: the honest way to assert "not before".
+log_gap() {
+	awk -v a="$1" -v b="$2" '
+	function ms(l,    t) {
+		t = substr(l, 1, 12)
+		return ((substr(t, 1, 2) * 3600 + substr(t, 4, 2) * 60 + \
+		    substr(t, 7, 2)) * 1000 + substr(t, 10, 3))
+	}
+	$0 ~ b && seen { print ms($0) - ms(last); found = 1; exit }
+	$0 ~ a { last = $0; seen = 1 }
+	END { if (!found) exit 1 }' "$SUPLOG"
+}
+
 sup_socket_or_dead() {
 	sock_accepts || ! alive $SUP_PID
 }

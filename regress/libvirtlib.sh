@@ -150,7 +150,9 @@ _libvirt_answers() {
 
 # libvirt_define NAME ADDR PORT [kernel args]: a persistent domain that
 # boots the regress guest (direct kernel boot, 256 MB, TCG), its console
-# in $LV/NAME.console, its sshd forwarded from ADDR:PORT.  The kernel and
+# in $LV/NAME.console, its sshd forwarded from ADDR:PORT, with a channel
+# for the QEMU guest agent, which the guest runs (virsh domifaddr
+# --source agent).  The kernel and
 # initrd are linked (else copied) into $T: a concurrent rebuild of the
 # guest deletes older builds, and QEMU's command line then names $T.
 libvirt_define() {
@@ -177,6 +179,9 @@ libvirt_define() {
 	  <on_crash>destroy</on_crash>
 	  <devices>
 	    <serial type='file'><source path='$LV/$1.console'/></serial>
+	    <channel type='unix'>
+	      <target type='virtio' name='org.qemu.guest_agent.0'/>
+	    </channel>
 	    <controller type='usb' model='none'/>
 	    <memballoon model='none'/>
 	  </devices>
@@ -193,19 +198,26 @@ libvirt_define() {
 	eval "ADDR_$(_var "$1")=\$2 PORT_$(_var "$1")=\$3"
 }
 
-# libvirt_conf: examples/backend-libvirt.conf on the private daemon, with
-# the vm "ubuntu" at ADDR:PORT, the times given (IDLE, default 3s), and
-# this test's socket; checked with vmlaunch -n.  The supervisor must run
-# with $T/bin first in PATH, for the logged virsh.
+# libvirt_conf: examples/backend-libvirt.conf on the private daemon,
+# with the times given (IDLE, default 3s) and this test's socket; checked
+# with vmlaunch -n.  The guest's address is its guest agent's answer:
+# user networking has no DHCP leases to ask about, and the agent's
+# address (the guest's side of QEMU's NAT, 10.0.2.15) stands for the
+# host's end of the port forward, ADDR, with the vm "ubuntu" on PORT.
+# The supervisor must run with $T/bin first in PATH, for the logged
+# virsh.
 libvirt_conf() {
 	sed -e "s,qemu:///system,'$LV_URI',g" \
-	    -e "s,^\\(	address\\) 192\\.168\\.122\\.10\$,\\1 $ADDR; port $PORT," \
+	    -e "s,^\\(address command \".* domifaddr\\)\\( .*\\)\"\$,\\1 --source agent\\2 | sed s/10.0.2.15/$ADDR/\"," \
+	    -e "s,^vm \"ubuntu\" {\$,&\\
+	port $PORT," \
 	    -e "s,^idle timeout .*,idle timeout ${IDLE:-3s}," \
 	    "$TOP/examples/backend-libvirt.conf" >"$CONF.new"
 	echo "socket \"$SOCK\"" >>"$CONF.new"
 	conf_end
-	grep -qF "$LV_URI" "$CONF" && grep -q "port $PORT\$" "$CONF" ||
-	    fail "the example's connection and address were not replaced"
+	grep -qF "$LV_URI" "$CONF" && grep -q "port $PORT\$" "$CONF" &&
+	    grep -q "^address command .*--source agent.*$ADDR" "$CONF" ||
+	    fail "the example's connection, address and port were not replaced"
 	export PATH="$T/bin:$PATH"
 }
 

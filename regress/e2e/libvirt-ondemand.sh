@@ -4,7 +4,10 @@
 # persistent domain "ubuntu".  Two boots:
 #  1. Three ssh sessions at once to the shut-off domain: each waits for
 #     the boot and runs in the guest; vmlaunch ran virsh start once and
-#     libvirt launched QEMU once.
+#     libvirt launched QEMU once.  The guest's address came from the
+#     example's address command, asking the guest agent (virsh domifaddr
+#     --source agent, whose table lists lo's 127.0.0.1 first), asked
+#     again until the agent answered.
 #  2. kill -9 of the supervisor: the sessions go on; the next supervisor
 #     adopts the domain by the domain id that the status command prints,
 #     and after the last session stops it: virsh shutdown, the guest
@@ -38,10 +41,23 @@ for i in 1 2 3; do
 done
 msg "three cold sessions up in $(($(now_ms) - t0)) ms"
 for i in 1 2 3; do
-	assert_match "$(cat "$T/s.$i.err")" \
-	    "^vmlaunch: ubuntu: booting, waiting for $ADDR:$PORT " \
+	assert_match "$(cat "$T/s.$i.err")" "^vmlaunch: ubuntu: booting" \
 	    "session $i waited for the boot"
 done
+grep -q "vm ubuntu: guest $ADDR:$PORT ready" "$SUPLOG" ||
+    fail "the supervisor did not log the guest ready at $ADDR:$PORT"
+asks=$(lv_calls 'domifaddr --source agent ubuntu')
+msg "the address command ran $asks times:" \
+    "$(grep 'address command' "$SUPLOG" | sed 's/^[^ ]* //' | uniq -c |
+    head -n 5)"
+assert_ge "$asks" 1 "address command runs (virsh domifaddr)"
+lv domifaddr --source agent ubuntu >"$T/agent" 2>&1 ||
+    fail "virsh domifaddr --source agent: $(cat "$T/agent")"
+msg "the guest agent's table: $(cat "$T/agent")"
+assert_match "$(sed -n 1p "$T/agent")" "^ *lo .* 127\.0\.0\.1/8" \
+    "the agent lists lo first"
+assert_match "$(cat "$T/agent")" "^ *eth0 .* 10\.0\.2\.15/24" \
+    "the agent lists eth0's address"
 assert_eq "$(lv_calls 'start ubuntu')" 1 "virsh start calls"
 assert_eq "$(lv_starts ubuntu)" 1 "QEMU launches in libvirt's log"
 assert_eq "$(lv_state ubuntu)" "running (booted)" "libvirt's state"

@@ -26,16 +26,20 @@ domid)	case \$(cat "$T/state") in
 	"shut off") echo - ;;
 	*)	echo 7 ;;
 	esac ;;
+domifaddr)
+	echo " Name       MAC address          Protocol     Address"
+	echo "-------------------------------------------------------------------------------"
+	echo " vnet0      52:54:00:12:34:56    ipv4         $ADDR/24" ;;
 *)	echo "error: \$1 is not for this test" >&2; exit 1 ;;
 esac
 EOF
 chmod 755 "$T/bin/virsh"
 export PATH="$T/bin:$PATH"
-sed -e "s,^\\(	address\\) 192\\.168\\.122\\.10\$,\\1 $ADDR; port $PORT," \
-    "$TOP/examples/backend-libvirt.conf" >"$CONF.new"
+sed -e "s,^vm \"ubuntu\" {\$,&\\
+	port $PORT," "$TOP/examples/backend-libvirt.conf" >"$CONF.new"
 echo "socket \"$SOCK\"" >>"$CONF.new"
 conf_end
-grep -q "port $PORT\$" "$CONF" || fail "the example's address was not replaced"
+grep -q "port $PORT\$" "$CONF" || fail "the example's port was not set"
 
 # The README's ~/.vmlaunch.conf, as vmlaunch -nv prints it back, is the
 # example's, blanks aside.
@@ -51,18 +55,21 @@ done
 diff "$T/backend-libvirt.nv" "$T/readme.nv" >"$T/readme.diff" ||
     fail "the README's configuration is not the example's" \
     "(vmlaunch -nv, example < > README): $(cat "$T/readme.diff")"
-# The same for the backend in vmlaunch.conf(5)'s EXAMPLES.
+# The same for the address rule and the backend in vmlaunch.conf(5)'s
+# EXAMPLES.
 sed -n '/^The domains of libvirt/,/^\.Ed/p' "$TOP/vmlaunch.conf.5" |
     sed -n '/^\.Bd/,/^\.Ed/p' | sed -e '/^\./d' -e 's/\\e/\\/g' \
     >"$T/man.conf"
 for f in "$T/man" "$TOP/examples/backend-libvirt"; do
-	"$VMLAUNCH" -nv -f "$f.conf" 2>&1 | sed -n '/^backend/,/^}/p' |
+	"$VMLAUNCH" -nv -f "$f.conf" 2>&1 |
+	    sed -n '/^address /p; /^backend/,/^}/p' |
 	    tr -s ' \t' ' ' >"$T/${f##*/}.backend"
 done
-grep -q '^backend command {' "$T/man.backend" ||
-    fail "no backend in vmlaunch.conf(5)'s libvirt example: $(cat "$T/man.conf")"
+grep -q '^backend command {' "$T/man.backend" &&
+    grep -q '^address command ' "$T/man.backend" ||
+    fail "no address command and backend in vmlaunch.conf(5)'s libvirt example: $(cat "$T/man.conf")"
 diff "$T/backend-libvirt.backend" "$T/man.backend" >"$T/man.diff" ||
-    fail "vmlaunch.conf(5)'s libvirt backend is not the example's" \
+    fail "vmlaunch.conf(5)'s libvirt address and backend are not the example's" \
     "(vmlaunch -nv, example < > man page): $(cat "$T/man.diff")"
 
 for s in "running:running" "idle:running" "blocked:running" \

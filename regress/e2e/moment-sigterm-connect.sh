@@ -91,7 +91,7 @@ GDB=$!
 register_pid $GDB
 wait_for 20 grep -q GDB-READY "$T/gdb.out"
 # gdb prints READY before it continues: let it get there.
-wait_for 10 sh -c "grep -q 'State:.*[RS] ' /proc/$SUP_PID/status"
+wait_for 60 sh -c "grep -q 'State:.*[RS] ' /proc/$SUP_PID/status"
 kill -TERM "$SUP_PID"
 wait_for 30 not alive "$GDB"
 grep -qE 'Catchpoint 1 \(call to syscall (read|recvfrom)\)' "$T/gdb.out" ||

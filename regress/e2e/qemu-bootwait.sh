@@ -30,7 +30,7 @@ assert_eq "$(echo "$ERR" | grep '^vmlaunch: ' | tail -n 1)" \
     "vmlaunch: $vm: guest $guest:22 did not answer within 15s" \
     "vmlaunch's last line on ssh's stderr"
 assert_ge $((t1 - t0)) 15000 "ms until the error"
-assert_le $((t1 - t0)) 35000 "ms until the error"
+assert_le $((t1 - t0)) 90000 "ms until the error"
 msg "boot wait: ssh failed after $((t1 - t0)) ms"
 assert_eq "$(qemu_calls "start $vm")" 1 "vmctl start calls"
 # The guest really booted and hung where it was told to (else the boot
@@ -46,12 +46,11 @@ fi
 wait_for 30 grep -q "vm $vm: stopped after" "$SUPLOG"
 assert_eq "$(qemu_calls "stop $vm")" 1 "vmctl stop calls"
 assert_eq "$(qemu_calls "stop -f $vm")" 1 "vmctl stop -f calls"
-ts=$(qemu_call_time "stop $vm") || fail "no stop in the trace"
-tf=$(qemu_call_time "stop -f $vm") || fail "no stop -f in the trace"
-gap=$(awk -v a="$ts" -v b="$tf" 'BEGIN { printf "%d", (b - a) * 1000 }')
-# The trace has when each call ended: the graceful one's QMP exchange
-# shortens the gap, by more on a loaded host; not forced at once, though.
-assert_ge "$gap" 2500 "ms from the graceful stop to the forced one (stop wait 3s)"
+# Forced after stop wait (3s), by the supervisor's own clock.
+gap=$(log_gap "vm $vm: stopping it: its guest never answered" \
+    "vm $vm: still running 3s after the stop request, forcing it") ||
+    fail "no forced stop logged"
+assert_ge "$gap" 2980 "ms from the graceful stop to the forced one (stop wait 3s)"
 grep "vm $vm: stopped after" "$SUPLOG" | grep -q '(forced)' ||
     fail "the supervisor did not log a forced stop: $(grep "vm $vm:" "$SUPLOG" | tail -n 3)"
 qemu_console_has $vm "power button" &&

@@ -2,6 +2,7 @@
 # X11 autostart with "restart 2": an app killed in the guest comes back
 # on the display after the backoff (1s, then 2s), vmlaunch -s counts the
 # restarts; killed a third time it is given up and the idle stop follows.
+# vmlaunch -s -v tells the app's starts and restarts.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../x11lib.sh"
 # An idle timeout longer than the backoffs: the VM must not be idle-stopped
@@ -53,4 +54,12 @@ log_has 'vm ubuntu: stopping it: no session for 5s' ||
 assert_eq "$(log_has 'restarting it in 4s' && echo yes)" "" \
     "a third restart (limit 2)"
 assert_eq "$(x11_windows)" 0 "xclock windows after the VM stopped"
+# The app's life, in the VM's history (vmlaunch -s -v).
+hist=$("$VMLAUNCH" -s -v -f "$CONF" 2>/dev/null)
+for e in "app \"$APP\" started \(pid [0-9]+\)" \
+    "restarting it in 1s \(1 of 2\)" "restarting it in 2s \(2 of 2\)" \
+    "restarted 2 times already, giving up"; do
+	assert_match "$hist" "^    [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} .*$e" \
+	    "-s -v: the app's history"
+done
 exit 0

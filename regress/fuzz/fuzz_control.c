@@ -57,6 +57,8 @@ decode_all(const uint8_t *data, size_t len)
 	struct ctl_progress	 p;
 	struct ctl_ready	 r;
 	struct ctl_error	 e;
+	struct ctl_hold		 h;
+	struct ctl_status_sup	 sup;
 	struct ctl_status_vm	*s;
 	struct buf		 b;
 
@@ -83,6 +85,16 @@ decode_all(const uint8_t *data, size_t len)
 		same(&b, data, len, "error");
 	}
 	buf_reset(&b);
+	if (ctl_unpack_hold(data, len, &h) == 0) {
+		ctl_pack_hold(&b, &h);
+		same(&b, data, len, "hold");
+	}
+	buf_reset(&b);
+	if (ctl_unpack_status_sup(data, len, &sup) == 0) {
+		ctl_pack_status_sup(&b, &sup);
+		same(&b, data, len, "status-sup");
+	}
+	buf_reset(&b);
 	/* Large: on the heap, so ASan sees every overrun. */
 	if ((s = malloc(sizeof(*s))) == NULL)
 		err(1, NULL);
@@ -103,6 +115,8 @@ decode_typed(uint32_t type, const uint8_t *data, size_t len)
 		struct ctl_progress	 p;
 		struct ctl_ready	 r;
 		struct ctl_error	 e;
+		struct ctl_hold		 h;
+		struct ctl_status_sup	 sup;
 	} *u;
 	struct ctl_status_vm	*s;
 
@@ -121,7 +135,14 @@ decode_typed(uint32_t type, const uint8_t *data, size_t len)
 		(void)ctl_unpack_ready(data, len, &u->r);
 		break;
 	case CTL_ERROR:
+	case CTL_DONE:
 		(void)ctl_unpack_error(data, len, &u->e);
+		break;
+	case CTL_HOLD:
+		(void)ctl_unpack_hold(data, len, &u->h);
+		break;
+	case CTL_STATUS_SUP:
+		(void)ctl_unpack_status_sup(data, len, &u->sup);
 		break;
 	case CTL_STATUS_VM:
 		(void)ctl_unpack_status_vm(data, len, s);

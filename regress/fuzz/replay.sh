@@ -18,23 +18,26 @@ B=$(mktemp -d "${TMPDIR:-/tmp}/vmlaunch-replay.XXXXXXXX") || exit 1
 trap 'rm -rf "$B"' EXIT
 trap 'exit 1' INT TERM HUP
 
-if [ "$(uname -s)" = Linux ]; then
-	OSCFLAGS=$(pkg-config --cflags libbsd-overlay)
-	OSLIBS=$(pkg-config --libs libbsd-overlay)
+OS=$(uname -s | tr 'A-Z' 'a-z')
+if [ "$OS" = linux ]; then
+	OSCFLAGS=$(pkg-config --cflags libevent libbsd-overlay)
+	OSLIBS=$(pkg-config --libs libevent libbsd-overlay)
 else
-	OSCFLAGS= OSLIBS=
+	OSCFLAGS= OSLIBS="-levent -lutil"
 fi
+# What parsing a config needs (the Makefile's CONFSRCS, parse.c aside).
+CONF="syntax.c config.c printconf.c escape.c address.c vmctl.c job.c log.c
+    osdep-$OS.c"
 # The generated parser, from parse.y as it is now.
 $YACC -o "$B/parse.c" parse.y || exit 1
 FLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
     -fno-sanitize-recover=all -I$TOP -D_GNU_SOURCE $OSCFLAGS"
 # shellcheck disable=SC2086
 $CC $FLAGS -o "$B/replay-config" regress/fuzz/standalone.c \
-    regress/fuzz/fuzz_config.c "$B/parse.c" syntax.c printconf.c log.c \
-    escape.c $OSLIBS &&
+    regress/fuzz/fuzz_config.c "$B/parse.c" $CONF $OSLIBS &&
 $CC $FLAGS -o "$B/replay-control" regress/fuzz/standalone.c \
-    regress/fuzz/fuzz_control.c control.c buf.c "$B/parse.c" syntax.c \
-    log.c escape.c $OSLIBS || { echo "replay: build failed"; echo "0 passed, 1 failed"; exit 1; }
+    regress/fuzz/fuzz_control.c control.c buf.c "$B/parse.c" $CONF \
+    $OSLIBS || { echo "replay: build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 npass=0 nfail=0
 for f in regress/fuzz/crashers/*; do

@@ -2,9 +2,9 @@
 #
 # Build the tiny Linux guest that the real-VM tests boot under QEMU: a
 # Debian kernel and an initramfs holding busybox-static (init and the
-# tools), OpenSSH's sshd, xauth and xclock (for X11 forwarding tests), all
-# copied from this host's Debian packages, plus the kernel modules the
-# guest needs.  Nothing is downloaded but the kernel package, from the
+# tools), OpenSSH's sshd, xauth and xclock (for X11 forwarding tests), the
+# QEMU guest agent (for virsh domifaddr --source agent), all copied from
+# this host's Debian packages, plus the kernel modules the guest needs.  Nothing is downloaded but the kernel package, from the
 # Debian mirror apt is set up for.
 #
 # usage: build.sh [-f] [-k pubkey] ...
@@ -71,6 +71,7 @@ need /usr/sbin/sshd openssh-server
 need ssh-keygen openssh-client
 need /usr/bin/xauth xauth
 need /usr/bin/xclock x11-apps
+need /usr/sbin/qemu-ga qemu-guest-agent
 need cpio cpio
 need modinfo kmod
 need gzip gzip
@@ -116,7 +117,7 @@ inputs=$( {
 	cat "$script" "$guestdir/rcS"
 	echo "kernel $kpkg $kver"
 	dpkg-query -W -f '${Package} ${Version}\n' busybox-static \
-	    openssh-server xauth x11-apps libc6
+	    openssh-server xauth x11-apps qemu-guest-agent libc6
 	for k in $extrakeys; do cat "$k"; done
 } | sha256sum | cut -c1-16)
 out=$cache/$inputs
@@ -177,7 +178,7 @@ cp /bin/busybox "$root/usr/bin/busybox"
 done
 
 # Programs and every library they load, at the paths ldd reports.
-for bin in /usr/sbin/sshd /usr/bin/xauth /usr/bin/xclock; do
+for bin in /usr/sbin/sshd /usr/bin/xauth /usr/bin/xclock /usr/sbin/qemu-ga; do
 	rm -f "$root$bin"
 	cp "$bin" "$root$bin"
 	LC_ALL=C ldd "$bin" | awk '
@@ -218,7 +219,7 @@ addmod() {
 	esac
 	echo "$1" >> "$tmp/modorder"
 }
-for m in virtio_pci virtio_net button evdev; do
+for m in virtio_pci virtio_net virtio_console button evdev; do
 	addmod "$m"
 done
 cp "$tmp/modorder" "$root/modules/order"
@@ -347,7 +348,7 @@ echo "console=ttyS0 quiet panic=1" > "$tmp/out/cmdline"
 	echo "kernel $kpkg $kver $release"
 	echo "modules $(tr '\n' ' ' < "$tmp/modorder")"
 	dpkg-query -W -f 'package ${Package} ${Version}\n' busybox-static \
-	    openssh-server xauth x11-apps libc6
+	    openssh-server xauth x11-apps qemu-guest-agent libc6
 	echo "kernel-format $kform"
 	echo "initrd $(wc -c < "$tmp/out/initrd") bytes"
 } > "$tmp/out/info"

@@ -32,6 +32,10 @@ start-silent)	exit 1 ;;
 stop-ok)	printf 'stopping vm %s: requested to shutdown vm 1\n' "$last" >&2 ;;
 stop-notrunning) printf 'stopping vm %s: failed: Invalid argument\n' "$last" >&2
 		exit 1 ;;
+pause-ok)	echo "vmctl: paused vm 1 successfully" >&2 ;;
+unpause-ok)	echo "vmctl: unpaused vm 1 successfully" >&2 ;;
+pause-notrunning) echo "vmctl: pause vm command failed: Invalid argument" >&2
+		exit 1 ;;
 *)		echo "fakevmctl: unknown mode $mode" >&2; exit 2 ;;
 esac
 exit 0

@@ -1,20 +1,27 @@
 #!/bin/sh
 #
-# Unit tests of the backend: job.c, vmctl.c (vmd and command backends),
-# address.c, osdep-<os>.c.
+# Unit tests, one program per file under test: t_job (job.c), t_vmctl
+# and t_backend (vmctl.c, backend.c: vmd and command backends),
+# t_address (address.c, osdep-<os>.c), t_ctl (buf.c, control.c: the
+# codec) and t_proxy (proxy.c, the relay, with splicecount.c in place of
+# the OS's splice, to count what it does).  Each uses unit.h: CHECK, and
+# a last line that this script adds up.
 # Builds the objects with the top Makefile, links each test program
 # against them, runs them and adds up.  As root on Linux, creates
 # interfaces with vmd-style descriptions for address_tap (removed on
 # exit).  SANITIZE=1 builds everything with ASan and UBSan instead.
 #
 # usage: sh regress/unit/run.sh
+#	 sh regress/unit/run.sh bench	splice vs read/write throughput
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 os=$(uname -s | tr 'A-Z' 'a-z')
 obj=$top/regress/tmp/unit
-srcs="job.c vmctl.c backend.c address.c printconf.c config.c parse.c syntax.c escape.c log.c osdep-$os.c"
+srcs="job.c vmctl.c backend.c address.c printconf.c config.c parse.c syntax.c
+    escape.c log.c buf.c control.c osdep-$os.c"
+relaysrcs="proxy.c log.c"
 pass=0
 fail=0
 ifs=
@@ -34,29 +41,44 @@ if [ "$os" = linux ]; then
 	cflags="$cflags $(pkg-config --cflags libevent libbsd-overlay)"
 	libs=$(pkg-config --libs libevent libbsd-overlay)
 fi
+# The objects (or, under the sanitizers, the sources) of a list.
+objects() {
+	for _s; do
+		if [ "${SANITIZE:-0}" = 1 ]; then
+			printf '%s ' "$top/$_s"
+		else
+			printf '%s ' "$top/${_s%.c}.o"
+		fi
+	done
+}
 if [ "${SANITIZE:-0}" = 1 ]; then
 	cflags="$cflags -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
-	objs=
-	for s in $srcs; do
-		objs="$objs $top/$s"
-	done
 else
 	cflags="$cflags -O2"
-	objs=
-	for s in $srcs; do
-		objs="$objs ${s%.c}.o"
-	done
-	(cd "$top" && make -s $objs) || exit 1
-	objs=$(for o in $objs; do printf '%s ' "$top/$o"; done)
-fi
-
-for t in t_job t_vmctl t_backend t_address; do
 	# shellcheck disable=SC2086
-	if ! cc $cflags -o "$obj/$t" "$here/$t.c" $objs $libs; then
+	(cd "$top" && make -s $(for s in $srcs $relaysrcs; do
+	    printf '%s ' "${s%.c}.o"; done)) || exit 1
+fi
+# shellcheck disable=SC2086
+objs=$(objects $srcs)
+# shellcheck disable=SC2086
+relayobjs=$(objects $relaysrcs)
+
+for t in t_job t_vmctl t_backend t_address t_ctl t_proxy; do
+	case $t in
+	t_proxy) o="$here/splicecount.c $relayobjs" ;;
+	*) o=$objs ;;
+	esac
+	# shellcheck disable=SC2086
+	if ! cc $cflags -o "$obj/$t" "$here/$t.c" $o $libs; then
 		echo "$t: does not build"
 		exit 1
 	fi
 done
+if [ "${1:-}" = bench ]; then
+	"$obj/t_proxy" bench
+	exit $?
+fi
 
 # Interfaces for address_tap: a dummy where the kernel has it, else a tap.
 mkif() {
@@ -102,6 +124,8 @@ run "$obj/t_vmctl" "$here/fakevmctl.sh"
 run "$obj/t_backend" "$here/fakevmctl.sh"
 run "$obj/t_job"
 run "$obj/t_address"
+run "$obj/t_ctl"
+run "$obj/t_proxy"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -135,6 +135,18 @@ stop_force(const char *name, backend_cb cb, void *arg)
 	return (backend_stop(name, 1, cb, arg));
 }
 
+static struct backend_req *
+pause_vm(const char *name, backend_cb cb, void *arg)
+{
+	return (backend_pause(name, 1, cb, arg));
+}
+
+static struct backend_req *
+unpause_vm(const char *name, backend_cb cb, void *arg)
+{
+	return (backend_pause(name, 0, cb, arg));
+}
+
 /* Run fn for vm name, whose every command is cmd. */
 static void
 run(const char *cmd, vmctl_fn fn, const char *name, struct outcome *o)
@@ -295,6 +307,15 @@ test_commands(void)
 	run(cmd, status_named, "my-vm", &o);
 	CHECK_STR(o.msg, "status command exited with status 1: status "
 	    "vmlaunch-backend my-vm my-vm 1", "status args");
+	run(cmd, pause_vm, "my-vm", &o);
+	CHECK_STR(o.msg, "pause vmlaunch-backend my-vm my-vm 1", "pause args");
+	run(cmd, unpause_vm, "my-vm", &o);
+	CHECK_STR(o.msg, "unpause vmlaunch-backend my-vm my-vm 1",
+	    "unpause args");
+	run("exit 2", pause_vm, "x", &o);
+	CHECK(!o.ok, "pause failure");
+	CHECK_STR(o.msg, "pause command exited with status 2",
+	    "pause failure message");
 	/* Our own VMLAUNCH_VM does not leak through. */
 	setenv("VMLAUNCH_VM", "outer", 1);
 	run("echo \"$VMLAUNCH_VM\" >&2", backend_start, "inner", &o);

@@ -86,18 +86,6 @@ line_cb(struct job *job, int which, const char *line, void *arg)
 	}
 }
 
-static void
-loop_until(int *flag, long long ms)
-{
-	long long	 deadline = unit_now_ms() + ms;
-	struct timeval	 tv = { 0, 20000 };
-
-	while (!*flag && unit_now_ms() < deadline) {
-		event_loopexit(&tv);
-		event_dispatch();
-	}
-}
-
 static struct job *
 start(struct result *r, long long timeout, int lines, const char *cmd)
 {
@@ -147,7 +135,7 @@ main(void)
 	/* Exit status and both outputs. */
 	job = start(&r, 0, 0, "echo out; echo err >&2; exit 3");
 	CHECK(job != NULL && job_count() == 1, "job started");
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	CHECK(r.done == 1, "done once");
 	CHECK(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 3, "status 3");
 	CHECK_STR(r.how, "exited with status 3", "describe exit");
@@ -157,18 +145,18 @@ main(void)
 
 	/* stdin is /dev/null. */
 	start(&r, 5000, 0, "cat; echo eof");
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	CHECK_STR(r.out, "eof\n", "stdin at EOF");
 
 	/* A signal. */
 	start(&r, 0, 0, "kill -9 $$");
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	CHECK_STR(r.how, "killed by signal 9", "describe signal");
 
 	/* Timeout: SIGTERM to the group. */
 	t0 = unit_now_ms();
 	start(&r, 300, 0, "sleep 100");
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	dt = unit_now_ms() - t0;
 	CHECK(r.done == 1 && r.timed_out, "timed out");
 	CHECK(dt >= 250 && dt < 2000, "timeout took %lld ms", dt);
@@ -179,7 +167,7 @@ main(void)
 	/* A job that ignores SIGTERM gets SIGKILL a second later. */
 	t0 = unit_now_ms();
 	start(&r, 200, 0, "trap '' TERM; sleep 100; exit 0");
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	dt = unit_now_ms() - t0;
 	CHECK(r.done == 1 && r.timed_out && WIFSIGNALED(r.status) &&
 	    WTERMSIG(r.status) == SIGKILL, "SIGKILL after SIGTERM");
@@ -187,7 +175,7 @@ main(void)
 	CHECK(gone(r.pid, 2000), "group killed");
 
 	start(&r, 2000, 0, "exit 0");
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	CHECK(!r.timed_out, "timeout not hit");
 	CHECK_STR(r.how, "exited with status 0", "describe success");
 
@@ -195,7 +183,7 @@ main(void)
 	memset(&r, 0, sizeof(r));
 	job = job_run(bad, NULL, 0, NULL, done_cb, &r);
 	CHECK(job != NULL, "exec failure still a job");
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	CHECK_STR(r.how, "could not run /nonexistent/vmctl: No such file or "
 	    "directory", "describe exec failure");
 	CHECK_STR(r.err, "execvp /nonexistent/vmctl: No such file or "
@@ -203,20 +191,20 @@ main(void)
 	CHECK(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 127, "exit 127");
 	memset(&r, 0, sizeof(r));
 	job_run(badpath, NULL, 0, NULL, done_cb, &r);
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	CHECK_STR(r.how, "could not run no-such-command-vlt: No such file or "
 	    "directory", "describe PATH failure");
 
 	/* The environment, when given. */
 	memset(&r, 0, sizeof(r));
 	job_run(envargv, env, 0, NULL, done_cb, &r);
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	CHECK_STR(r.out, "bar\n", "environment passed");
 
 	/* A grandchild keeps the pipes: done after the grace anyway. */
 	t0 = unit_now_ms();
 	start(&r, 0, 0, "sleep 30 & echo $! >&2; echo hi");
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	dt = unit_now_ms() - t0;
 	CHECK(r.done == 1 && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
 	    "grandchild: done");
@@ -228,7 +216,7 @@ main(void)
 
 	/* Line callback: complete lines, then the partial last one. */
 	start(&r, 0, 1, "printf 'a\\nb\\n\\nc'; printf 'x\\ny' >&2");
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	CHECK_STR(r.lines[0], "a|b||c|", "stdout lines");
 	CHECK_STR(r.lines[1], "x|y|", "stderr lines");
 	CHECK(r.outlen == 0, "no accumulated output with a line callback");
@@ -236,13 +224,13 @@ main(void)
 	/* Lines split across writes. */
 	start(&r, 0, 1, "printf 'ab'; sleep 0.1; printf 'c\\nd'; sleep 0.1; "
 	    "echo e");
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	CHECK_STR(r.lines[0], "abc|de|", "lines across writes");
 
 	/* Output over the cap is dropped, the job still completes. */
 	start(&r, 10000, 0, "head -c 1000000 /dev/zero | tr '\\0' x; "
 	    "echo done >&2");
-	loop_until(&r.done, 10000);
+	unit_loop_until(&r.done, 10000);
 	CHECK(r.done && r.outlen == 256 * 1024, "output capped: %zu",
 	    r.outlen);
 	CHECK_STR(r.err, "done\n", "stderr after big stdout");
@@ -252,7 +240,7 @@ main(void)
 	snprintf(want, sizeof(want), "test -e /proc/self/fd/%d && echo leak",
 	    p[1]);
 	start(&r, 5000, 0, want);
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	CHECK_STR(r.out, "", "no descriptor leaked");
 	close(p[0]);
 	close(p[1]);
@@ -267,7 +255,7 @@ main(void)
 
 	/* Cancel from the job's own line callback. */
 	start(&r, 0, 1, "echo cancel-me; echo after; sleep 100");
-	loop_until(&r.nlines, 5000);
+	unit_loop_until(&r.nlines, 5000);
 	CHECK(r.pid > 0 && gone(r.pid, 3000), "self-cancel from line_cb");
 	CHECK(r.done == 0 && job_count() == 0, "self-cancel: no callback");
 	CHECK_STR(r.lines[0], "cancel-me|", "no line after self-cancel");
@@ -279,7 +267,7 @@ main(void)
 	r.cancel = other;
 	r.next = &r3;
 	memset(&r3, 0, sizeof(r3));
-	loop_until(&r3.done, 5000);
+	unit_loop_until(&r3.done, 5000);
 	CHECK(r.done == 1 && r.started != NULL, "done_cb started a job");
 	CHECK_STR(r3.out, "chained\n", "chained job ran");
 	CHECK(r2.done == 0 && gone(r2.pid, 3000), "done_cb cancelled a job");
@@ -290,10 +278,10 @@ main(void)
 	other = start(&r2, 0, 0, "exec sleep 100");
 	CHECK(job_count() == 2, "two jobs");
 	job_signal(job, SIGINT);
-	loop_until(&r.done, 5000);
+	unit_loop_until(&r.done, 5000);
 	CHECK_STR(r.how, "killed by signal 2", "job_signal");
 	job_kill_all(SIGTERM);
-	loop_until(&r2.done, 5000);
+	unit_loop_until(&r2.done, 5000);
 	CHECK_STR(r2.how, "killed by signal 15", "job_kill_all");
 	CHECK(job_count() == 0, "all done");
 
@@ -309,8 +297,8 @@ main(void)
 				all &= many[i].done;
 			if (all)
 				break;
-			loop_until(&many[0].done, 20);
-			loop_until(&all, 20);
+			unit_loop_until(&many[0].done, 20);
+			unit_loop_until(&all, 20);
 		}
 		for (all = 0, i = 0; i < 20; i++)
 			all += many[i].done == 1 &&

@@ -329,6 +329,18 @@ stop_force(const char *name, backend_cb cb, void *arg)
 	return (backend_stop(name, 1, cb, arg));
 }
 
+static struct backend_req *
+pause_vm(const char *name, backend_cb cb, void *arg)
+{
+	return (backend_pause(name, 1, cb, arg));
+}
+
+static struct backend_req *
+unpause_vm(const char *name, backend_cb cb, void *arg)
+{
+	return (backend_pause(name, 0, cb, arg));
+}
+
 static void
 test_async(void)
 {
@@ -392,7 +404,23 @@ test_async(void)
 	CHECK_STR(o.msg, "stopping vm my-vm: failed: Invalid argument",
 	    "stop not running message");
 
+	run("pause-ok", pause_vm, "my-vm", &o);
+	CHECK(o.ok, "pause ok");
+	CHECK_STR(o.msg, "vmctl: paused vm 1 successfully", "pause message");
+	run("unpause-ok", unpause_vm, "my-vm", &o);
+	CHECK(o.ok, "unpause ok");
+	CHECK_STR(o.msg, "vmctl: unpaused vm 1 successfully",
+	    "unpause message");
+	run("pause-notrunning", pause_vm, "my-vm", &o);
+	CHECK(!o.ok, "pause of a stopped vm fails");
+	CHECK_STR(o.msg, "vmctl: pause vm command failed: Invalid argument",
+	    "pause failure message");
+
 	/* The exact arguments each command passes. */
+	run("args", pause_vm, "my-vm", &o);
+	CHECK_STR(o.msg, "pause my-vm", "pause argv");
+	run("args", unpause_vm, "my-vm", &o);
+	CHECK_STR(o.msg, "unpause my-vm", "unpause argv");
 	run("args", stop_force, "my-vm", &o);
 	CHECK_STR(o.msg, "stop -f my-vm", "stop -f argv");
 	run("args", stop_plain, "my-vm", &o);

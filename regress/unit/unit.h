@@ -3,6 +3,9 @@
  * reports, and the program ends with a line that run.sh adds up.
  */
 
+#include <sys/time.h>
+
+#include <event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,6 +47,19 @@ unit_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000);
+}
+
+/* Run the event loop until *flag is set or ms have passed. */
+static void __attribute__((__unused__))
+unit_loop_until(int *flag, long long ms)
+{
+	long long	 deadline = unit_now_ms() + ms;
+	struct timeval	 tv = { 0, 20000 };
+
+	while (!*flag && unit_now_ms() < deadline) {
+		event_loopexit(&tv);
+		event_dispatch();
+	}
 }
 
 static int

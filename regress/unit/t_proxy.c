@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,25 +30,31 @@
 #include <unistd.h>
 
 #include "vmlaunch.h"
-#include "scratch.h"
+#include "unit.h"
+#include "splicecount.h"
 
 #define MiB		(1024 * 1024)
 #define CHUNK		(128 * 1024)
 
-static int	failures;
 static int	have_splice;	/* the platform has splice(2) */
 
-#define CHECK(cond, name, ...) do {					\
-	if (cond)							\
-		printf("PASS %s\n", name);				\
-	else {								\
-		printf("FAIL %s: %s (line %d) ", name, #cond, __LINE__); \
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-		failures++;						\
-	}								\
-	fflush(stdout);							\
-} while (0)
+/* A named check with a printf detail, for the relay's many cases. */
+static void __attribute__((__format__ (printf, 5, 6)))
+ncheck(int ok, const char *file, int line, const char *name,
+    const char *fmt, ...)
+{
+	char	 detail[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	unit_check(ok, file, line, "%s: %s", name, detail);
+}
+
+#define NCHECK(c, name, ...)						\
+	ncheck((c) != 0, __FILE__, __LINE__, (name), __VA_ARGS__)
+
 
 /* A reproducible byte stream: xorshift64, 8 bytes at a time. */
 struct gen {
@@ -339,7 +346,7 @@ test_bulk(const char *name, size_t size, int tcp, enum end in, int nosplice)
 		end_pair(in, inp);
 	pipe(outp);
 	if (sock_pair(tcp, gs) == -1) {
-		CHECK(0, name, "socket pair");
+		NCHECK(0, name, "socket pair");
 		return;
 	}
 	relay = relay_start(inp[0], outp[1], gs[0], nosplice);
@@ -362,7 +369,7 @@ test_bulk(const char *name, size_t size, int tcp, enum end in, int nosplice)
 	close(outp[0]);
 	wantup = in == END_PIPE && have_splice && !nosplice ? size : 0;
 	wantdown = have_splice && !nosplice ? size : 0;
-	CHECK(st == 0 && !s[0].bad && !s[1].bad && s[0].got == size &&
+	NCHECK(st == 0 && !s[0].bad && !s[1].bad && s[0].got == size &&
 	    s[1].got == size && relay_ok(wait_deadline(relay, 10000, NULL)) &&
 	    scratch_splice->bytes[0] == wantup &&
 	    scratch_splice->bytes[1] == wantdown, name,
@@ -410,7 +417,7 @@ test_halfclose(int tcp, int nosplice, enum end e)
 	shutdown(gs[1], SHUT_WR);
 	n = read(outp[0], buf, sizeof(buf));
 	ok = ok && n == 0;
-	CHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)), name, " ");
+	NCHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)), name, " ");
 	close(gs[1]);
 	close(outp[0]);
 
@@ -436,7 +443,7 @@ test_halfclose(int tcp, int nosplice, enum end e)
 	close(inp[1]);
 	n = read(gs[1], buf, sizeof(buf));
 	ok = ok && n == 0;
-	CHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)), name, " ");
+	NCHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)), name, " ");
 	close(gs[1]);
 	close(outp[0]);
 }
@@ -476,7 +483,7 @@ test_peerclose(int tcp, int nosplice)
 		write(inp[1], "y", 1);
 	}
 	st = wait_deadline(relay, 5000, NULL);
-	CHECK(ok && st != -1, name, "status %d", st);
+	NCHECK(ok && st != -1, name, "status %d", st);
 	close(inp[1]);
 	close(outp[0]);
 }
@@ -556,7 +563,7 @@ test_trickle(int up)
 	close(inp[1]);
 	shutdown(gs[1], SHUT_WR);
 	/* Without splice (OpenBSD) only the bytes are checked. */
-	CHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)) &&
+	NCHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)) &&
 	    (!have_splice || (scratch_splice->bytes[d] == 64 * sizeof(piece) &&
 	    scratch_splice->again[d] == 0 && scratch_splice->short_ask[d] == 0)),
 	    name, "ok %d, %zu calls, %zu bytes, %zu EAGAIN, %zu asking less "
@@ -587,7 +594,7 @@ test_tty(void)
 	if ((m = posix_openpt(O_RDWR | O_NOCTTY)) == -1 || grantpt(m) == -1 ||
 	    unlockpt(m) == -1 ||
 	    (sl = open(ptsname(m), O_RDWR | O_NOCTTY)) == -1) {
-		CHECK(0, name, "no pty: %s", strerror(errno));
+		NCHECK(0, name, "no pty: %s", strerror(errno));
 		return;
 	}
 	tcgetattr(sl, &t);
@@ -612,7 +619,7 @@ test_tty(void)
 	ok = ok && read_full(m, got, sizeof(got), 5000) == sizeof(got) &&
 	    memcmp(out, got, sizeof(got)) == 0;
 	shutdown(gs[1], SHUT_WR);
-	CHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)) &&
+	NCHECK(ok && relay_ok(wait_deadline(relay, 5000, NULL)) &&
 	    scratch_splice->bytes[0] == 0, name, " ");
 	close(gs[1]);
 	close(m);
@@ -639,7 +646,7 @@ test_stdout_gone(void)
 	fcntl(gs[1], F_SETFL, O_NONBLOCK);
 	(void)write(gs[1], big, sizeof(big));
 	st = wait_deadline(relay, 5000, NULL);
-	CHECK(relay_ok(st), "stdout reader gone: EPIPE is a normal end",
+	NCHECK(relay_ok(st), "stdout reader gone: EPIPE is a normal end",
 	    "status %d", st);
 	close(gs[1]);
 }
@@ -697,7 +704,7 @@ test_slow(int tcp, int nosplice, int up)
 	st = wait_deadline(relay, 5000, &ru);
 	cpu = ru.ru_utime.tv_sec * 1000LL + ru.ru_utime.tv_usec / 1000 +
 	    ru.ru_stime.tv_sec * 1000LL + ru.ru_stime.tv_usec / 1000;
-	CHECK(got == size && relay_ok(st) && cpu < wall / 10, name,
+	NCHECK(got == size && relay_ok(st) && cpu < wall / 10, name,
 	    "got %zu, cpu %lld ms, wall %lld ms", got, cpu, wall);
 	printf("# %s: relay cpu %lld ms over %lld ms\n", name, cpu, wall);
 	free(buf);
@@ -836,5 +843,5 @@ main(int argc, char *argv[])
 	test_bulk("odd size, 1 byte short of 1 MiB", MiB - 1, 1, END_PIPE, 0);
 	test_bulk("empty both ways", 0, 0, END_PIPE, 0);
 	test_stdout_gone();
-	return (failures ? 1 : 0);
+	return (unit_end("t_proxy"));
 }

@@ -18,17 +18,9 @@
 #include <unistd.h>
 
 #include "vmlaunch.h"
+#include "unit.h"
 
-static int	failures;
 
-#define CHECK(cond, name) do {						\
-	if (cond)							\
-		printf("PASS %s\n", name);				\
-	else {								\
-		printf("FAIL %s: %s (line %d)\n", name, #cond, __LINE__); \
-		failures++;						\
-	}								\
-} while (0)
 
 typedef int (*unpack_fn)(const void *, size_t, void *);
 
@@ -189,6 +181,26 @@ test_connect(void)
 	ctl_pack_connect(&b, &c);
 	CHECK(ctl_unpack_connect(b.data, b.len, &d) == -1,
 	    "connect unknown flag rejected");
+	c.flags = CTL_FLAG_DOWN | CTL_FLAG_FORCE;
+	buf_reset(&b);
+	ctl_pack_connect(&b, &c);
+	CHECK(ctl_unpack_connect(b.data, b.len, &d) == 0 &&
+	    d.flags == c.flags, "connect down, forced");
+	c.flags = CTL_FLAG_UP | CTL_FLAG_DOWN;
+	buf_reset(&b);
+	ctl_pack_connect(&b, &c);
+	CHECK(ctl_unpack_connect(b.data, b.len, &d) == -1,
+	    "connect up and down rejected");
+	c.flags = CTL_FLAG_UP | CTL_FLAG_FORCE;
+	buf_reset(&b);
+	ctl_pack_connect(&b, &c);
+	CHECK(ctl_unpack_connect(b.data, b.len, &d) == -1,
+	    "connect forced up rejected");
+	c.flags = CTL_FLAG_UP | CTL_FLAG_RESUME;
+	buf_reset(&b);
+	ctl_pack_connect(&b, &c);
+	CHECK(ctl_unpack_connect(b.data, b.len, &d) == -1,
+	    "connect up resumed rejected");
 	c.flags = 0;
 	c.host[0] = '\0';
 	buf_reset(&b);
@@ -228,6 +240,70 @@ test_connect(void)
 }
 
 static void
+test_hold(void)
+{
+	struct ctl_hold		 h, g;
+	struct ctl_status_sup	 s, t;
+	struct buf		 b;
+
+	memset(&h, 0, sizeof(h));
+	h.version = CTL_VERSION;
+	h.seconds = 7200;
+	strlcpy(h.host, "ubuntu.vm", sizeof(h.host));
+	buf_init(&b);
+	ctl_pack_hold(&b, &h);
+	CHECK(ctl_unpack_hold(b.data, b.len, &g) == 0 &&
+	    memcmp(&h, &g, sizeof(h)) == 0, "hold round trip");
+	CHECK(reject_truncated(&b, (unpack_fn)ctl_unpack_hold, &g),
+	    "hold truncated or trailing rejected");
+	mutate(&b, (unpack_fn)ctl_unpack_hold, &g, 20000);
+	h.seconds = HOLD_FOREVER;
+	buf_reset(&b);
+	ctl_pack_hold(&b, &h);
+	CHECK(ctl_unpack_hold(b.data, b.len, &g) == 0 &&
+	    g.seconds == HOLD_FOREVER, "hold until released");
+	h.seconds = HOLD_RELEASE;
+	buf_reset(&b);
+	ctl_pack_hold(&b, &h);
+	CHECK(ctl_unpack_hold(b.data, b.len, &g) == 0 &&
+	    g.seconds == HOLD_RELEASE, "hold release");
+	h.seconds = -2;
+	buf_reset(&b);
+	ctl_pack_hold(&b, &h);
+	CHECK(ctl_unpack_hold(b.data, b.len, &g) == -1,
+	    "hold below -1 rejected");
+	h.seconds = (int64_t)HOLD_MAX + 1;
+	buf_reset(&b);
+	ctl_pack_hold(&b, &h);
+	CHECK(ctl_unpack_hold(b.data, b.len, &g) == -1,
+	    "hold too long rejected");
+	h.seconds = 60;
+	h.host[0] = '\0';
+	buf_reset(&b);
+	ctl_pack_hold(&b, &h);
+	CHECK(ctl_unpack_hold(b.data, b.len, &g) == -1,
+	    "hold empty host rejected");
+
+	memset(&s, 0, sizeof(s));
+	s.pid = 4242;
+	s.since = 1796000000;
+	memset(s.config, 'c', sizeof(s.config) - 1);
+	buf_reset(&b);
+	ctl_pack_status_sup(&b, &s);
+	CHECK(ctl_unpack_status_sup(b.data, b.len, &t) == 0 &&
+	    memcmp(&s, &t, sizeof(s)) == 0, "status-sup round trip");
+	CHECK(reject_truncated(&b, (unpack_fn)ctl_unpack_status_sup, &t),
+	    "status-sup truncated or trailing rejected");
+	mutate(&b, (unpack_fn)ctl_unpack_status_sup, &t, 20000);
+	s.pid = 0;
+	buf_reset(&b);
+	ctl_pack_status_sup(&b, &s);
+	CHECK(ctl_unpack_status_sup(b.data, b.len, &t) == -1,
+	    "status-sup pid 0 rejected");
+	buf_free(&b);
+}
+
+static void
 test_small(void)
 {
 	struct ctl_progress	 p, q;
@@ -247,7 +323,7 @@ test_small(void)
 	CHECK(reject_truncated(&b, (unpack_fn)ctl_unpack_progress, &q),
 	    "progress truncated or trailing rejected");
 	mutate(&b, (unpack_fn)ctl_unpack_progress, &q, 20000);
-	p.phase = PHASE_CONNECTING + 1;
+	p.phase = PHASE_RESUMING + 1;
 	buf_reset(&b);
 	ctl_pack_progress(&b, &p);
 	CHECK(ctl_unpack_progress(b.data, b.len, &q) == -1,
@@ -292,6 +368,8 @@ test_status(void)
 	v->started = 1;
 	v->configured = 1;
 	v->idle_left = 252;
+	v->held = 1;
+	v->hold_left = 7200;
 	v->napps = STATUS_APPS_MAX;
 	for (i = 0; i < v->napps; i++) {
 		snprintf(v->apps[i].command, sizeof(v->apps[i].command),
@@ -299,6 +377,11 @@ test_status(void)
 		strlcpy(v->apps[i].state, "running", sizeof(v->apps[i].state));
 		v->apps[i].restarts = i;
 		v->apps[i].pid = i == 3 ? -1 : (int32_t)(1000 + i);
+	}
+	v->nevents = HISTORY_MAX;
+	for (i = 0; i < v->nevents; i++) {
+		v->events[i].when = 1796000000000LL + i;
+		memset(v->events[i].text, 'e', sizeof(v->events[i].text) - 1);
 	}
 	buf_init(&b);
 	ctl_pack_status_vm(&b, v);
@@ -311,10 +394,37 @@ test_status(void)
 
 	v->idle_left = -1;
 	v->napps = 0;
+	v->nevents = 0;
+	v->held = 0;
+	v->hold_left = -1;
 	buf_reset(&b);
 	ctl_pack_status_vm(&b, v);
 	CHECK(ctl_unpack_status_vm(b.data, b.len, w) == 0 &&
-	    w->idle_left == -1 && w->napps == 0, "status no idle, no apps");
+	    w->idle_left == -1 && w->napps == 0 && w->nevents == 0 &&
+	    !w->held, "status no idle, no apps, no events, no hold");
+	v->hold_left = 5;
+	buf_reset(&b);
+	ctl_pack_status_vm(&b, v);
+	CHECK(ctl_unpack_status_vm(b.data, b.len, w) == -1,
+	    "status time left on no hold rejected");
+	v->held = 2;
+	buf_reset(&b);
+	ctl_pack_status_vm(&b, v);
+	CHECK(ctl_unpack_status_vm(b.data, b.len, w) == -1,
+	    "status held out of range rejected");
+	v->held = 1;
+	v->hold_left = -2;
+	buf_reset(&b);
+	ctl_pack_status_vm(&b, v);
+	CHECK(ctl_unpack_status_vm(b.data, b.len, w) == -1,
+	    "status hold time below -1 rejected");
+	v->hold_left = -1;
+	v->nevents = 1;
+	v->events[0].when = -5;
+	buf_reset(&b);
+	ctl_pack_status_vm(&b, v);
+	CHECK(ctl_unpack_status_vm(b.data, b.len, w) == -1,
+	    "status event before the epoch rejected");
 
 	/* napps beyond the array, hand made. */
 	buf_reset(&b);
@@ -325,6 +435,8 @@ test_status(void)
 	buf_put_u32(&b, 0);
 	buf_put_u32(&b, 0);
 	buf_put_u32(&b, 1);
+	buf_put_u64(&b, (uint64_t)-1);
+	buf_put_u32(&b, 0);
 	buf_put_u64(&b, (uint64_t)-1);
 	buf_put_u32(&b, STATUS_APPS_MAX + 1);
 	for (i = 0; i < STATUS_APPS_MAX + 1; i++) {
@@ -345,8 +457,31 @@ test_status(void)
 	buf_put_u32(&b, 1);
 	buf_put_u64(&b, 0);
 	buf_put_u32(&b, 0);
+	buf_put_u64(&b, (uint64_t)-1);
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, 0);
 	CHECK(ctl_unpack_status_vm(b.data, b.len, w) == -1,
 	    "status started out of range rejected");
+	/* Events beyond the array, hand made. */
+	buf_reset(&b);
+	buf_put_str(&b, "a");
+	buf_put_str(&b, "");
+	buf_put_str(&b, "");
+	buf_put_str(&b, "");
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, 1);
+	buf_put_u64(&b, (uint64_t)-1);
+	buf_put_u32(&b, 0);
+	buf_put_u64(&b, (uint64_t)-1);
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, HISTORY_MAX + 1);
+	for (i = 0; i < HISTORY_MAX + 1; i++) {
+		buf_put_u64(&b, 1);
+		buf_put_str(&b, "x");
+	}
+	CHECK(ctl_unpack_status_vm(b.data, b.len, w) == -1,
+	    "status nevents > HISTORY_MAX rejected");
 	buf_free(&b);
 	free(v);
 	free(w);
@@ -643,10 +778,11 @@ main(void)
 	alarm(120);
 	test_buf();
 	test_connect();
+	test_hold();
 	test_small();
 	test_status();
 	test_frame();
 	test_sendrecv();
 	test_recv_fuzz();
-	return (failures ? 1 : 0);
+	return (unit_end("t_ctl"));
 }

@@ -1,9 +1,9 @@
 /*
- * Scratch definitions so the unit tests link against buf.o, control.o,
- * proxy.o and log.o alone.  osdep_splice is the Linux one (splice(2));
- * VMLAUNCH_NOSPLICE=1 in the environment makes it fail with ENOSYS, as on
- * OpenBSD, to test and measure the copying path.  It counts what it does
- * in *scratch_splice when a test has mapped one.
+ * The relay tests' osdep_splice and osdep_pipe_grow, linked in place of
+ * osdep-<os>.c's: splice(2) where there is one, ENOSYS where not (or
+ * with VMLAUNCH_NOSPLICE=1 in the environment, to test and measure the
+ * copying path, as on OpenBSD).  It counts what it does in
+ * *scratch_splice when a test has mapped one.
  */
 
 #include <sys/types.h>
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 
 #include "vmlaunch.h"
-#include "scratch.h"
+#include "splicecount.h"
 
 struct scratch_splice	*scratch_splice;
 
