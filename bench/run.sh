@@ -10,11 +10,12 @@
 # Other knobs (sizes, repetitions): the top of bench/bench.py.
 #
 # "ready" and "contacts" also measure an earlier vmlaunch in the same
-# run, built here from git: BENCH_READY_BEFORE_COMMIT (default c42a7d5,
-# the probe every 10-15 ms for the whole boot) and
-# BENCH_CONTACTS_BEFORE_COMMIT (default 573c188, a vmctl status per
-# VM); set one to "" to leave it out, or BENCH_READY_BEFORE /
-# BENCH_CONTACTS_BEFORE to a vmlaunch binary to use that.
+# run, built here from git: BENCH_READY_BEFORE_COMMIT and
+# BENCH_CONTACTS_BEFORE_COMMIT, both by default 6c90d7f (main before
+# issue 18's parts 2 and 3: the probe every 10-15 ms for the whole boot,
+# the status every second, a vmctl status per VM's first contact); set
+# one to "" to leave it out, or BENCH_READY_BEFORE / BENCH_CONTACTS_BEFORE
+# to a vmlaunch binary to use that.
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
@@ -68,11 +69,11 @@ build_before() {	# commit
 }
 if wanted ready && [ -z "${BENCH_READY_BEFORE:-}" ]; then
 	BENCH_READY_BEFORE=$(build_before \
-	    "${BENCH_READY_BEFORE_COMMIT-c42a7d5}")
+	    "${BENCH_READY_BEFORE_COMMIT-6c90d7f}")
 fi
 if wanted contacts && [ -z "${BENCH_CONTACTS_BEFORE:-}" ]; then
 	BENCH_CONTACTS_BEFORE=$(build_before \
-	    "${BENCH_CONTACTS_BEFORE_COMMIT-573c188}")
+	    "${BENCH_CONTACTS_BEFORE_COMMIT-6c90d7f}")
 fi
 export BENCH_READY_BEFORE="${BENCH_READY_BEFORE:-}"
 export BENCH_CONTACTS_BEFORE="${BENCH_CONTACTS_BEFORE:-}"
