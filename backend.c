@@ -709,8 +709,11 @@ backend_status(const char *name, int flags, backend_cb cb, void *arg)
 		req->nparts = 1;
 		if ((req->parts = calloc(1, sizeof(*req->parts))) == NULL)
 			fatal("backend status");
-		req->parts[0].batch = backend_batch_get(name,
-		    backend_commands(backend_conf, name) != NULL);
+		/* A vmd VM shares vmd's batch: its row is in every status. */
+		if (backend_commands(backend_conf, name) != NULL)
+			req->parts[0].batch = backend_batch_get(name, 1);
+		else
+			req->parts[0].batch = backend_batch_get("", 0);
 	} else {
 		req->nparts = backend_needs_vmd(backend_conf);
 		TAILQ_FOREACH(vm, &backend_conf->vms, entry)
