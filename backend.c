@@ -709,8 +709,11 @@ backend_status(const char *name, int flags, backend_cb cb, void *arg)
 		req->nparts = 1;
 		if ((req->parts = calloc(1, sizeof(*req->parts))) == NULL)
 			fatal("backend status");
-		req->parts[0].batch = backend_batch_get(name,
-		    backend_commands(backend_conf, name) != NULL);
+		/* A vmd VM shares vmd's batch: its row is in every status. */
+		if (backend_commands(backend_conf, name) != NULL)
+			req->parts[0].batch = backend_batch_get(name, 1);
+		else
+			req->parts[0].batch = backend_batch_get("", 0);
 	} else {
 		req->nparts = backend_needs_vmd(backend_conf);
 		TAILQ_FOREACH(vm, &backend_conf->vms, entry)
@@ -783,6 +786,32 @@ backend_status_running(void)
 }
 
 /*
+ * What is ready on one of a synchronous run's pipes, into its buffer (the
+ * rest of a long output is read and dropped); at its end, close it.
+ */
+static void
+backend_sync_read(struct pollfd *pfd, int *fd, char *buf, size_t *len)
+{
+	char	 tmp[16384];
+	ssize_t	 n;
+
+	if (pfd->fd == -1 || pfd->revents == 0)
+		return;
+	n = read(pfd->fd, tmp, sizeof(tmp));
+	if (n == -1 && errno == EINTR)
+		return;
+	if (n <= 0) {
+		close(pfd->fd);
+		pfd->fd = *fd = -1;
+		return;
+	}
+	if ((size_t)n > BACKEND_OUTPUT_MAX - *len)
+		n = BACKEND_OUTPUT_MAX - *len;
+	memcpy(buf + *len, tmp, n);
+	*len += n;
+}
+
+/*
  * Without an event loop (vmlaunch -s when no supervisor answers): run
  * argv to its end under the time limit, then kill its whole group.  -1
  * with errno for a system error; otherwise *ran tells how it ended and
@@ -792,14 +821,12 @@ static int
 backend_sync_run(struct config *conf, char **argv, char **envp,
     struct backend_ran *ran, char *bufs[2])
 {
-	char		 tmp[16384];
 	struct pollfd	 pfd[2];
 	size_t		 len[2] = { 0, 0 };
 	long long	 deadline, grace = -1, now, ms;
 	int		 fds[2] = { -1, -1 }, i, reaped = 0, rc = -1, saved;
 	int		 status = 0, exec_errno = 0, timed_out = 0;
 	pid_t		 pid = -1;
-	ssize_t		 n;
 
 	memset(ran, 0, sizeof(*ran));
 	ran->prog = argv[0];
@@ -840,22 +867,8 @@ backend_sync_run(struct config *conf, char **argv, char **envp,
 				continue;
 			goto done;
 		}
-		for (i = 0; i < 2; i++) {
-			if (pfd[i].fd == -1 || pfd[i].revents == 0)
-				continue;
-			n = read(pfd[i].fd, tmp, sizeof(tmp));
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				close(pfd[i].fd);
-				pfd[i].fd = fds[i] = -1;
-				continue;
-			}
-			if ((size_t)n > BACKEND_OUTPUT_MAX - len[i])
-				n = BACKEND_OUTPUT_MAX - len[i];
-			memcpy(bufs[i] + len[i], tmp, n);
-			len[i] += n;
-		}
+		for (i = 0; i < 2; i++)
+			backend_sync_read(&pfd[i], &fds[i], bufs[i], &len[i]);
 	}
 	while (!reaped && waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR)

@@ -17,8 +17,11 @@
 /*
  * The wait for a guest, after a start or a resume: its port is probed
  * until the banner comes (probe.c), and meanwhile the backend's status
- * is asked once a second, so that a VM that stops or vanishes while it
- * boots fails its waiters at once instead of at the boot wait.  A VM may
+ * is asked once a second at first, then every quarter of the time it has
+ * been booting, at most every BOOT_WATCH_MAX (boot_watch_ms), so that a
+ * VM that stops or vanishes while it boots fails its waiters within that
+ * instead of at the boot wait, and a long boot costs a status every 4 s
+ * rather than every second.  A VM may
  * be missing from the status for a moment right after its start; one of
  * ours that the status says is gone is believed the second time in a
  * row.  The boot wait ends it.
@@ -41,7 +44,8 @@
 
 #include "vmlaunch.h"
 
-#define BOOT_WATCH_INTERVAL	1000	/* ms: status while booting */
+#define BOOT_WATCH_INTERVAL	1000	/* ms: status while booting, */
+#define BOOT_WATCH_MAX		4000	/* growing to this (boot_watch_ms) */
 #define BOOT_RECHECK		500	/* ms: a second opinion */
 #define BOOT_ABSENT_GRACE	3000	/* ms: a new VM may be missing */
 
@@ -72,6 +76,24 @@ static void	 boot_polled(const struct backend_result *, void *);
 static void	 boot_deadline(int, short, void *);
 static void	 boot_end(struct boot *, enum boot_event, int, const char *,
 		    const struct vmd_row *);
+
+/*
+ * Until the next status: a quarter of the time it has been booting, at
+ * least BOOT_WATCH_INTERVAL, at most BOOT_WATCH_MAX.  A VM that dies
+ * while booting fails its waiters within that after its death, plus the
+ * second opinion (BOOT_RECHECK) and the status runs.
+ */
+static long long
+boot_watch_ms(const struct boot *b)
+{
+	long long	 ms = (now_ms() - b->t_boot) / 4;
+
+	if (ms < BOOT_WATCH_INTERVAL)
+		ms = BOOT_WATCH_INTERVAL;
+	if (ms > BOOT_WATCH_MAX)
+		ms = BOOT_WATCH_MAX;
+	return (ms);
+}
 
 /*
  * Wait for vm name's guest on port, until t_boot (now_ms()) plus the
@@ -107,7 +129,7 @@ boot_start(const struct policy *pol, const char *name, int owned, int has_id,
 	evtimer_set(&b->ev_deadline, boot_deadline, b);
 	evtimer_set(&b->ev_poll, boot_poll, b);
 	timer_ms(&b->ev_deadline, b->wait_ms - (now_ms() - t_boot));
-	timer_ms(&b->ev_poll, BOOT_WATCH_INTERVAL);
+	timer_ms(&b->ev_poll, boot_watch_ms(b));
 	b->probe = probe_start(pol, name, has_id, id, port, PROBE_BANNER,
 	    boot_probe_cb, b);
 	return (b);
@@ -205,7 +227,7 @@ boot_polled(const struct backend_result *res, void *arg)
 	b->watch = NULL;
 	if (!res->ok) {
 		log_debug("vm %s: status: %s", b->name, res->msg);
-		timer_ms(&b->ev_poll, BOOT_WATCH_INTERVAL);
+		timer_ms(&b->ev_poll, boot_watch_ms(b));
 		return;
 	}
 	st = row != NULL ? row->state : VMD_ABSENT;
@@ -224,7 +246,7 @@ boot_polled(const struct backend_result *res, void *arg)
 		if (b->probe == NULL)
 			b->probe = probe_start(b->pol, b->name, b->has_id,
 			    b->id, b->port, PROBE_BANNER, boot_probe_cb, b);
-		timer_ms(&b->ev_poll, BOOT_WATCH_INTERVAL);
+		timer_ms(&b->ev_poll, boot_watch_ms(b));
 		return;
 	}
 	if (b->owned && ++b->odd < 2) {

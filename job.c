@@ -110,6 +110,7 @@ static void		 job_child_setup(int, int, int, int);
 static struct job	*job_new(const char *, long long, job_line_cb,
 			    job_done_cb, void *);
 static void		 job_watch(struct job *);
+static void		 job_close_pipe(int [2]);
 
 /*
  * Run argv in a child of its own process group, stdin on /dev/null,
@@ -123,7 +124,7 @@ job_spawn(char *const *argv, char *const *envp, int *outfd, int *errfd,
     int *exec_errno)
 {
 	int		 outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	int		 execp[2] = { -1, -1 }, nullfd = -1, saved, i, e;
+	int		 execp[2] = { -1, -1 }, nullfd = -1, saved, e;
 	pid_t		 pid;
 	ssize_t		 n;
 
@@ -133,14 +134,9 @@ job_spawn(char *const *argv, char *const *envp, int *outfd, int *errfd,
 		saved = errno;
 		if (nullfd != -1)
 			close(nullfd);
-		for (i = 0; i < 2; i++) {
-			if (outp[i] != -1)
-				close(outp[i]);
-			if (errp[i] != -1)
-				close(errp[i]);
-			if (execp[i] != -1)
-				close(execp[i]);
-		}
+		job_close_pipe(outp);
+		job_close_pipe(errp);
+		job_close_pipe(execp);
 		errno = saved;
 		return (-1);
 	}
@@ -248,7 +244,7 @@ job_fork(const char *name, void (*fn)(void *), void *arg,
 {
 	struct job	*job;
 	int		 outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, nullfd = -1;
-	int		 saved, i;
+	int		 saved;
 
 	if ((job = job_new(name, timeout_ms, NULL, donecb, cbarg)) == NULL)
 		return (NULL);
@@ -258,12 +254,8 @@ job_fork(const char *name, void (*fn)(void *), void *arg,
 		saved = errno;
 		if (nullfd != -1)
 			close(nullfd);
-		for (i = 0; i < 2; i++) {
-			if (outp[i] != -1)
-				close(outp[i]);
-			if (errp[i] != -1)
-				close(errp[i]);
-		}
+		job_close_pipe(outp);
+		job_close_pipe(errp);
 		free(job->name);
 		free(job);
 		errno = saved;
@@ -812,3 +804,12 @@ fail:
 	return (NULL);
 }
 
+/* Close what was opened of a pipe whose ends start as -1. */
+static void
+job_close_pipe(int p[2])
+{
+	if (p[0] != -1)
+		close(p[0]);
+	if (p[1] != -1)
+		close(p[1]);
+}

@@ -79,6 +79,8 @@ static int	proxy_copy(struct proxy_dir *, struct pollfd *, char *,
 static int	proxy_splice(struct proxy_dir *, struct pollfd *, char *,
 		    size_t);
 static void	proxy_events(struct proxy_dir *, struct pollfd *);
+static void	proxy_dir_init(struct proxy_dir *, const char *, int, int, int,
+		    int);
 
 /* splice(2) moves pages only between a pipe and a socket. */
 static int
@@ -260,6 +262,21 @@ proxy_events(struct proxy_dir *d, struct pollfd *pfd)
  * including the guest closing the connection or the reader of out going
  * away (EPIPE, so SIGPIPE must be ignored); -1 with a message in err.
  */
+/* One direction of the relay, from fd srcfd (slot src) to dstfd (dst). */
+static void
+proxy_dir_init(struct proxy_dir *d, const char *what, int src, int dst,
+    int srcfd, int dstfd)
+{
+	memset(d, 0, sizeof(*d));
+	d->what = what;
+	d->src = src;
+	d->dst = dst;
+	d->tosock = dst == PFD_SOCK;
+	/* A pipe that feeds splice(2) or is fed by it: make it big. */
+	if ((d->splice = proxy_spliceable(srcfd, dstfd)))
+		osdep_pipe_grow(src == PFD_SOCK ? dstfd : srcfd);
+}
+
 int
 proxy_relay(int in, int out, int sock, char *err, size_t errlen)
 {
@@ -277,22 +294,8 @@ proxy_relay(int in, int out, int sock, char *err, size_t errlen)
 		return (-1);
 	}
 
-	memset(&up, 0, sizeof(up));
-	up.what = "stdin to guest";
-	up.src = PFD_IN;
-	up.dst = PFD_SOCK;
-	up.tosock = 1;
-	up.splice = proxy_spliceable(in, sock);
-
-	memset(&down, 0, sizeof(down));
-	down.what = "guest to stdout";
-	down.src = PFD_SOCK;
-	down.dst = PFD_OUT;
-	down.splice = proxy_spliceable(sock, out);
-	if (up.splice)
-		osdep_pipe_grow(in);
-	if (down.splice)
-		osdep_pipe_grow(out);
+	proxy_dir_init(&up, "stdin to guest", PFD_IN, PFD_SOCK, in, sock);
+	proxy_dir_init(&down, "guest to stdout", PFD_SOCK, PFD_OUT, sock, out);
 
 	fds[PFD_IN] = in;
 	fds[PFD_OUT] = out;

@@ -115,13 +115,158 @@ parse_hold(const char *s)
 	return (secs);
 }
 
+/*
+ * Read the configuration: -f's file, or the first default that exists
+ * (*missing when none does, with a message that says where we looked).
+ * ssh shows what a ProxyCommand prints: maxshow 1 there, the first error.
+ */
+static struct config *
+load_config(char **file, int fail, int checkonly, int maxshow, int *missing,
+    int *nerrors)
+{
+	struct config	*conf = NULL;
+	char		*user = NULL, *abs;
+	const char	*path;
+
+	*missing = 0;
+	if (*file == NULL) {
+		if ((path = default_config(&user)) == NULL) {
+			*missing = 1;
+			path = VMLAUNCH_CONF;
+		}
+		if ((*file = strdup(path)) == NULL)
+			err(fail, NULL);
+	}
+	if (*missing) {
+		/* Nothing to read: say where we looked, and what to do. */
+		if (user != NULL)
+			warnx("no configuration file: neither %s nor %s "
+			    "exists (see vmlaunch.conf(5); check a file with "
+			    "%s -n -f file)", user, VMLAUNCH_CONF, __progname);
+		else
+			warnx("no configuration file: %s does not exist (see "
+			    "vmlaunch.conf(5); check a file with %s -n -f "
+			    "file)", VMLAUNCH_CONF, __progname);
+		*nerrors = 1;
+	} else {
+		/*
+		 * The supervisor reloads it later, from wherever it runs;
+		 * -n keeps the name as given, for its messages.
+		 */
+		if (!checkonly && (*file)[0] != '/' &&
+		    (abs = realpath(*file, NULL)) != NULL) {
+			free(*file);
+			*file = abs;
+		}
+		conf = parse_config_errors(*file, maxshow, nerrors);
+	}
+	free(user);
+	return conf;
+}
+
+enum mode { MODE_PROXY, MODE_DAEMON, MODE_REQUEST, MODE_CHECK };
+
+/*
+ * What was not done because the configuration has errors, after the
+ * errors that say why.  -n says nothing more: its errors are the answer.
+ */
+static void
+not_done(const char *file, const char *host, enum mode mode, int missing,
+    int nerrors)
+{
+	char	 esc[1024];
+
+	escape_str(file, esc, sizeof(esc));
+	switch (mode) {
+	case MODE_PROXY:
+		if (missing)
+			fprintf(stderr, "%s: %s: not started\n", __progname,
+			    host);
+		else if (nerrors == 1)
+			fprintf(stderr, "%s: %s: not started, %s has an "
+			    "error\n", __progname, host, esc);
+		else
+			fprintf(stderr, "%s: %s: not started, %s has %d errors "
+			    "(%s -n -f %s shows all)\n", __progname, host, esc,
+			    nerrors, __progname, esc);
+		break;
+	case MODE_DAEMON:
+		fprintf(stderr, "%s: the supervisor is not started\n",
+		    __progname);
+		break;
+	case MODE_REQUEST:
+		if (missing)
+			fprintf(stderr, "%s: %s: nothing done\n", __progname,
+			    host);
+		else
+			fprintf(stderr, "%s: %s: nothing done, %s has %s\n",
+			    __progname, host, esc, nerrors == 1 ? "an error" :
+			    "errors");
+		break;
+	case MODE_CHECK:
+		break;
+	}
+}
+
+/* -n, once the file is read without errors: print and exit. */
+static __dead void
+check_main(struct config *conf, const char *host, int port, int verbose)
+{
+	struct vmconf	*vm;
+
+	/* The file is read: what is left is printing (stdio). */
+	osdep_pledge("stdio", NULL);
+	if (host != NULL) {
+		if ((vm = config_lookup_host(conf, host)) == NULL) {
+			fprintf(stderr, "%s: %s: no vm matches this host\n",
+			    __progname, host);
+			config_free(conf);
+			exit(EXIT_FAIL);
+		}
+		printf("# %s port %d: vm \"%s\", guest port %d\n", host, port,
+		    vm->name, vm->pol.port ? vm->pol.port : port);
+		print_vm(stdout, conf, vm);
+	} else if (verbose)
+		print_config(stdout, conf);
+	fprintf(stderr, "configuration OK\n");
+	config_free(conf);
+	exit(0);
+}
+
+/* -s: ask the supervisor, or vmctl when none answers; exit with it. */
+static __dead void
+status_run(struct config *conf, char *file, int nerrors, int verbose)
+{
+	char	*sock;
+	int	 rc;
+
+	if (verbose && (sock = config_socket_path(conf)) != NULL) {
+		fprintf(stderr, "%s: configuration %s, control socket %s\n",
+		    __progname, file, sock);
+		free(sock);
+	}
+	free(file);
+	/*
+	 * sandbox.c unveils what -s may see.  rpath: lstat and access of
+	 * the socket's directory; getpw: getpwuid for it when HOME is
+	 * unset; unix: socket and connect to the supervisor; proc exec:
+	 * vmctl (or the backend commands) when none answers: fork,
+	 * setpgid, execvp, killpg on a timeout.  Their stdin, /dev/null,
+	 * needs no wpath.
+	 */
+	log_init(1, LOG_USER);
+	sandbox_status(conf);
+	osdep_pledge("stdio rpath getpw unix proc exec", NULL);
+	rc = status_main(conf, nerrors > 0, verbose);
+	config_free(conf);
+	exit(rc);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct config	*conf;
-	struct vmconf	*vm;
-	char		*file = NULL, *abs, *user = NULL, *sock;
-	const char	*path;
+	char		*file = NULL;
 	char		 esc[1024];
 	const char	*host = NULL;
 	int		 ch, checkonly = 0, daemonmode = 0, status = 0;
@@ -202,64 +347,14 @@ main(int argc, char *argv[])
 		errx(fail, "invalid port \"%s\"",
 		    escape_str(argv[1], esc, sizeof(esc)));
 
-	if (file == NULL) {
-		if ((path = default_config(&user)) == NULL) {
-			missing = 1;
-			path = VMLAUNCH_CONF;
-		}
-		if ((file = strdup(path)) == NULL)
-			err(fail, NULL);
-	}
-	if (missing) {
-		/* Nothing to read: say where we looked, and what to do. */
-		if (user != NULL)
-			warnx("no configuration file: neither %s nor %s "
-			    "exists (see vmlaunch.conf(5); check a file with "
-			    "%s -n -f file)", user, VMLAUNCH_CONF, __progname);
-		else
-			warnx("no configuration file: %s does not exist (see "
-			    "vmlaunch.conf(5); check a file with %s -n -f "
-			    "file)", VMLAUNCH_CONF, __progname);
-		nerrors = 1;
-		conf = NULL;
-	} else {
-		/*
-		 * The supervisor reloads it later, from wherever it runs;
-		 * -n keeps the name as given, for its messages.
-		 */
-		if (!checkonly && file[0] != '/' &&
-		    (abs = realpath(file, NULL)) != NULL) {
-			free(file);
-			file = abs;
-		}
-		/* ssh shows what a ProxyCommand prints: the first error. */
-		conf = parse_config_errors(file, proxy ? 1 : 0, &nerrors);
-	}
-	free(user);
+	conf = load_config(&file, fail, checkonly, proxy ? 1 : 0, &missing,
+	    &nerrors);
 
 	/* What was not done, after the errors that say why. */
 	if (nerrors > 0 && !status) {
-		escape_str(file, esc, sizeof(esc));
-		if (proxy && missing)
-			fprintf(stderr, "%s: %s: not started\n", __progname,
-			    host);
-		else if (proxy && nerrors == 1)
-			fprintf(stderr, "%s: %s: not started, %s has an "
-			    "error\n", __progname, host, esc);
-		else if (proxy)
-			fprintf(stderr, "%s: %s: not started, %s has %d errors "
-			    "(%s -n -f %s shows all)\n", __progname, host, esc,
-			    nerrors, __progname, esc);
-		else if (daemonmode)
-			fprintf(stderr, "%s: the supervisor is not started\n",
-			    __progname);
-		else if (request && missing)
-			fprintf(stderr, "%s: %s: nothing done\n", __progname,
-			    host);
-		else if (request)
-			fprintf(stderr, "%s: %s: nothing done, %s has %s\n",
-			    __progname, host, esc, nerrors == 1 ? "an error" :
-			    "errors");
+		not_done(file, host, proxy ? MODE_PROXY : daemonmode ?
+		    MODE_DAEMON : request ? MODE_REQUEST : MODE_CHECK,
+		    missing, nerrors);
 		config_free(conf);
 		free(file);
 		exit(fail);
@@ -267,50 +362,14 @@ main(int argc, char *argv[])
 
 	if (checkonly) {
 		free(file);
-		/* The file is read: what is left is printing (stdio). */
-		osdep_pledge("stdio", NULL);
-		if (host != NULL) {
-			if ((vm = config_lookup_host(conf, host)) == NULL) {
-				fprintf(stderr, "%s: %s: no vm matches this "
-				    "host\n", __progname, host);
-				config_free(conf);
-				exit(EXIT_FAIL);
-			}
-			printf("# %s port %d: vm \"%s\", guest port %d\n",
-			    host, port, vm->name,
-			    vm->pol.port ? vm->pol.port : port);
-			print_vm(stdout, conf, vm);
-		} else if (verbose)
-			print_config(stdout, conf);
-		fprintf(stderr, "configuration OK\n");
-		config_free(conf);
-		exit(0);
+		check_main(conf, host, port, verbose);
 	}
 
 	if (status) {
 		/* A broken file still names the socket, or the default. */
 		if (conf == NULL)
 			conf = parse_config_errors(file, -1, &rc);
-		if (verbose && (sock = config_socket_path(conf)) != NULL) {
-			fprintf(stderr, "%s: configuration %s, control socket "
-			    "%s\n", __progname, file, sock);
-			free(sock);
-		}
-		free(file);
-		/*
-		 * sandbox.c unveils what -s may see.  rpath: lstat and
-		 * access of the socket's directory; getpw: getpwuid for it
-		 * when HOME is unset; unix: socket and connect to the
-		 * supervisor; proc exec: vmctl (or the backend commands)
-		 * when none answers: fork, setpgid, execvp, killpg on a
-		 * timeout.  Their stdin, /dev/null, needs no wpath.
-		 */
-		log_init(1, LOG_USER);
-		sandbox_status(conf);
-		osdep_pledge("stdio rpath getpw unix proc exec", NULL);
-		rc = status_main(conf, nerrors > 0, verbose);
-		config_free(conf);
-		exit(rc);
+		status_run(conf, file, nerrors, verbose);
 	}
 
 	free(file);

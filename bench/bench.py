@@ -10,8 +10,14 @@ direction and run, BENCH_TPUT_REPS [5], BENCH_TTFB_REPS [300],
 BENCH_SSH_REPS [30], BENCH_SSH_MIB [256] MiB per direction and run through
 ssh, BENCH_BOOTS [24], BENCH_IDLE_SECS [60],
 BENCH_SESSIONS [1000], BENCH_VMS [100], BENCH_COLD [100], BENCH_CONFIG_CAP [15] s,
+BENCH_LONG_BOOTS [4], BENCH_CONTACT_REPS [5],
 BENCH_RESUME_REPS [10], BENCH_QEMU_REPS [3] (BENCH_QEMU=0: no real guest),
-BENCH_ONLY (comma list of: config,tput,warm,ready,idle,scale,resume).
+BENCH_ONLY (comma list of:
+config,tput,warm,ready,idle,scale,resume,contacts).
+The earlier binaries the same run measures against (built by run.sh):
+BENCH_READY_BEFORE (the previous probe schedule, for "ready") and
+BENCH_CONTACTS_BEFORE (a vmctl status per VM, for "contacts"); a row
+with no such binary shows "-".
 Samples and extra figures: TMPDIR/results.json (KEEP=1 keeps TMPDIR).
 
 Every process started here is tracked by pid and killed at the end; every
@@ -62,12 +68,17 @@ SESSIONS = knob("BENCH_SESSIONS", 1000)
 NVMS = knob("BENCH_VMS", 100)
 COLD = knob("BENCH_COLD", 100)
 CONFIG_CAP = knob("BENCH_CONFIG_CAP", 15.0)
+LONG_BOOTS = knob("BENCH_LONG_BOOTS", 4)
+CONTACT_REPS = knob("BENCH_CONTACT_REPS", 5)
+READY_BEFORE = os.environ.get("BENCH_READY_BEFORE", "")
+CONTACTS_BEFORE = os.environ.get("BENCH_CONTACTS_BEFORE", "")
 RESUME_REPS = knob("BENCH_RESUME_REPS", 10)
 QEMU_REPS = knob("BENCH_QEMU_REPS", 3)
 QEMU = os.environ.get("BENCH_QEMU", "1") != "0"
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 
 procs = []          # every Popen we started, for cleanup
+PORT = {}           # VM name -> its guest's port
 vm_names = []       # every VM defined in the double
 results = {}        # name -> dict, dumped to T/results.json
 rows = []           # (benchmark, metric, vmlaunch, alternative, ratio, target, verdict)
@@ -185,6 +196,141 @@ def wait4(p, timeout):
 
 # --- setup ----------------------------------------------------------------
 
+def vmctl_wrapper(tag):
+    """A vmctl for one supervisor: the double (its guests through our
+    shim), each call's argv appended to T/calls.TAG first, so that the
+    calls of each supervisor can be counted apart."""
+    path = os.path.join(T, "vmctl." + tag)
+    with open(path, "w") as f:
+        f.write('#!/bin/sh\n'
+                'echo "$*" >>%s\n'
+                'VMCTL_DOUBLE_SSHD=%s VMCTL_DOUBLE_DIR=%s\n'
+                'export VMCTL_DOUBLE_SSHD VMCTL_DOUBLE_DIR\n'
+                'exec /bin/sh %s -D %s "$@"\n'
+                % (calls_file(tag), os.path.join(T, "guest-shim"), VMD,
+                   DOUBLE, VMD))
+    os.chmod(path, 0o755)
+    return path
+
+
+def calls_file(tag):
+    return os.path.join(T, "calls." + tag)
+
+
+def vmctl_calls(tag, what=None):
+    """The vmctl calls of supervisor TAG so far (of subcommand what)."""
+    try:
+        with open(calls_file(tag)) as f:
+            return sum(1 for l in f if what is None or
+                       l.split()[:1] == [what])
+    except FileNotFoundError:
+        return 0
+
+
+def block(name, port, extra=""):
+    return ('vm "%s" {\n\taddress 127.0.0.1\n\tport %d\n%s}'
+            % (name, port, extra))
+
+
+def write_conf(path, tag, names):
+    """A config of its own for VMs of the main config: its socket in a
+    directory of its own (T/run-TAG, where its state file goes too),
+    its calls counted apart (vmctl.TAG)."""
+    os.makedirs(os.path.join(T, "run-" + tag), mode=0o700, exist_ok=True)
+    with open(path, "w") as f:
+        f.write('socket "%s/run-%s/control"\nvmctl "%s"\ndomain "vm"\n'
+                'idle timeout 1h\nboot wait 60s\nstop wait 5s\n'
+                % (T, tag, vmctl_wrapper(tag)))
+        for n in names:
+            f.write(block(n, PORT[n]) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def start_sup(binary, conf, tag):
+    """A supervisor (-d) of binary on conf, its control socket up."""
+    sock = os.path.join(T, "run-" + tag, "control")
+    p = spawn([binary, "-d", "-f", conf], stdout=subprocess.DEVNULL,
+              stderr=open(os.path.join(T, "supervisor.%s.log" % tag), "a"))
+    end = time.monotonic() + 10
+    while not sock_accepts(sock):
+        if time.monotonic() > end or p.poll() is not None:
+            raise RuntimeError("supervisor %s (%s) did not start"
+                               % (tag, binary))
+        time.sleep(0.01)
+    p.sock = sock
+    return p
+
+
+def sock_accepts(path):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def stop_sup(p):
+    """End a supervisor started by start_sup: SIGTERM, which stops the
+    VMs it started, then wait for it (SIGKILL after 30 s)."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    try:
+        os.unlink(p.sock)       # gone with it; one that was not unlinked
+    except OSError:
+        pass
+
+
+class Connects:
+    """The connect(2) calls of one process, counted by perf stat (a
+    tracepoint count, no tracing) from construction until stop()."""
+
+    def __init__(self, pid, tag):
+        self.out = os.path.join(T, "perf.connect.%s" % tag)
+        self.p = spawn(["perf", "stat", "--no-inherit", "-x,", "-o",
+                        self.out, "-e", "syscalls:sys_enter_connect", "-p",
+                        str(pid)], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        # Counting once perf holds its event: nothing before is missed.
+        end = time.monotonic() + 10
+        while not self.attached():
+            if time.monotonic() > end or self.p.poll() is not None:
+                raise RuntimeError("perf stat -p %d did not attach" % pid)
+            time.sleep(0.005)
+
+    def attached(self):
+        try:
+            fds = os.listdir("/proc/%d/fd" % self.p.pid)
+        except OSError:
+            return False
+        for fd in fds:
+            try:
+                if "perf_event" in os.readlink("/proc/%d/fd/%s"
+                                               % (self.p.pid, fd)):
+                    return True
+            except OSError:
+                pass
+        return False
+
+    def stop(self):
+        self.p.send_signal(signal.SIGINT)
+        self.p.wait(timeout=10)
+        with open(self.out) as f:
+            for line in f:
+                w = line.strip().split(",")
+                if len(w) > 2 and w[2] == "syscalls:sys_enter_connect":
+                    return int(w[0])
+        raise RuntimeError("perf stat: no count in %s" % self.out)
+
+
 def setup():
     global sup, P
     os.makedirs(VMD, exist_ok=True)
@@ -198,26 +344,7 @@ def setup():
                 '[ -f "$d/real_sshd" ] && exec /usr/sbin/sshd "$@"\n'
                 'exec %s %s "$4"\n' % (PY, GUEST))
     os.chmod(shim, 0o755)
-    vmctl = os.path.join(T, "vmctl")
-    # The scale VMs (sNNN) are always running, and their status is
-    # answered here, in the double's format: the double's status walks
-    # every VM it knows in a shell loop (~10 ms each), so 100 first
-    # contacts at once would hit vmctl's 30 s time limit, which measures
-    # the double, not vmlaunch.  Everything else goes to the double.
-    with open(vmctl, "w") as f:
-        f.write('#!/bin/sh\n'
-                'if [ "$1" = status ] && [ $# = 2 ]; then\n'
-                '\tcase $2 in s[0-9][0-9][0-9])\n'
-                "\t\tf='%%5s %%5s %%5s %%7s %%7s %%7s %%12s %%8s %%s\\n'\n"
-                '\t\tprintf "$f" ID PID VCPUS MAXMEM CURMEM TTY OWNER '
-                'STATE NAME\n'
-                '\t\tprintf "$f" $((500 + $(expr "${2#s}" + 0))) $$ 1 '
-                '512M 512M ttyp0 root running "$2"\n'
-                '\t\texit 0 ;;\n\tesac\nfi\n'
-                'VMCTL_DOUBLE_SSHD=%s VMCTL_DOUBLE_DIR=%s\n'
-                'export VMCTL_DOUBLE_SSHD VMCTL_DOUBLE_DIR\n'
-                'exec /bin/sh %s -D %s "$@"\n' % (shim, VMD, DOUBLE, VMD))
-    os.chmod(vmctl, 0o755)
+    vmctl = vmctl_wrapper("main")
     double("__global", "no_rate_limit")
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
                     os.path.join(T, "id")], check=True,
@@ -229,25 +356,31 @@ def setup():
             open(os.path.join(VMD, "authorized_keys"), "w") as b:
         b.write(a.read())
 
-    ports = free_ports(8 + BOOTS + NVMS)
+    ports = free_ports(8 + 3 * BOOTS + 2 * LONG_BOOTS + NVMS)
     P = {"tput": ports[0], "warm": ports[1], "sshvm": ports[2],
          "cold": ports[3], "held": ports[4], "rrun": ports[5],
          "rpause": ports[6], "rcold": ports[7]}
-    P["boot"] = ports[8:8 + BOOTS]
-    P["scale"] = ports[8 + BOOTS:]
+    k = 8
+    for key, n in (("boot", BOOTS), ("boot_a", BOOTS), ("boot_b", BOOTS),
+                   ("long", LONG_BOOTS), ("long_b", LONG_BOOTS),
+                   ("scale", NVMS)):
+        P[key] = ports[k:k + n]
+        k += n
 
     conf = ['socket "%s/run/control"' % T, 'vmctl "%s"' % vmctl,
             'domain "vm"', "idle timeout 1h", "boot wait 30s",
             "stop wait 5s"]
 
-    def vm(name, port, *settings, double_too=True, extra=""):
-        # The scale VMs live in the vmctl wrapper only (see above).
-        if double_too:
-            double("__set", name, "address", "127.0.0.1", "port",
-                   str(port), "shutdown_delay", "0.1", *settings)
+    def vm(name, port, *settings, main=True, extra=""):
+        # main: in this config too (the others are in configs of their
+        # own, so that this one stays the size the warm rows were
+        # measured with: ~130 blocks)
+        double("__set", name, "address", "127.0.0.1", "port",
+               str(port), "shutdown_delay", "0.1", *settings)
         vm_names.append(name)
-        conf.append('vm "%s" {\n\taddress 127.0.0.1\n\tport %d\n%s}'
-                    % (name, port, extra))
+        PORT[name] = port
+        if main:
+            conf.append(block(name, port, extra))
 
     # Guests served by our own programs: the VM runs but never listens.
     vm("tput", P["tput"], "boot_delay", "0", "nolisten")
@@ -255,17 +388,28 @@ def setup():
     # A real sshd guest for "ssh host true".
     vm("sshvm", P["sshvm"], "boot_delay", "0")
     open(os.path.join(VMD, "vm", "sshvm", "real_sshd"), "w").close()
-    # Guests that boot (guest.py logs the instant it listens).
-    for i, port in enumerate(P["boot"]):
-        vm("r%02d" % i, port, "boot_delay",
-           "%.3f" % random.uniform(0.25, 0.75))
+    # Guests that boot (guest.py logs the instant it listens): rNN for
+    # this supervisor; aNN and bNN with the same boot delay for a
+    # supervisor of this binary and one of the previous probe schedule,
+    # each of its own; long boots lNN and mNN alike (see bench_ready).
+    for i in range(BOOTS):
+        d = "%.3f" % random.uniform(0.25, 0.75)
+        vm("r%02d" % i, P["boot"][i], "boot_delay", d)
+        vm("a%02d" % i, P["boot_a"][i], "boot_delay", d, main=False)
+        vm("b%02d" % i, P["boot_b"][i], "boot_delay", d, main=False)
+    for i in range(LONG_BOOTS):
+        d = "%.3f" % random.uniform(10, 30)
+        vm("l%02d" % i, P["long"][i], "boot_delay", d, main=False)
+        vm("m%02d" % i, P["long_b"][i], "boot_delay", d, main=False)
     vm("cold", P["cold"], "boot_delay", "0.3")
     # The resume row: one each running, paused when idle, booted cold.
     for name in ("rrun", "rpause", "rcold"):
         vm(name, P[name], "boot_delay", "0.3",
            extra="\tidle pause 1s\n" if name == "rpause" else "")
+    # Running VMs (started by hand, see scale_vms) whose guests are the
+    # ports of one multi-port guest.py.
     for i, port in enumerate(P["scale"]):
-        vm("s%03d" % i, port, double_too=False)
+        vm("s%03d" % i, port, "boot_delay", "0", "nolisten")
     with open(CONF, "w") as f:
         f.write("\n".join(conf) + "\n")
     os.chmod(CONF, 0o600)
@@ -652,23 +796,88 @@ def bench_warm():
 
 # --- 3. readiness latency -------------------------------------------------
 
+def boot_once(binary, conf, sup_pid, tag, name):
+    """Boot the stopped VM name through a client of binary on conf, whose
+    supervisor is sup_pid (its vmctl calls in calls.TAG).  The latency
+    (listen -> banner on the client's stdout), the whole connect, and the
+    supervisor's connects (probes) and vmctl status calls meanwhile."""
+    stampf = os.path.join(VMD, "vm", name, "listen_at")
+    cn = Connects(sup_pid, name)
+    st0 = vmctl_calls(tag, "status")
+    t0 = time.monotonic()
+    c = spawn([binary, "-f", conf, name + ".vm", "22"],
+              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+              stderr=open(os.path.join(T, "boot.err"), "a"))
+    read_banner(c.stdout)
+    got = time.time_ns()
+    total = (time.monotonic() - t0) * 1000
+    connects = cn.stop()
+    status = vmctl_calls(tag, "status") - st0
+    c.stdin.close()
+    c.wait(timeout=10)
+    with open(stampf) as f:
+        listened = int(f.read().split()[0])
+    return {"ms": (got - listened) / 1e6, "total_ms": total,
+            "connects": connects, "status": status}
+
+
 def bench_ready():
-    lat, total = [], []
+    # rNN: boots through this run's supervisor, for the rows against the
+    # polling script.  Against the previous probe schedule
+    # (BENCH_READY_BEFORE), two supervisors of the same make, each on a
+    # config of its own: this binary boots aNN, the earlier one bNN, the
+    # same boot delays, one at a time, alternating; long boots lNN and
+    # mNN alike, each boot of one beside the same boot of the other.
+    short_sides, long_sides = {}, {}
+    started = []
+
+    def side(binary, tag, names):
+        conf = write_conf(os.path.join(T, tag + ".conf"), tag, names)
+        p = start_sup(binary, conf, tag)
+        started.append(p)
+        return (binary, conf, p, tag)
+    short_sides["after"] = side(VMLAUNCH, "after-ready",
+                                ["a%02d" % i for i in range(BOOTS)])
+    long_sides["after"] = side(VMLAUNCH, "after-long",
+                               ["l%02d" % i for i in range(LONG_BOOTS)])
+    if READY_BEFORE:
+        short_sides["before"] = side(READY_BEFORE, "before-ready",
+                                     ["b%02d" % i for i in range(BOOTS)])
+        long_sides["before"] = side(READY_BEFORE, "before-long",
+                                    ["m%02d" % i
+                                     for i in range(LONG_BOOTS)])
+    ours = []
+    short = {k: [] for k in short_sides}
+    long_ = {k: [] for k in long_sides}
+    prefix = {("after", 0): "a", ("before", 0): "b", ("after", 1): "l",
+              ("before", 1): "m"}
+
+    def boot(sides, side_, kind, i, out):
+        binary, conf, p, tag = sides[side_]
+        name = "%s%02d" % (prefix[(side_, kind)], i)
+        out[side_].append(boot_once(binary, conf, p.pid, tag, name))
+
     for i in range(BOOTS):
-        name = "r%02d" % i
-        stampf = os.path.join(VMD, "vm", name, "listen_at")
-        t0 = time.monotonic()
-        c = client(name + ".vm", stdin=subprocess.PIPE,
-                   stdout=subprocess.PIPE,
-                   stderr=open(os.path.join(T, "boot.err"), "a"))
-        read_banner(c.stdout)
-        got = time.time_ns()
-        total.append((time.monotonic() - t0) * 1000)
-        c.stdin.close()
-        c.wait(timeout=10)
-        with open(stampf) as f:
-            listened = int(f.read().split()[0])
-        lat.append((got - listened) / 1e6)
+        ours.append(boot_once(VMLAUNCH, CONF, sup.pid, "main",
+                              "r%02d" % i))
+        for s in sorted(short_sides, reverse=bool(i % 2)):
+            boot(short_sides, s, 0, i, short)
+    for i in range(LONG_BOOTS):
+        ths = [threading.Thread(target=boot, args=(long_sides, s, 1, i,
+                                                   long_))
+               for s in long_sides]
+        for th in ths:
+            th.start()
+        for th in ths:
+            th.join()
+        for s in long_sides:
+            if len(long_[s]) != i + 1:
+                raise RuntimeError("long boot %d of %s failed" % (i, s))
+    for p in started:
+        stop_sup(p)
+    lat = [b["ms"] for b in ours]
+    total = [b["total_ms"] for b in ours]
+
     # The alternative: a script polling once a second, measured alike.
     poll = []
     batch = 5
@@ -704,7 +913,9 @@ def bench_ready():
             s.wait()
             g.wait()
     results["ready"] = {"vmlaunch_ms": lat, "boot_total_ms": total,
-                        "poll_ms": poll}
+                        "poll_ms": poll, "main_boots": ours,
+                        "short_boots": short,
+                        "long_boots": long_}
     row("3 ready", "listen -> banner median, ms (n=%d)" % len(lat),
         statistics.median(lat), statistics.median(poll), "< 30 ms",
         statistics.median(lat) < 30)
@@ -713,6 +924,23 @@ def bench_ready():
     row("3 ready", "listen -> banner max, ms", max(lat), max(poll), "", None)
     row("3 ready", "whole cold connect median, ms (context)",
         statistics.median(total), "-", "", None)
+
+    # Against the previous probe schedule (issue 18), same boots.
+    def vs(label, runs):
+        a = runs["after"]
+        b = runs.get("before")
+        for what, key, f in (
+                ("listen -> banner median, ms", "ms", statistics.median),
+                ("listen -> banner p95, ms", "ms", lambda x: pct(x, 95)),
+                ("connects (probes) per boot", "connects",
+                 statistics.mean),
+                ("vmctl status per boot", "status", statistics.mean)):
+            ours = f([x[key] for x in a])
+            alt = f([x[key] for x in b]) if b else "-"
+            row("3 ready", "%s, vs previous: %s" % (label, what), ours, alt,
+                "", None)
+    vs("%d boots of 0.25-0.75 s" % BOOTS, short)
+    vs("%d boots of 10-30 s" % LONG_BOOTS, long_)
 
 
 # --- 4. idle cost ---------------------------------------------------------
@@ -867,6 +1095,24 @@ def wait_fds(want, secs=5):
     return nfds(sup.pid)
 
 
+scale_up = False
+
+
+def scale_vms():
+    """The sNNN VMs running in the double (started by hand, so no
+    supervisor owns them), their guests one multi-port guest.py."""
+    global scale_up
+    if scale_up:
+        return
+    multi = spawn([PY, GUEST, "multi"] + [str(p) for p in P["scale"]],
+                  stdout=subprocess.PIPE)
+    if multi.stdout.readline().strip() != b"listening":
+        raise RuntimeError("multi-port guest did not listen")
+    for i in range(NVMS):
+        double("start", "s%03d" % i)
+    scale_up = True
+
+
 def bench_scale():
     # 100 simultaneous cold connections to one stopped VM.
     fds0 = nfds(sup.pid)
@@ -882,10 +1128,7 @@ def bench_scale():
                             max(times)), "-", "", None)
 
     # 1,000 sessions over 100 VMs sharing one multi-port guest server.
-    multi = spawn([PY, GUEST, "multi"] + [str(p) for p in P["scale"]],
-                  stdout=subprocess.PIPE)
-    if multi.stdout.readline().strip() != b"listening":
-        raise RuntimeError("multi-port guest did not listen")
+    scale_vms()
     hosts = ["s%03d.vm" % i for i in range(NVMS)]
     run_clients(hosts, b"w" * 1024, "warm-up")     # every VM ready
     idle_fds = wait_fds(fds0)
@@ -1044,6 +1287,103 @@ def bench_resume_qemu():
     resume_rows("QEMU guest", running, paused, cold)
 
 
+# --- 8. many first contacts ------------------------------------------------
+
+def contact_round(binary, conf, tag):
+    """A new supervisor of binary on conf; one client for each of the
+    NVMS running VMs it has never seen, all at once.  The vmctl calls
+    it made, and the time from the first client's start to the last
+    banner."""
+    out = double("status")
+    up = sum(1 for l in out.splitlines()[1:]
+             if l.split()[-1] in PORT and l.split()[-1][1:].isdigit() and
+             l.split()[-1][0] == "s" and l.split()[-2] == "running")
+    if up != NVMS:
+        raise RuntimeError("contacts: %d of the %d VMs run:\n%s"
+                           % (up, NVMS, out))
+    p = start_sup(binary, conf, tag)
+    calls0 = vmctl_calls(tag)
+    status0 = vmctl_calls(tag, "status")
+    errf = open(os.path.join(T, "contacts.err"), "a")
+    sel = selectors.DefaultSelector()
+    t0 = time.monotonic()
+    cs = []
+    for i in range(NVMS):
+        c = spawn([binary, "-f", conf, "s%03d.vm" % i, "22"],
+                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=errf, bufsize=0)
+        os.set_blocking(c.stdout.fileno(), False)
+        sel.register(c.stdout, selectors.EVENT_READ, c)
+        cs.append(c)
+    got = {c.pid: b"" for c in cs}
+    pending = len(cs)
+    deadline = time.monotonic() + 120
+    while pending:
+        if time.monotonic() > deadline:
+            raise RuntimeError("contacts %s: %d clients stalled"
+                               % (tag, pending))
+        for key, _ in sel.select(timeout=1):
+            c = key.data
+            try:
+                data = os.read(c.stdout.fileno(), 4096)
+            except BlockingIOError:
+                continue
+            if not data:
+                raise RuntimeError("contacts %s: a client ended early (rc "
+                                   "%s); see %s" % (tag, c.wait(),
+                                                    errf.name))
+            got[c.pid] += data
+            if b"\n" in got[c.pid]:
+                if not got[c.pid].startswith(BANNER):
+                    raise RuntimeError("contacts: bad banner %r"
+                                       % got[c.pid][:40])
+                sel.unregister(c.stdout)
+                pending -= 1
+    last = (time.monotonic() - t0) * 1000
+    sel.close()
+    calls = vmctl_calls(tag) - calls0
+    status = vmctl_calls(tag, "status") - status0
+    for c in cs:
+        c.stdin.close()
+    for c in cs:
+        c.wait(timeout=60)
+        c.stdout.close()
+    stop_sup(p)
+    return {"ms": last, "vmctl": calls, "status": status}
+
+
+def bench_contacts():
+    # The same running VMs, contacted for the first time by a new
+    # supervisor: this one, then the one before batching, alternating.
+    scale_vms()
+    names = ["s%03d" % i for i in range(NVMS)]
+    sides = {"after": VMLAUNCH}
+    if CONTACTS_BEFORE:
+        sides["before"] = CONTACTS_BEFORE
+    confs = {side: write_conf(os.path.join(T, "contacts-%s.conf" % side),
+                              "contacts-" + side, names) for side in sides}
+    runs = {side: [] for side in sides}
+    for r in range(CONTACT_REPS):
+        for side in sorted(sides, reverse=bool(r % 2)):
+            runs[side].append(contact_round(sides[side], confs[side],
+                                            "contacts-" + side))
+    results["contacts"] = runs
+    a = runs["after"]
+    b = runs.get("before")
+    for what, key in (("vmctl processes", "vmctl"),
+                      ("ms to the last banner", "ms")):
+        ours = statistics.median([x[key] for x in a])
+        alt = statistics.median([x[key] for x in b]) if b else "-"
+        row("8 contacts", "%d VMs at once, median of %d: %s"
+            % (NVMS, CONTACT_REPS, what), ours, alt, "", None)
+    row("8 contacts", "  vmctl processes per round, now; before",
+        "/".join(str(x["vmctl"]) for x in a),
+        "/".join(str(x["vmctl"]) for x in b) if b else "-", "", None)
+    row("8 contacts", "  ms to the last banner per round, now; before",
+        "/".join("%.0f" % x["ms"] for x in a),
+        "/".join("%.0f" % x["ms"] for x in b) if b else "-", "", None)
+
+
 # --- main -----------------------------------------------------------------
 
 def table():
@@ -1070,7 +1410,8 @@ def main():
     steps = [("config", bench_config), ("tput", bench_tput),
              ("warm", bench_warm), ("ready", bench_ready),
              ("idle", bench_idle),
-             ("scale", bench_scale), ("resume", bench_resume)]
+             ("scale", bench_scale), ("resume", bench_resume),
+             ("contacts", bench_contacts)]
     for name, fn in steps:
         if not want(name):
             continue

@@ -229,6 +229,9 @@ vm_port() {
 }
 
 # The config: conf_begin [global lines], conf_vm NAME [lines], conf_end.
+# The stop wait is long by default: on a busy machine the double's
+# graceful stop can take seconds, and a test that wants a forced stop
+# says so (CONF_STOP, with a guest that ignores the stop).
 conf_begin() {
 	{
 		echo "# $TESTNAME"
@@ -237,7 +240,7 @@ conf_begin() {
 		echo "domain \"vm\""
 		echo "idle timeout ${CONF_IDLE:-2s}"
 		echo "boot wait ${CONF_BOOT:-10s}"
-		echo "stop wait ${CONF_STOP:-2s}"
+		echo "stop wait ${CONF_STOP:-10s}"
 		for _l; do
 			echo "$_l"
 		done
@@ -266,6 +269,14 @@ conf_end() {	# [file]: install and check it with vmlaunch -n
 }
 
 # --- running things -----------------------------------------------------
+
+# noprogress TEXT: the client's stderr without its progress lines
+# ("vmlaunch: NAME: booting, waiting for ... (3s of 1m)"), which a slow
+# machine shows for any wait over 300 ms, and without empty lines.
+noprogress() {
+	printf '%s\n' "$1" | grep -v '^$' |
+	    grep -vE '^vmlaunch: [^:]+: [^(]+ \([0-9]+s( of [0-9a-z]+)?\)$'
+}
 
 # run_ssh HOST cmd...: RC, OUT, ERR (stdin /dev/null, with a time limit).
 _nssh=0

@@ -199,7 +199,8 @@ libvirt_define() {
 }
 
 # libvirt_conf: examples/backend-libvirt.conf on the private daemon,
-# with the times given (IDLE, default 3s) and this test's socket; checked
+# with the times given (IDLE, default 3s; PAUSE, default never) and this
+# test's socket; checked
 # with vmlaunch -n.  The guest's address is its guest agent's answer:
 # user networking has no DHCP leases to ask about, and the agent's
 # address (the guest's side of QEMU's NAT, 10.0.2.15) stands for the
@@ -212,6 +213,7 @@ libvirt_conf() {
 	    -e "s,^vm \"ubuntu\" {\$,&\\
 	port $PORT," \
 	    -e "s,^idle timeout .*,idle timeout ${IDLE:-3s}," \
+	    -e "s,^idle pause .*,idle pause ${PAUSE:-never}," \
 	    "$TOP/examples/backend-libvirt.conf" >"$CONF.new"
 	echo "socket \"$SOCK\"" >>"$CONF.new"
 	conf_end

@@ -8,7 +8,8 @@
 #	clientkill	the phase's client killed (SIGKILL)
 #	clienthup	the phase's client killed (SIGHUP)
 #	statushup	a `vmlaunch -s` that hangs up while its status runs
-#	sighup		SIGHUP, with a changed config (idle timeout 4s -> 3s)
+#	sighup		SIGHUP, with a changed config (idle timeout 4s -> 3s;
+#			in the paused phase 12s -> 10s)
 #	sigterm		SIGTERM
 #
 # and after each one checks:
@@ -51,7 +52,14 @@ matrix_init() {	# phase
 	MATRIX_SSH=
 	MATRIX_APP=
 	MATRIX_PAUSE=
-	[ "$1" = paused ] && MATRIX_PAUSE="idle pause 1s"
+	# The idle timeout, and the one SIGHUP brings.  The paused phase's
+	# is long enough that its client comes before the idle stop, also
+	# on a busy machine (else the held unpause is the stop's own).
+	MATRIX_IDLE=4s MATRIX_IDLE_HUP=3s
+	if [ "$1" = paused ]; then
+		MATRIX_PAUSE="idle pause 1s"
+		MATRIX_IDLE=12s MATRIX_IDLE_HUP=10s
+	fi
 	if [ "$1" = app ]; then
 		. "$(dirname "$0")/../x11lib.sh"
 		x11_setup
@@ -64,7 +72,7 @@ matrix_init() {	# phase
 	fi
 	add_vm manual
 	CONF_BOOT=20s CONF_STOP=4s
-	matrix_conf 4s
+	matrix_conf $MATRIX_IDLE
 	: >"$VMD/no_rate_limit"
 	vm_start_by_hand manual
 	supervisor_start
@@ -88,7 +96,7 @@ matrix_reset() {
 		wait_for 10 vm_state_is ubuntu stopped
 	fi
 	rm -f "$T/state"
-	matrix_conf 4s
+	matrix_conf $MATRIX_IDLE
 	MATRIX_N=$((MATRIX_N + 1))
 	supervisor_takeover
 	MATRIX_LOG0=$(wc -l <"$VMD/log")
@@ -261,7 +269,7 @@ event_statushup() {
 }
 
 event_sighup() {
-	matrix_conf 3s
+	matrix_conf $MATRIX_IDLE_HUP
 	kill -HUP "$SUP_PID"
 	wait_for 10 cell_suplog_has 'reload: configuration from .* in effect'
 }

@@ -6,6 +6,7 @@
 #	TESTS=idle sh regress/run.sh		names matching an ERE (grep -E)
 #	E2E_JOBS=1 sh regress/run.sh		e2e tests one at a time
 #	KEEP=1 ...				keep each e2e test's temp dir
+#	LOGS=dir ...				keep every test's output there
 #	VMLAUNCH=/path/to/vmlaunch ...		test another binary
 #	SANITIZE=1 / PLEDGE=1 ...		collect the reports of a
 #						sanitizer / pledge model build
@@ -30,7 +31,7 @@ OUT=$(mktemp -d "${TMPDIR:-/tmp}/vmlaunch-regress.XXXXXXXX") || exit 1
 trap 'rm -rf "$OUT"' EXIT
 trap 'exit 1' INT TERM HUP
 
-npass=0 nfail=0 nskip=0 failed=""
+npass=0 nfail=0 nskip=0
 
 # Under the sanitizers (make test-sanitize), every process writes its
 # reports to a file here, background supervisors included.
@@ -60,6 +61,8 @@ now_ms() {
 
 # report name rc logfile
 report() {
+	[ -n "${LOGS:-}" ] && mkdir -p "$LOGS" &&
+	    cp "$3" "$LOGS/$(echo "$1" | tr ' ' '_').log"
 	el=""
 	if [ -f "$OUT/$1.start" ]; then
 		el=$(( ($(now_ms) - $(cat "$OUT/$1.start")) / 100 ))
@@ -72,13 +75,15 @@ report() {
 		printf '%-28s SKIP (%s)\n' "$1" \
 		    "$(grep -a 'SKIP' "$3" | tail -n 1 | sed 's/^SKIP: *//')" ;;
 	*)	nfail=$((nfail + 1))
-		failed="$failed $1"
-		tail -n 40 "$3" >"$OUT/tail.$nfail"
+		echo "$1" >"$OUT/failname.$nfail"
+		{ grep -a 'FAIL' "$3" | head -n 5; echo "	..."
+		    tail -n 30 "$3"; } >"$OUT/tail.$nfail"
 		if [ "$2" = 124 ] || [ "$2" = 137 ]; then
 			printf '%-28s FAIL (timed out)\n' "$1"
 		else
 			printf '%-28s FAIL (exit %s)\n' "$1" "$2"
 		fi
+		grep -a 'FAIL' "$3" | head -n 5 | sed 's/^/	/'
 		sed 's/^/	/' "$3" | tail -n 120 ;;
 	esac
 }
@@ -141,7 +146,10 @@ for f in regress/e2e/*.sh; do
 	now_ms >"$OUT/$t.start"
 	(
 		pledge_log "$t"
-		timeout -k 10 "$E2E_TIMEOUT" sh "$f" >"$OUT/$t.log" 2>&1
+		# A long test names its own bound: "# e2e-timeout: N".
+		lim=$(sed -n 's/^# e2e-timeout: *\([0-9][0-9]*\)$/\1/p' "$f")
+		[ -n "$lim" ] && [ "$lim" -gt "$E2E_TIMEOUT" ] || lim=$E2E_TIMEOUT
+		timeout -k 10 "$lim" sh "$f" >"$OUT/$t.log" 2>&1
 		echo $? >"$OUT/$t.rc.tmp"
 		mv "$OUT/$t.rc.tmp" "$OUT/$t.rc"
 	) &
@@ -169,10 +177,9 @@ reports() {
 # A failure's output scrolls away under the later results: name the
 # failed ones again at the end, with the last lines of each.
 if [ $nfail != 0 ]; then
-	echo "=== failed:$failed"
 	i=1
-	for t in $failed; do
-		echo "=== $t (last lines)"
+	while [ $i -le $nfail ]; do
+		echo "=== failed: $(cat "$OUT/failname.$i") (last lines)"
 		sed 's/^/	/' "$OUT/tail.$i"
 		i=$((i + 1))
 	done

@@ -8,7 +8,8 @@
 #     command's answer is old (10s) and the VM idle.
 #  2. At once, four VMs whose command never gives an address: one prints
 #     nothing, one prints garbage, one fails as virsh does for an unknown
-#     domain, one hangs past its time limit (vmctl timeout).  Each client
+#     domain, one hangs past its time limit (vmctl timeout, 8s: room for
+#     the double's start on a busy machine).  Each client
 #     fails after its boot wait with one line that says why; each VM,
 #     started by vmlaunch, is stopped again; the hanging command is
 #     killed, none is left running.
@@ -37,10 +38,10 @@ esac
 EOF
 chmod 755 "$T/ifaddr"
 
-conf_begin "vmctl timeout 3s" "address command \"$T/ifaddr \\\"\$1\\\"\""
+conf_begin "vmctl timeout 8s" "address command \"$T/ifaddr \\\"\$1\\\"\""
 for vm in table empty garbage fails hang; do
-	wait=3s
-	[ $vm = hang ] && wait=8s
+	wait=6s
+	[ $vm = hang ] && wait=20s
 	printf 'vm "%s" {\n\tport %s\n\tboot wait %s\n}\n' $vm \
 	    "$(vm_port $vm)" $wait >>"$CONF.new"
 done
@@ -73,21 +74,21 @@ done
 i=0
 for vm in empty garbage fails hang; do
 	i=$((i + 1))
-	client_wait $i 30
+	client_wait $i 60
 	assert_eq "$RC" 255 "$vm: the client's exit status"
 	eval "err_$vm=\$(client_err $i | tail -n 1)"
 done
 assert_eq "$err_empty" \
-    "vmlaunch: empty: no guest address within 3s: address command printed nothing" \
+    "vmlaunch: empty: no guest address within 6s: address command printed nothing" \
     "empty: the client's error"
 assert_eq "$err_garbage" \
-    "vmlaunch: garbage: no guest address within 3s: address command printed no address: \"no addresses here\"" \
+    "vmlaunch: garbage: no guest address within 6s: address command printed no address: \"no addresses here\"" \
     "garbage: the client's error"
 assert_eq "$err_fails" \
-    "vmlaunch: fails: no guest address within 3s: address command exited with status 1: error: failed to get domain 'fails'" \
+    "vmlaunch: fails: no guest address within 6s: address command exited with status 1: error: failed to get domain 'fails'" \
     "fails: the client's error"
 assert_eq "$err_hang" \
-    "vmlaunch: hang: no guest address within 8s: address command timed out after 3s" \
+    "vmlaunch: hang: no guest address within 20s: address command timed out after 8s" \
     "hang: the client's error"
 for vm in empty garbage fails hang; do
 	wait_for 10 vm_state_is $vm stopped
@@ -97,7 +98,7 @@ done
 # with the boot wait that waited for it.
 wait_for 10 not alive "$(cat "$T/hang.pid")"
 runs=$(grep -c '^hang ' "$T/ifaddr.calls")
-msg "the hanging command ran $runs times in 8s"
+msg "the hanging command ran $runs times in 20s"
 assert_ge "$runs" 2 "runs of the hanging command (it is asked again)"
 # The table's answer is old now; -s does not ask again, and shows
 # where the guest answered.

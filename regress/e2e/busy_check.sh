@@ -6,16 +6,19 @@
 # deadline.  Without the marker the VM stops at the next deadline.  A
 # check that hangs is cut at its time bound and the VM stops.  A session
 # that opens while a check runs cancels the stop, and the check with it.
-# vmlaunch -s -v shows each verdict.
+# vmlaunch -s -v shows each verdict.  The bounds of the checks that must
+# finish (60s) or be cut by a session (30s) leave room for a slow ssh on
+# a busy machine.
+# e2e-timeout: 400
 . "$(dirname "$0")/../lib.sh"
 test_init
 add_vm ubuntu
 add_vm hang
 add_vm cut
 conf_begin "ssh \"ssh -F $SSHCFG\""
-conf_vm ubuntu "idle check \"test -e '$T/busy'\" timeout 10s"
+conf_vm ubuntu "idle check \"test -e '$T/busy'\" timeout 60s"
 conf_vm hang "idle check \"sleep 60\" timeout 2s"
-conf_vm cut "idle check \"sleep 60\" timeout 8s"
+conf_vm cut "idle check \"sleep 60\" timeout 30s"
 conf_end
 supervisor_start
 
@@ -29,14 +32,14 @@ log_count_ge() {	# ERE N
 touch "$T/busy"
 run_ssh ubuntu.vm true
 assert_eq "$RC" 0 "ssh exit status (stderr: $ERR)"
-wait_for 30 log_count_ge 'vm ubuntu: busy: check ' 3
+wait_for 120 log_count_ge 'vm ubuntu: busy: check ' 3
 assert_eq "$(vm_state ubuntu)" running "ubuntu after three busy checks"
 assert_eq "$(vmctl_calls 'stop')" 0 "vmctl stop calls while busy"
 log_count 'vm ubuntu: .*idle stop cancelled' | grep -qx 0 ||
     fail "a check counted as use of the VM"
 rm "$T/busy"
 gone=$(now_ms)
-wait_for 30 vm_state_is ubuntu stopped
+wait_for 90 vm_state_is ubuntu stopped
 assert_ge "$(vmctl_call_ms 'stop ubuntu$')" "$gone" \
     "the stop came after the marker was removed"
 out=$("$VMLAUNCH" -s -v -f "$CONF" 2>/dev/null)
@@ -52,7 +55,7 @@ assert_eq "$(vmctl_calls 'start')" 1 "vmctl start calls (the checks boot nothing
 run_ssh hang.vm true
 end=$(now_ms)
 assert_eq "$RC" 0 "ssh to hang (stderr: $ERR)"
-wait_for 30 vm_state_is hang stopped
+wait_for 60 vm_state_is hang stopped
 assert_ge $(($(vmctl_call_ms 'stop hang$') - end)) 3800 \
     "ms from the session's end to the stop: idle timeout and the bound"
 wait_for 5 grep -q 'vm hang: idle: check "sleep 60" timed out after 2s' \
@@ -69,5 +72,5 @@ wait_for 5 grep -q 'vm cut: an ssh session (#[0-9]*), idle stop cancelled' \
 hold_for 9000 vm_state_is cut running
 grep -q 'vm cut: idle: ' "$SUPLOG" && fail "a cancelled check gave a verdict"
 session_close 1
-wait_for 30 vm_state_is cut stopped
+wait_for 90 vm_state_is cut stopped
 assert_eq "$(vmctl_calls 'stop cut$')" 1 "cut: stops"

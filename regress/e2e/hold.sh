@@ -39,16 +39,16 @@ assert_match "$out" '^ubuntu +running +ready +0 +yes +- ' "-s: held, no session"
 assert_match "$(hold_line)" '^(59m[0-9]{2}s|1h00m) left$' "-s: the hold"
 "$VMLAUNCH" -x -f "$CONF" ubuntu.vm 2>"$T/x.err"
 assert_eq "$?" 1 "-x with a hold: exit status"
-assert_eq "$(cat "$T/x.err")" \
+assert_eq "$(noprogress "$(cat "$T/x.err")")" \
     "vmlaunch: ubuntu: a hold open, not stopped (vmlaunch -X stops it anyway)" \
     "-x with a hold"
 k 0
 assert_eq "$RC" 0 "-k 0: exit status"
-assert_eq "$ERR" "vmlaunch: ubuntu: hold released" "-k 0"
+assert_eq "$(noprogress "$ERR")" "vmlaunch: ubuntu: hold released" "-k 0"
 wait_for 15 vm_state_is ubuntu stopped
 k 0
 assert_eq "$RC" 0 "-k 0 without a hold: exit status"
-assert_eq "$ERR" "vmlaunch: ubuntu: no hold to release" "-k 0 without a hold"
+assert_eq "$(noprogress "$ERR")" "vmlaunch: ubuntu: no hold to release" "-k 0 without a hold"
 
 # A hold that runs out: then the idle timeout, then the stop.
 t0=$(now_ms)
@@ -75,7 +75,7 @@ wait_for 10 grep -q 'held until released, restored from the state file' \
 assert_eq "$(hold_line)" "until released" "-s after the crash: the hold"
 hold_for 7000 vm_state_is ubuntu running
 k 0
-assert_eq "$ERR" "vmlaunch: ubuntu: hold released" "-k 0 after the crash"
+assert_eq "$(noprogress "$ERR")" "vmlaunch: ubuntu: hold released" "-k 0 after the crash"
 wait_for 15 vm_state_is ubuntu stopped
 grep -q '^hold ' "$T/state" && fail "a hold left in the state file"
 assert_eq "$(vmctl_calls 'start ubuntu$')" 3 "vmctl start calls"

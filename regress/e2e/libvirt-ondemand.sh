@@ -9,12 +9,15 @@
 #     --source agent, whose table lists lo's 127.0.0.1 first), asked
 #     again until the agent answered.
 #  2. kill -9 of the supervisor: the sessions go on; the next supervisor
-#     adopts the domain by the domain id that the status command prints,
-#     and after the last session stops it: virsh shutdown, the guest
-#     powers off on the ACPI button, libvirt says "shut off (shutdown)",
-#     not destroyed, and no virsh destroy was run.
+#     adopts the domain by the domain id that the status command prints.
+#     Idle, the domain is suspended (idle pause: virsh suspend, libvirt
+#     says "paused (user)"); an ssh resumes it (virsh resume) and finds
+#     the same boot, its uptime gone on; idle again, suspended again; at
+#     the idle timeout resumed and stopped: virsh resume, then virsh
+#     shutdown, the guest powers off on the ACPI button, libvirt says
+#     "shut off (shutdown)", not destroyed, and no virsh destroy was run.
 #  3. The domain started by hand (virsh start): ssh is served, vmlaunch
-#     neither starts nor stops it, however long it is idle.
+#     neither starts, suspends nor stops it, however long it is idle.
 #  4. Suspended by hand (virsh suspend): ssh fails at once, naming the
 #     state; nothing is started.
 # Root, libvirt and QEMU, else a loud skip.
@@ -27,7 +30,7 @@ qemu_init
 libvirt_start
 pick_addr_port
 libvirt_define ubuntu "$ADDR" "$PORT"
-libvirt_conf
+IDLE=10s PAUSE=2s libvirt_conf
 assert_eq "$(lv_state ubuntu)" "shut off (unknown)" "the new domain's state"
 supervisor_start
 
@@ -62,9 +65,11 @@ assert_eq "$(lv_calls 'start ubuntu')" 1 "virsh start calls"
 assert_eq "$(lv_starts ubuntu)" 1 "QEMU launches in libvirt's log"
 assert_eq "$(lv_state ubuntu)" "running (booted)" "libvirt's state"
 id=$(lv domid ubuntu)
-run_ssh ubuntu.vm 'cat /proc/sys/kernel/hostname; cat /proc/cmdline'
+run_ssh ubuntu.vm 'cat /proc/sys/kernel/hostname; cat /proc/cmdline;
+    cut -d. -f1 /proc/uptime'
 assert_eq "$RC" 0 "ssh exit status (stderr: $ERR)"
 assert_eq "$(echo "$OUT" | sed -n 1p)" ubuntu "the guest's hostname"
+up1=$(echo "$OUT" | sed -n 3p)
 assert_contains "$OUT" "vmlaunch.hostname=ubuntu" "the guest's kernel command line"
 out=$("$VMLAUNCH" -s -f "$CONF" 2>&1)
 msg "$out"
@@ -81,6 +86,19 @@ for i in 1 2 3; do
 	session_close $i
 	assert_eq "$RC" 0 "session $i's exit status"
 done
+wait_for 60 lv_state_is ubuntu paused
+assert_eq "$(lv_state ubuntu)" "paused (user)" "libvirt's state when idle"
+assert_eq "$(lv_calls 'suspend ubuntu')" 1 "virsh suspend calls"
+assert_match "$("$VMLAUNCH" -s -f "$CONF" 2>&1)" '^ubuntu +paused ' \
+    "-s while suspended"
+run_ssh ubuntu.vm 'cut -d. -f1 /proc/uptime'
+assert_eq "$RC" 0 "ssh to the suspended domain (stderr: $ERR)"
+msg "the guest's uptime: ${up1}s, then ${OUT}s after the resume"
+assert_ge "$OUT" "$up1" "the guest's uptime after the resume (not rebooted)"
+assert_eq "$(lv_calls 'resume ubuntu')" 1 "virsh resume calls"
+assert_eq "$(lv_starts ubuntu)" 1 "QEMU launches (the resume is no boot)"
+wait_for 60 lv_state_is ubuntu paused
+assert_eq "$(lv_calls 'suspend ubuntu')" 2 "virsh suspend calls, idle again"
 t0=$(now_ms)
 wait_for 90 lv_state_is ubuntu "shut off"
 msg "shut off $(($(now_ms) - t0)) ms after the last session ended"
@@ -89,6 +107,10 @@ assert_eq "$(lv_state ubuntu)" "shut off (shutdown)" \
 assert_eq "$(lv_calls 'start ubuntu')" 1 "virsh start calls"
 assert_eq "$(lv_calls 'shutdown ubuntu')" 1 "virsh shutdown calls"
 assert_eq "$(lv_calls 'destroy ubuntu')" 0 "virsh destroy calls (forced stops)"
+assert_eq "$(lv_calls 'resume ubuntu')" 2 "virsh resume calls"
+assert_eq "$(grep -E '^(suspend|resume|shutdown) ' "$LV/calls" | tr '\n' ' ')" \
+    "suspend ubuntu resume ubuntu suspend ubuntu resume ubuntu shutdown ubuntu " \
+    "the order of the pauses and the stop"
 grep -q "vmlaunch-guest: power button, powering off" "$LV/ubuntu.console" ||
     fail "the guest did not see the power button"
 out=$("$VMLAUNCH" -s -f "$CONF" 2>&1)
@@ -109,9 +131,10 @@ grep -q "vm ubuntu: found running (not started by vmlaunch" "$SUPLOG" ||
     fail "the supervisor did not see the domain as started by hand"
 out=$("$VMLAUNCH" -s -f "$CONF" 2>&1)
 assert_match "$out" '^ubuntu +running .* no ' "-s: not started by vmlaunch"
-# idle timeout 3s, and much more.
-hold_for 10000 lv_state_is ubuntu running
+# idle pause 2s and idle timeout 10s, and more.
+hold_for 14000 lv_state_is ubuntu running
 assert_eq "$(lv_calls 'start ubuntu')" 1 "virsh start calls"
+assert_eq "$(lv_calls 'suspend ubuntu')" 2 "virsh suspend calls"
 assert_eq "$(lv_calls 'shutdown ubuntu')" 1 "virsh shutdown calls"
 assert_eq "$(lv_calls 'destroy ubuntu')" 0 "virsh destroy calls"
 

@@ -34,7 +34,7 @@ session_wait_up 1 60
 assert_eq "$(qemu_calls "start $vm")" 1 "vmctl start calls"
 "$VMLAUNCH" -x -f "$CONF" $vm.vm 2>"$T/x.err"
 assert_eq "$?" 1 "-x with a session open: exit status"
-assert_eq "$(cat "$T/x.err")" \
+assert_eq "$(noprogress "$(cat "$T/x.err")")" \
     "vmlaunch: $vm: 1 session open, not stopped (vmlaunch -X stops it anyway)" \
     "-x with a session open"
 session_close 1

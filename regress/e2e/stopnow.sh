@@ -27,13 +27,13 @@ session_open 1 ubuntu.vm
 session_wait_up 1
 down -x ubuntu.vm
 assert_eq "$RC" 1 "-x with a session open: exit status"
-assert_eq "$ERR" "vmlaunch: ubuntu: 1 session open, not stopped (vmlaunch -X stops it anyway)" \
+assert_eq "$(noprogress "$ERR")" "vmlaunch: ubuntu: 1 session open, not stopped (vmlaunch -X stops it anyway)" \
     "-x with a session open"
 session_open 2 ubuntu.vm
 session_wait_up 2
 down -x ubuntu.vm
 assert_eq "$RC" 1 "-x with two sessions open: exit status"
-assert_eq "$ERR" "vmlaunch: ubuntu: 2 sessions open, not stopped (vmlaunch -X stops it anyway)" \
+assert_eq "$(noprogress "$ERR")" "vmlaunch: ubuntu: 2 sessions open, not stopped (vmlaunch -X stops it anyway)" \
     "-x with two sessions open"
 session_send 1 "still here"
 assert_eq "$(vmctl_calls 'stop')" 0 "vmctl stop calls after refusals"
@@ -68,12 +68,12 @@ assert_match "$out" ' vmlaunch -x refused: 2 sessions open$' \
 for f in -x -X; do
 	down $f manual.vm
 	assert_eq "$RC" 1 "$f on a VM started by hand: exit status"
-	assert_eq "$ERR" "vmlaunch: manual: vmlaunch did not start this vm, so it does not stop it" \
+	assert_eq "$(noprogress "$ERR")" "vmlaunch: manual: vmlaunch did not start this vm, so it does not stop it" \
 	    "$f on a VM started by hand"
 done
 down -x ubuntu.vm
 assert_eq "$RC" 1 "-x on a stopped VM: exit status"
-assert_eq "$ERR" "vmlaunch: ubuntu: not running, nothing to stop" \
+assert_eq "$(noprogress "$ERR")" "vmlaunch: ubuntu: not running, nothing to stop" \
     "-x on a stopped VM"
 assert_eq "$(vmctl_calls 'stop( -f)? manual$')" 0 "stops of the VM started by hand"
 assert_eq "$(vm_state manual)" running "the VM started by hand"

@@ -39,7 +39,7 @@ assert_match "$row" '^ubuntu +running +idle +0 +yes ' "-s after -u: no session"
 # Up already: at once, no second start.
 up ubuntu.vm
 assert_eq "$RC" 0 "-u on a running vm: exit status"
-assert_eq "$ERR" "vmlaunch: ubuntu: ready, $(vm_addr ubuntu):$(vm_port ubuntu)" \
+assert_eq "$(noprogress "$ERR")" "vmlaunch: ubuntu: ready, $(vm_addr ubuntu):$(vm_port ubuntu)" \
     "-u on a running vm: the only line"
 assert_eq "$(vmctl_calls 'start ubuntu$')" 1 "vmctl start calls"
 wait_for 20 vm_state_is ubuntu stopped
@@ -51,7 +51,7 @@ assert_eq "$(echo "$ERR" | tail -n 1)" \
 
 up nosuch.vm
 assert_eq "$RC" 1 "-u of an unknown host: exit status"
-assert_eq "$ERR" "vmlaunch: nosuch.vm: no vm matches this host" \
+assert_eq "$(noprogress "$ERR")" "vmlaunch: nosuch.vm: no vm matches this host" \
     "-u of an unknown host"
 
 for args in "-u" "-u ubuntu.vm 22" "-u -x ubuntu.vm" "-u -n ubuntu.vm"; do

@@ -31,7 +31,10 @@ struct outcome {
 	struct vmd_row		 rows[8];
 	int			 has_row;
 	struct vmd_row		 row;
+	int			 seq;		/* answers so far, then */
 };
+
+static int		 answers;	/* every answer, counted */
 
 static void
 sigchld_cb(int sig, short events, void *arg)
@@ -46,6 +49,7 @@ result_cb(const struct backend_result *res, void *arg)
 	size_t		 i;
 
 	o->done++;
+	o->seq = ++answers;
 	o->ok = res->ok;
 	strlcpy(o->msg, res->msg, sizeof(o->msg));
 	o->nrows = res->nrows;
@@ -493,6 +497,73 @@ test_all(void)
 	CHECK_STR(o.msg, "stop gone", "forgotten: vmctl's argv");
 }
 
+/*
+ * Named status requests for vmd VMs share one `vmctl status` (issue 18:
+ * 100 first contacts made 100 vmctl processes); each still gets its
+ * own row.  A fresh request waits for the next one; a command VM's
+ * status is its own.
+ */
+static void
+test_batch(void)
+{
+	static const char	*names[] = { "build01x", "build01", "nosuch",
+				    "build01x" };
+	struct config		 conf;
+	struct outcome		 o[nitems(names)], fresh, cmd;
+	struct backend_req	*req;
+	size_t			 i;
+	int			 all;
+
+	memset(o, 0, sizeof(o));
+	memset(&fresh, 0, sizeof(fresh));
+	memset(&cmd, 0, sizeof(cmd));
+	conf_init(&conf, "status-ok");
+	conf_vm(&conf, "build01x", NULL);
+	conf_vm(&conf, "build01", NULL);
+	conf_vm(&conf, "nosuch", NULL);
+	conf_vm(&conf, "c1", "echo running 5");
+	backend_configure(&conf);
+	for (i = 0; i < nitems(names); i++) {
+		req = backend_status(names[i], 0, result_cb, &o[i]);
+		CHECK(req != NULL, "batch: request %zu", i);
+	}
+	CHECK(job_count() == 1, "batch: %zu named requests, %d vmctl "
+	    "processes", nitems(names), job_count());
+	CHECK(backend_status_running() == 1, "batch: one status running "
+	    "(%d)", backend_status_running());
+	/* A fresh one waits for the next vmctl; a command VM runs its own. */
+	(void)backend_status("build01", BACKEND_FRESH, result_cb, &fresh);
+	(void)backend_status("c1", 0, result_cb, &cmd);
+	CHECK(job_count() == 2, "batch: fresh waits, command runs: %d jobs",
+	    job_count());
+	all = 1;
+	for (i = 0; i < nitems(names); i++)
+		all &= wait_done(&o[i], 5000);
+	CHECK(all, "batch: every request answered");
+	for (i = 0; i < nitems(names); i++) {
+		CHECK(o[i].done == 1 && o[i].ok, "batch: %s answered once, ok "
+		    "(%d, %s)", names[i], o[i].done, o[i].msg);
+		CHECK(o[i].has_row == (strcmp(names[i], "nosuch") != 0),
+		    "batch: %s has its row: %d", names[i], o[i].has_row);
+		CHECK(!o[i].has_row || strcmp(o[i].row.name, names[i]) == 0,
+		    "batch: %s got the row of %s", names[i], o[i].row.name);
+	}
+	CHECK(o[0].row.state == VMD_RUNNING && o[1].row.state == VMD_STOPPED,
+	    "batch: states %d %d", o[0].row.state, o[1].row.state);
+	CHECK(wait_done(&fresh, 5000) && fresh.ok && fresh.has_row &&
+	    fresh.row.state == VMD_STOPPED, "batch: the fresh one answered");
+	for (i = 0; i < nitems(names); i++)
+		CHECK(fresh.seq > o[i].seq, "batch: the fresh one answered "
+		    "after %s, by the next vmctl (%d, %d)", names[i],
+		    fresh.seq, o[i].seq);
+	CHECK(wait_done(&cmd, 5000) && cmd.ok && cmd.has_row &&
+	    cmd.row.state == VMD_RUNNING && cmd.row.id == 5,
+	    "batch: the command VM answered by its command");
+	CHECK(job_count() == 0, "batch: nothing left running (%d)",
+	    job_count());
+	conf_clear(&conf);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -513,6 +584,7 @@ main(int argc, char *argv[])
 	signal_add(&ev, NULL);
 	test_commands();
 	test_all();
+	test_batch();
 
 	return (unit_end("t_backend"));
 }
