@@ -714,11 +714,23 @@ static void
 vm_id_claimed(struct vm *vm)
 {
 	struct vm	*o;
+	int		 doubt = 0;
 
 	TAILQ_FOREACH(o, &vms, entry) {
 		if (o == vm || !o->has_id || o->id != vm->id ||
 		    vm_command(o) || vm_command(vm))
 			continue;
+		if (o->id_at >= vm->id_at) {
+			/*
+			 * Learnt as late: either may have it.  No guest for
+			 * either until a status newer than both says.
+			 */
+			log_debug("vm %s: id %u, as vm %s's, in doubt",
+			    vm->name, vm->id, o->name);
+			vm_id_doubt(o);
+			doubt = 1;
+			continue;
+		}
 		history_add(o->name, LOG_INFO, "id %u is vm %s's now: vmd "
 		    "restarted, which ended the boot it had; looking again",
 		    o->id, vm->name);
@@ -735,6 +747,8 @@ vm_id_claimed(struct vm *vm)
 		o->id = 0;
 		vm_id_doubt(o);
 	}
+	if (doubt)
+		vm_id_doubt(vm);
 }
 
 /* A status says our VM is gone: believe it the second time in a row. */
@@ -942,14 +956,18 @@ vm_start_done(const struct backend_result *res, void *arg)
 	vm->owned = 1;
 	vm->odd = 0;
 	vm->booted_here = 1;
-	/* The id of this boot, or none yet: an earlier one's is not it. */
+	/*
+	 * The id of this boot, or none yet: an earlier one's is not it.  As
+	 * of when the start was asked: it may have acted before vmd
+	 * restarted and dealt its id again.
+	 */
 	vm->has_id = res->has_id;
 	vm->id = res->has_id ? res->id : 0;
-	vm->id_at = now_ms();
-	if (vm->has_id)
-		vm_id_claimed(vm);
+	vm->id_at = vm->t_boot;
 	state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
 	vm_boot(vm);
+	if (vm->has_id)
+		vm_id_claimed(vm);
 }
 
 /*
