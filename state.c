@@ -70,6 +70,8 @@
 #define STATE_RETRY_MIN		1	/* s: a failed check, again */
 #define STATE_RETRY_MAX		30
 #define STATE_START_GRACE	5	/* s after vmctl's limit */
+#define STATE_LIST_GRACE	5	/* s: a VM just started may be missing
+					   from vmctl status */
 
 enum state_verdict {
 	VERDICT_WAIT,		/* decide later */
@@ -587,6 +589,10 @@ state_verdict(const struct state_rec *r, const struct vmd_row *row,
 		limit = r->limit > 0 ? r->limit : state_limit();
 		if (r->phase == STATE_STARTING &&
 		    now < r->since + limit + STATE_START_GRACE)
+			return (VERDICT_WAIT);
+		/* Started a moment ago: vmd may not list it yet (boot.c). */
+		if (row == NULL && r->phase == STATE_RUNNING &&
+		    now < r->since + STATE_LIST_GRACE)
 			return (VERDICT_WAIT);
 		return (VERDICT_DROP);
 	}
