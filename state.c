@@ -291,6 +291,20 @@ state_undecided(const char *name, enum state_phase phase)
 	    r->phase == phase);
 }
 
+/*
+ * A predecessor's record of this VM running, written so lately that vmd
+ * may not list the VM yet: a status without it proves nothing.
+ */
+int
+state_unlisted(const char *name)
+{
+	struct state_rec	*r;
+
+	return ((r = state_find(name)) != NULL && r->pending &&
+	    r->phase == STATE_RUNNING &&
+	    now_wall() < r->since + STATE_LIST_GRACE);
+}
+
 /* Records of a predecessor still undecided: something to watch. */
 int
 state_pending(void)

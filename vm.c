@@ -776,11 +776,13 @@ vm_check_gone(struct vm *vm, const struct vmd_row *row, int waiters)
 		    "back");
 		vm->owned = 0;
 		state_clear(vm->name);
-	} else if (!state_starting(vm->name)) {
+	} else if (!state_starting(vm->name) &&
+	    (row != NULL || !state_unlisted(vm->name))) {
 		/*
 		 * A predecessor's record of it, still undecided, is decided:
 		 * whatever runs under its name later is not the boot it
-		 * recorded.  (A start may yet act.)
+		 * recorded.  (A start may yet act; a VM started a moment
+		 * ago may not be listed yet.)
 		 */
 		state_clear(vm->name);
 	}
@@ -800,9 +802,10 @@ vm_check_gone(struct vm *vm, const struct vmd_row *row, int waiters)
 	vm_set_state(vm, VM_STOPPED);
 	vm_fail_noboot(vm);
 	if (session_count(vm, SESSIONS_WAITING) > 0 &&
-	    state_starting(vm->name)) {
+	    (state_starting(vm->name) || (row == NULL &&
+	    state_unlisted(vm->name)))) {
 		history_add(vm->name, LOG_INFO, "a previous supervisor's start "
-		    "may still be under way; looking again");
+		    "may still be under way, or not listed yet; looking again");
 		vm_set_state(vm, VM_CHECKING);
 		timer_ms(&vm->ev_poll, STARTING_RECHECK);
 		return;

@@ -605,6 +605,7 @@ void		 state_adopt(void);
 int		 state_pending(void);
 int		 state_starting(const char *);
 int		 state_undecided(const char *, enum state_phase);
+int		 state_unlisted(const char *);
 void		 state_shutdown(void);
 
 /* vm.c: a state machine per VM */
