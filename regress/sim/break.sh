@@ -33,7 +33,7 @@ watch-kept~owner-lifetime~boot.c~s/\tbackend_cancel\(b->watch\);\n(\tfree\(b\);)
 timer-kept~owner-lifetime~vm.c~s/(vm_quiet\(struct vm \*vm\)\n\{\n\tevtimer_del\(&vm->ev_deadline\);\n)\tevtimer_del\(&vm->ev_poll\);\n/$1/~vm_quiet() (so vm_free()) leaves its poll timer queued
 wrong-guest~right-guest~vm.c~s/(probe_start\(&vm->pol, vm->name, vm->has_id, )vm->id, port,/$1vm->id + 1, port,/~a session connects by the id after its VM's
 fatal~no-fatal~vm.c~s/(\t    paused \? " \(unpausing it first\)" : ""\);\n)/$1\tif (strcmp(why, "its guest never answered") == 0)\n\t\tfatalx("broken on purpose");\n/~a stop for a guest that never answered is fatal
-orphan-window~one-start-per-boot~state.c~s/(now < r->since \+ limit \+ STATE_START_GRACE\))\n\t\t\treturn \(VERDICT_WAIT\);/$1\n\t\t\treturn (VERDICT_DROP);/~a predecessor's start is not waited for
+orphan-window~one-start-per-boot/idle-stop~state.c~s/(now < r->since \+ limit \+ STATE_START_GRACE\))\n\t\t\treturn \(VERDICT_WAIT\);/$1\n\t\t\treturn (VERDICT_DROP);/~a predecessor's start is not waited for
 EOF
 }
 
