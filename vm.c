@@ -507,7 +507,22 @@ vm_session_opened(struct vm *vm, unsigned int id, int flags,
 	}
 	log_debug("vm %s: session request, port %d: %s (#%u)", vm->name,
 	    vm->lastport, session_kind(flags), id);
-	if (!(flags & CTL_FLAG_NOTUSE) && vm->state == VM_IDLE) {
+	if (!(flags & CTL_FLAG_NOTUSE) && vm->state == VM_IDLE &&
+	    vm->vmd == VMD_STOPPING) {
+		/*
+		 * Our stop did not finish in its time and vmd still said
+		 * stopping: the guest may be going down.  Look again before
+		 * serving anyone; a VM still stopping is waited for (and
+		 * forced), then started again for the session.
+		 */
+		idle_cancel(vm->idle);
+		vm->idle = NULL;
+		evtimer_del(&vm->ev_deadline);
+		history_add(vm->name, LOG_INFO, "%s (#%u) while its stop is "
+		    "unfinished: asking %s again", session_kind(flags), id,
+		    vm_backend(vm));
+		vm_check(vm);
+	} else if (!(flags & CTL_FLAG_NOTUSE) && vm->state == VM_IDLE) {
 		vm_unidle(vm);
 		history_add(vm->name, LOG_INFO, "%s (#%u), idle stop "
 		    "cancelled", session_kind(flags), id);

@@ -12,10 +12,11 @@ PKGS="
 	netcat-openbsd socat
 	xvfb x11-apps x11-utils xauth
 	qemu-system-x86 busybox-static cpio kmod xz-utils qemu-guest-agent
-	clang libclang-rt-14-dev valgrind strace linux-perf
+	clang libclang-rt-14-dev valgrind strace linux-perf gdb
 	libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu
 	debootstrap
 "
+# gdb: moment-sigterm-connect holds the supervisor at one moment with it.
 # qemu-guest-agent: copied into the test guest (regress/guest/build.sh),
 # for virsh domifaddr --source agent; nothing runs it on the host.
 # libvirt: the daemon, its QEMU driver and virsh, for the libvirt tier's
