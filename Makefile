@@ -22,12 +22,14 @@ OSLIBS!=	if [ "`uname -s`" = Linux ]; then \
 		    else echo -levent -lutil; fi
 
 SRCS=		vmlaunch.c parse.c syntax.c config.c printconf.c escape.c \
-		supervisor.c peer.c session.c vm.c boot.c halt.c idle.c busy.c hold.c \
+		supervisor.c peer.c session.c vm.c start.c adopt.c pause.c \
+		stop.c boot.c halt.c idle.c busy.c hold.c \
 		history.c state.c probe.c control.c client.c status.c \
 		proxy.c backend.c vmctl.c address.c autostart.c job.c buf.c \
 		log.c sandbox.c osdep-$(OS).c
 OBJS=		vmlaunch.o parse.o syntax.o config.o printconf.o escape.o \
-		supervisor.o peer.o session.o vm.o boot.o halt.o idle.o busy.o hold.o \
+		supervisor.o peer.o session.o vm.o start.o adopt.o pause.o \
+		stop.o boot.o halt.o idle.o busy.o hold.o \
 		history.o state.o probe.o control.o client.o status.o \
 		proxy.o backend.o vmctl.o address.o autostart.o job.o buf.o \
 		log.o sandbox.o osdep-$(OS).o
@@ -47,6 +49,7 @@ parse.c: parse.y
 	$(YACC) -o parse.c parse.y
 
 $(OBJS): vmlaunch.h compat/compat.h
+vm.o start.o adopt.o pause.o stop.o: vm.h
 
 # Sanitizers: a separate binary from the same sources, then the same
 # tests run against it (every report, from any process, fails the run).
@@ -54,7 +57,7 @@ SANFLAGS=	-O1 -g -fno-omit-frame-pointer \
 		-fsanitize=address,undefined -fno-sanitize-recover=all
 
 # (It keeps the name vmlaunch: messages start with the program's name.)
-sanitize/$(PROG): $(SRCS) vmlaunch.h compat/compat.h
+sanitize/$(PROG): $(SRCS) vmlaunch.h vm.h compat/compat.h
 	mkdir -p sanitize
 	$(CC) $(SANFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE \
 	    -o sanitize/$(PROG) $(SRCS) $(OSLIBS)
@@ -68,7 +71,7 @@ test-sanitize: sanitize/$(PROG)
 # regress/pledge/model.c, whose checks the linker puts in front of every
 # call that needs more than "stdio"; then the same tests run against it
 # (a call outside the promises aborts; any report fails the run).
-pledge/$(PROG): $(SRCS) vmlaunch.h compat/compat.h regress/pledge/model.c
+pledge/$(PROG): $(SRCS) vmlaunch.h vm.h compat/compat.h regress/pledge/model.c
 	mkdir -p pledge
 	$(CC) $(CFLAGS) $(WARNFLAGS) $(OSCFLAGS) -I. -D_GNU_SOURCE \
 	    -o pledge/$(PROG) $(SRCS) regress/pledge/model.c \

@@ -23,6 +23,10 @@
  * objects the VM owns, one at a time, each with a file of its own: the
  * backend's requests (backend.c), the wait for a guest (boot.c), a stop
  * (halt.c), the idle countdown (idle.c); the state file is state.c's.
+ * The machine's own code is in five files that share vm.h: this one
+ * (the states, sessions, readiness, the idle decision, -s rows), start.c
+ * (the status check and the start), adopt.c (ids and adoption),
+ * pause.c (idle pause and resume) and stop.c (a VM's stop).
  *
  * States, and what ends each one when vmlaunch owns a running VM:
  *
@@ -68,92 +72,19 @@
 #include <unistd.h>
 
 #include "vmlaunch.h"
+#include "vm.h"
 
-#define RECHECK_INTERVAL	500	/* ms: a second opinion */
-#define STARTING_RECHECK	1000	/* ms: a predecessor's start may come */
-#define RESUME_GRACE		5000	/* ms: sessions of a dead supervisor
-					   come back within this */
+struct vmlist	 vms = TAILQ_HEAD_INITIALIZER(vms);
+struct config	*vm_conf;
+long long	 vm_t0;		/* this supervisor began */
+int		 vm_down;	/* shutting down */
 
-struct vm {
-	TAILQ_ENTRY(vm)		 entry;
-	char			 name[VM_NAME_MAX];
-	struct vmconf		*conf;		/* NULL: removed by a reload */
-	struct policy		 pol;		/* a copy, for a removed VM */
-	enum vm_state		 state;
-	long long		 t_phase;	/* the state began */
-	long long		 t_boot;	/* the boot began */
-	enum vmd_state		 vmd;		/* last seen */
-	int			 owned;		/* ours to stop */
-	int			 booted_here;	/* start its apps when ready */
-	int			 has_id;
-	unsigned int		 id;
-	long long		 id_at;		/* learnt as of then */
-	long long		 t_req;		/* req asked */
-	int			 odd;		/* answers in a row that say
-						   it is gone */
-	int			 start_unsure;	/* a start failed, not refused */
-	int			 abandoned;	/* exiting, its stop left undone */
-	int			 paused_here;	/* we paused it */
-	int			 resumed;	/* its boot is a resume */
-	int			 stop_due;	/* stop due while pausing */
-	struct idle		*idle;		/* the idle countdown */
-	struct halt		*halt;		/* the stop in progress */
-	struct backend_req	*req;
-	struct boot		*boot;		/* the wait for the guest */
-	struct event		 ev_deadline;
-	struct event		 ev_poll;
-	int			 lastport;
-	long long		 idle_at;
-	char			 probeaddr[128];
-	char			 failwhy[256];	/* a start's, a resume's */
-	char			 stopwhy[128];
-	char			 forwhom[64];	/* the session that waits */
-	char			 display[256];	/* of the session that booted */
-	char			 xauthority[1024];
-};
-TAILQ_HEAD(vmlist, vm);
-
-static struct vmlist	 vms = TAILQ_HEAD_INITIALIZER(vms);
-static struct config	*vm_conf;
-static long long	 vm_t0;		/* this supervisor began */
-static int		 vm_down;	/* shutting down */
-
-static struct vm *vm_get(const char *, int);
-static void	 vm_check(struct vm *);
-static void	 vm_check_done(const struct backend_result *, void *);
-static void	 vm_start(struct vm *);
-static void	 vm_start_done(const struct backend_result *, void *);
-static void	 vm_start_check_done(const struct backend_result *, void *);
-static void	 vm_boot(struct vm *);
 static void	 vm_boot_cb(enum boot_event, int, const char *,
 		    const struct vmd_row *, void *);
 static void	 vm_ready(struct vm *, int);
-static void	 vm_settle(struct vm *);
-static void	 vm_stop(struct vm *, const char *);
-static void	 vm_stopped(struct vm *);
+
 static void	 vm_deadline(int, short, void *);
 static void	 vm_poll(int, short, void *);
-static void	 vm_gc(struct vm *);
-static void	 vm_set_state(struct vm *, enum vm_state);
-static void	 vm_fail_waiters(struct vm *, const char *, ...)
-		    __attribute__((__format__ (printf, 2, 3)));
-static void	 vm_changed(struct vm *);
-static void	 vm_idle_due(enum idle_due, void *);
-static void	 vm_pause(struct vm *);
-static void	 vm_pause_done(const struct backend_result *, void *);
-static void	 vm_resume(struct vm *);
-static void	 vm_resume_done(const struct backend_result *, void *);
-static void	 vm_resume_check_done(const struct backend_result *, void *);
-static void	 vm_resumed(struct vm *);
-static void	 vm_unidle(struct vm *);
-static void	 vm_quiet(struct vm *);
-static void	 vm_stopping(struct vm *, long long);
-static void	 vm_halted(enum halt_end, const struct vmd_row *, void *);
-static void	 vm_down_answer(struct vm *);
-static void	 vm_paused_at_rest(struct vm *, long long);
-static int	 vm_row_id(struct vm *, const struct vmd_row *, long long);
-static void	 vm_id_claimed(struct vm *);
-static void	 vm_id_doubt(struct vm *);
 
 static const char *const vm_states[] = {
 	[VM_STOPPED] = "stopped",
@@ -221,7 +152,7 @@ vm_serving(struct vm *vm)
 }
 
 /* How long a backend command may run, in ms. */
-static long long
+long long
 vm_limit_ms(void)
 {
 	return ((vm_conf != NULL && vm_conf->vmctl_timeout > 0 ?
@@ -229,20 +160,20 @@ vm_limit_ms(void)
 }
 
 /* Its own commands: its id names a run, not a vmd VM. */
-static int
+int
 vm_command(struct vm *vm)
 {
 	return (vm->conf != NULL && vm->conf->backend.type == BACKEND_COMMAND);
 }
 
 /* What runs this VM's commands, for messages. */
-static const char *
+const char *
 vm_backend(struct vm *vm)
 {
 	return (vm_command(vm) ? "backend" : "vmctl");
 }
 
-static void
+void
 vm_set_state(struct vm *vm, enum vm_state st)
 {
 	if (vm->state != st)
@@ -252,7 +183,7 @@ vm_set_state(struct vm *vm, enum vm_state st)
 	vm->t_phase = now_ms();
 }
 
-static struct vm *
+struct vm *
 vm_get(const char *name, int create)
 {
 	struct vm	*vm;
@@ -294,7 +225,7 @@ vm_get(const char *name, int create)
 }
 
 /* Nothing of the VM's runs any more: timers, requests, probe, waits. */
-static void
+void
 vm_quiet(struct vm *vm)
 {
 	evtimer_del(&vm->ev_deadline);
@@ -320,7 +251,7 @@ vm_free(struct vm *vm)
 }
 
 /* In use: a session that waits or is open, or an app to restart. */
-static int
+int
 vm_inuse(struct vm *vm)
 {
 	return (session_count(vm, SESSIONS_USING) > 0 ||
@@ -332,7 +263,7 @@ vm_inuse(struct vm *vm)
  * ours, nothing in flight, no session.  A configured VM stays known
  * (vmlaunch -s shows what it last saw).
  */
-static void
+void
 vm_gc(struct vm *vm)
 {
 	if (vm->conf != NULL || vm->owned ||
@@ -345,14 +276,14 @@ vm_gc(struct vm *vm)
 }
 
 /* Tell the sessions that wait that there is news to show. */
-static void
+void
 vm_changed(struct vm *vm)
 {
 	session_notify(vm);
 }
 
 /* Sessions that must not boot the VM (an app's, a check's) fail. */
-static void
+void
 vm_fail_noboot(struct vm *vm)
 {
 	char	 msg[128];
@@ -361,7 +292,7 @@ vm_fail_noboot(struct vm *vm)
 	session_fail_noboot(vm, msg);
 }
 
-static void
+void
 vm_fail_waiters(struct vm *vm, const char *fmt, ...)
 {
 	char		 msg[512], full[600];
@@ -400,7 +331,7 @@ vm_port(struct vm *vm, int asked)
  * The idle countdown (or a stop to retry) ends: the VM is used.  It may
  * run while a check looks at the VM, so it ends whatever the state.
  */
-static void
+void
 vm_unidle(struct vm *vm)
 {
 	idle_cancel(vm->idle);
@@ -410,79 +341,6 @@ vm_unidle(struct vm *vm)
 		return;
 	evtimer_del(&vm->ev_deadline);
 	vm_set_state(vm, VM_READY);
-}
-
-/*
- * vmlaunch -x (-X: force): stop now a VM that we started, unless it is
- * in use.  The session waits for the stop, or is refused with msg.
- */
-static enum vm_session_answer
-vm_down_asked(struct vm *vm, int flags, char *msg, size_t msglen)
-{
-	int	 users = session_count(vm, SESSIONS_USERS);
-	int	 holds = session_count(vm, SESSIONS_HOLDS);
-	char	 open[64];
-
-	if (!vm->owned && vm->state == VM_STOPPED) {
-		vm_check(vm);	/* then vm_down_answer() */
-		return (VM_SESSION_WAIT);
-	}
-	if (!vm->owned) {
-		snprintf(msg, msglen, "%s: vmlaunch did not start this vm, so "
-		    "it does not stop it", vm->name);
-		return (VM_SESSION_REFUSED);
-	}
-	if (vm->state == VM_STOPPING && !halt_theirs(vm->halt))
-		return (VM_SESSION_WAIT);
-	if (vm->state == VM_CHECKING || vm->state == VM_STARTING) {
-		snprintf(msg, msglen, "%s: the vm is being started, not "
-		    "stopped", vm->name);
-		return (VM_SESSION_REFUSED);
-	}
-	/* One hold at most. */
-	if (users > 0 && holds > 0)
-		snprintf(open, sizeof(open), "%d session%s and a hold", users,
-		    users == 1 ? "" : "s");
-	else if (holds > 0)
-		(void)strlcpy(open, "a hold", sizeof(open));
-	else
-		snprintf(open, sizeof(open), "%d session%s", users,
-		    users == 1 ? "" : "s");
-	if ((users > 0 || holds > 0) && !(flags & CTL_FLAG_FORCE)) {
-		snprintf(msg, msglen, "%s: %s open, not stopped (vmlaunch -X "
-		    "stops it anyway)", vm->name, open);
-		history_add(vm->name, LOG_INFO, "vmlaunch -x refused: %s open",
-		    open);
-		return (VM_SESSION_REFUSED);
-	}
-	if (users > 0 || holds > 0) {
-		snprintf(msg, msglen, "%s: stopped by vmlaunch -X", vm->name);
-		session_fail_waiting(vm, msg, SESSIONS_FAIL_UP);
-	}
-	snprintf(vm->stopwhy, sizeof(vm->stopwhy), "%s%s%s%s",
-	    flags & CTL_FLAG_FORCE ? "vmlaunch -X" : "vmlaunch -x",
-	    users > 0 || holds > 0 ? ", with " : "",
-	    users > 0 || holds > 0 ? open : "",
-	    users > 0 || holds > 0 ? " open" : "");
-	vm_stop(vm, vm->stopwhy);
-	return (VM_SESSION_WAIT);
-}
-
-/* Those who asked for a stop of a VM that is not ours learn why not. */
-static void
-vm_down_answer(struct vm *vm)
-{
-	char	 msg[256];
-
-	if (vm->owned || session_count(vm, SESSIONS_DOWN) == 0)
-		return;
-	if (vm->state == VM_STOPPED)
-		snprintf(msg, sizeof(msg), "%s: not running, nothing to stop",
-		    vm->name);
-	else
-		snprintf(msg, sizeof(msg), "%s: vmlaunch did not start this "
-		    "vm, so it does not stop it", vm->name);
-	session_fail_waiting(vm, msg, SESSIONS_FAIL_DOWN);
 }
 
 /* A session opened: what it does now. */
@@ -637,418 +495,8 @@ vm_progress(struct vm *vm, long long now, long long t_start, int flags,
  * The state machine.
  */
 
-/* Ask the backend what state the VM is in, then act on the answer. */
-static void
-vm_check(struct vm *vm)
-{
-	if (vm->req != NULL)
-		return;		/* what runs decides, then looks again */
-	vm_set_state(vm, VM_CHECKING);
-	vm_changed(vm);
-	log_debug("vm %s: asking %s for its state", vm->name,
-	    vm_backend(vm));
-	/* It may share a status begun before: as old as vmctl's limit. */
-	vm->t_req = now_ms() - vm_limit_ms();
-	vm->req = backend_status(vm->name, 0, vm_check_done, vm);
-}
-
-/*
- * A status row's id, the row as of t.  vmd keeps a VM's id while it
- * runs and deals new ones only when it restarts, which ends every VM; a
- * command backend's id names one run.  Either way a VM of ours seen
- * under another id is another boot, not ours: 1 when that is what it
- * says.
- */
-static int
-vm_row_id(struct vm *vm, const struct vmd_row *row, long long t)
-{
-	struct vm	*o;
-	int		 lost = 0;
-
-	if (row == NULL || !row->has_id)
-		return (0);
-	if (vm->has_id && vm->id == row->id) {
-		if (t > vm->id_at)
-			vm->id_at = t;
-		return (0);
-	}
-	/*
-	 * The row is as of t at least, and may be older: an id learnt since
-	 * (by another VM's start, or by this one) says more than it does.
-	 */
-	TAILQ_FOREACH(o, &vms, entry) {
-		if (o == vm || !o->has_id || o->id != row->id ||
-		    o->id_at <= t || vm_command(o) || vm_command(vm))
-			continue;
-		/*
-		 * Either may be right: no guest for the other until an
-		 * answer newer than both says.
-		 */
-		log_debug("vm %s: a status older than vm %s's id %u, not "
-		    "taken; vm %s looks again", vm->name, o->name, o->id,
-		    o->name);
-		vm_id_doubt(o);
-		return (0);
-	}
-	if (vm->has_id && vm->id_at > t)
-		return (0);
-	if (vm->owned && vm->has_id) {
-		history_add(vm->name, LOG_INFO, "now id %u, not %u as when "
-		    "vmlaunch started it: another boot, not vmlaunch's",
-		    row->id, vm->id);
-		vm->owned = 0;
-		vm->booted_here = 0;
-		vm->paused_here = 0;
-		state_clear(vm->name);
-		halt_disown(vm->halt);
-		lost = 1;
-	}
-	vm->id = row->id;
-	vm->has_id = 1;
-	vm->id_at = t;
-	vm_id_claimed(vm);
-	return (lost);
-}
-
-/* Its id may be another's: no guest by it until a status tells. */
-static void
-vm_id_doubt(struct vm *vm)
-{
-	if (vm->state == VM_BOOTING)
-		boot_doubt(vm->boot);	/* its watch tells */
-	else if (vm->state == VM_READY || vm->state == VM_IDLE)
-		vm_check(vm);
-}
-
-/*
- * vm has this id now.  Another VM believed to have it lost it when vmd
- * restarted (which ended every VM): look at that one again before a
- * session is sent to the guest at its address, vm's.
- */
-static void
-vm_id_claimed(struct vm *vm)
-{
-	struct vm	*o;
-	int		 doubt = 0;
-
-	TAILQ_FOREACH(o, &vms, entry) {
-		if (o == vm || !o->has_id || o->id != vm->id ||
-		    vm_command(o) || vm_command(vm))
-			continue;
-		if (o->id_at >= vm->id_at) {
-			/*
-			 * Learnt as late: either may have it.  No guest for
-			 * either until a status newer than both says.
-			 */
-			log_debug("vm %s: id %u, as vm %s's, in doubt",
-			    vm->name, vm->id, o->name);
-			vm_id_doubt(o);
-			doubt = 1;
-			continue;
-		}
-		history_add(o->name, LOG_INFO, "id %u is vm %s's now: vmd "
-		    "restarted, which ended the boot it had; looking again",
-		    o->id, vm->name);
-		if (o->owned) {
-			o->owned = 0;
-			o->booted_here = 0;
-			o->paused_here = 0;
-			state_clear(o->name);
-			/* A stop of it is no longer ours to make. */
-			halt_disown(o->halt);
-		}
-		/* Its id now is for a status to tell. */
-		o->has_id = 0;
-		o->id = 0;
-		vm_id_doubt(o);
-	}
-	if (doubt)
-		vm_id_doubt(vm);
-}
-
-/* A status says our VM is gone: believe it the second time in a row. */
-static int
-vm_really_gone(struct vm *vm)
-{
-	if (!vm->owned || ++vm->odd >= 2)
-		return (1);
-	log_info("vm %s: %s says it is not running; asking again", vm->name,
-	    vm_backend(vm));
-	return (0);
-}
-
-/* The status says the VM is not running: start it if asked to. */
-static void
-vm_check_gone(struct vm *vm, const struct vmd_row *row, int waiters)
-{
-	if (!vm_really_gone(vm)) {
-		vm_set_state(vm, VM_CHECKING);
-		timer_ms(&vm->ev_poll, RECHECK_INTERVAL);
-		return;
-	}
-	if (vm->owned) {
-		history_add(vm->name, LOG_INFO, "stopped behind vmlaunch's "
-		    "back");
-		vm->owned = 0;
-		state_clear(vm->name);
-	} else if (!state_starting(vm->name) &&
-	    (row != NULL || !state_unlisted(vm->name))) {
-		/*
-		 * A predecessor's record of it, still undecided, is decided:
-		 * whatever runs under its name later is not the boot it
-		 * recorded.  (A start may yet act; a VM started a moment
-		 * ago may not be listed yet.)
-		 */
-		state_clear(vm->name);
-	}
-	idle_cancel(vm->idle);
-	vm->idle = NULL;
-	vm->stop_due = 0;
-	vm->odd = 0;
-	vm->paused_here = 0;
-	autostart_vm_gone(vm);
-	vm->booted_here = 0;
-	if (row == NULL && waiters > 0) {
-		history_add(vm->name, LOG_ERR, "%s status does not list it",
-		    vm_backend(vm));
-		vm_fail_waiters(vm, "%s status does not list this vm",
-		    vm_backend(vm));
-	}
-	vm_set_state(vm, VM_STOPPED);
-	vm_fail_noboot(vm);
-	if (session_count(vm, SESSIONS_WAITING) > 0 &&
-	    (state_starting(vm->name) || (row == NULL &&
-	    state_unlisted(vm->name)))) {
-		history_add(vm->name, LOG_INFO, "a previous supervisor's start "
-		    "may still be under way, or not listed yet; looking again");
-		vm_set_state(vm, VM_CHECKING);
-		timer_ms(&vm->ev_poll, STARTING_RECHECK);
-		return;
-	}
-	if (session_count(vm, SESSIONS_WAITING) > 0)
-		vm_start(vm);
-}
-
-/* The status says the VM exists in state st. */
-static void
-vm_check_found(struct vm *vm, enum vmd_state st, int waiters)
-{
-	switch (st) {
-	case VMD_RUNNING:
-		if (waiters == 0) {
-			vm_set_state(vm, VM_READY);
-			vm_settle(vm);
-			break;
-		}
-		history_add(vm->name, LOG_INFO, "found running%s, waiting for "
-		    "its guest", vm->owned ? "" : " (not started by vmlaunch, "
-		    "it will not be stopped)");
-		vm_boot(vm);
-		break;
-	case VMD_STOPPING:
-		history_add(vm->name, LOG_INFO, "is stopping, waiting before "
-		    "starting it again");
-		vm_stopping(vm, 0);
-		break;
-	case VMD_PAUSED:
-		if (vm->owned && vm->paused_here) {
-			vm_paused_at_rest(vm, 0);
-			break;
-		}
-		if (state_undecided(vm->name, STATE_PAUSED)) {
-			/* Paused by a predecessor: adoption decides first. */
-			vm_set_state(vm, VM_CHECKING);
-			timer_ms(&vm->ev_poll, STARTING_RECHECK);
-			break;
-		}
-		/* Paused by someone else: left so, and said so. */
-		history_add(vm->name, LOG_ERR, "is paused, not by vmlaunch: "
-		    "not resuming it");
-		vm_fail_waiters(vm, "vm is paused, not by vmlaunch, which "
-		    "leaves it so");
-		vm_set_state(vm, vm->owned ? VM_READY : VM_STOPPED);
-		vm_settle(vm);
-		break;
-	default:
-		history_add(vm->name, LOG_ERR, "is %s, not starting it",
-		    vmd_state_name(st));
-		vm_fail_waiters(vm, "vm is %s", vmd_state_name(st));
-		vm_set_state(vm, vm->owned ? VM_READY : VM_STOPPED);
-		vm_settle(vm);
-		break;
-	}
-}
-
-static void
-vm_check_done(const struct backend_result *res, void *arg)
-{
-	struct vm		*vm = arg;
-	const struct vmd_row	*row = res->row;
-	int			 waiters;
-
-	vm->req = NULL;
-	waiters = session_count(vm, SESSIONS_WAITING);
-	if (!res->ok) {
-		history_add(vm->name, LOG_ERR, "%s status failed: %s",
-		    vm_backend(vm), res->msg);
-		vm_fail_waiters(vm, "%s", res->msg);
-		if (vm->owned && vm->odd > 0) {
-			/*
-			 * It was said to be gone once: a second opinion is
-			 * owed before it is ours to keep (or to stop) again.
-			 */
-			vm_set_state(vm, VM_CHECKING);
-			timer_ms(&vm->ev_poll, RECHECK_INTERVAL);
-		} else {
-			vm_set_state(vm, vm->owned ? VM_READY : VM_STOPPED);
-			vm_settle(vm);
-		}
-	} else {
-		vm->vmd = row != NULL ? row->state : VMD_ABSENT;
-		(void)vm_row_id(vm, row, vm->t_req);
-		if (row == NULL || row->state == VMD_STOPPED)
-			vm_check_gone(vm, row, waiters);
-		else {
-			vm->odd = 0;
-			vm_check_found(vm, row->state, waiters);
-		}
-	}
-	vm_down_answer(vm);
-	vm_gc(vm);
-	supervisor_check_exit();
-}
-
-static void
-vm_start(struct vm *vm)
-{
-	int	 n = session_count(vm, SESSIONS_WAITING);
-
-	if (vm_down) {
-		vm_fail_waiters(vm, "the supervisor is shutting down");
-		return;
-	}
-	vm_set_state(vm, VM_STARTING);
-	vm->t_boot = now_ms();
-	vm_changed(vm);
-	if (n > 1)
-		history_add(vm->name, LOG_INFO, "starting it for %s and %d "
-		    "more waiting", vm->forwhom, n - 1);
-	else
-		history_add(vm->name, LOG_INFO, "starting it for %s",
-		    vm->forwhom);
-	/*
-	 * Ours from now on, should we die before the start returns: with
-	 * vmd's id (it keeps it across boots), or none for a command
-	 * backend, whose id names one run and this one has none yet.
-	 */
-	if (vm_command(vm))
-		vm->has_id = 0;
-	state_set(vm->name, STATE_STARTING, vm->has_id, vm->id);
-	vm->req = backend_start(vm->name, vm_start_done, vm);
-}
-
-static void
-vm_start_done(const struct backend_result *res, void *arg)
-{
-	struct vm	*vm = arg;
-
-	vm->req = NULL;
-	if (!res->ok) {
-		/*
-		 * A start that failed may still have started it (one that
-		 * timed out, say): look before giving it up.
-		 */
-		history_add(vm->name, LOG_ERR, "start failed: %s; checking its "
-		    "state", res->msg);
-		(void)strlcpy(vm->failwhy, res->msg, sizeof(vm->failwhy));
-		vm->start_unsure = res->err != BACKEND_FAILED;
-		/* Refused: whatever runs now is not ours, even if we die. */
-		if (!vm->start_unsure)
-			state_clear(vm->name);
-		vm->t_req = now_ms();
-		vm->req = backend_status(vm->name, BACKEND_FRESH,
-		    vm_start_check_done, vm);
-		return;
-	}
-	history_add(vm->name, LOG_INFO, "started (%s)", res->msg);
-	vm->owned = 1;
-	vm->odd = 0;
-	vm->booted_here = 1;
-	/*
-	 * The id of this boot, or none yet: an earlier one's is not it.  As
-	 * of when the start was asked: it may have acted before vmd
-	 * restarted and dealt its id again.
-	 */
-	vm->has_id = res->has_id;
-	vm->id = res->has_id ? res->id : 0;
-	vm->id_at = vm->t_boot;
-	state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
-	vm_boot(vm);
-	if (vm->has_id)
-		vm_id_claimed(vm);
-}
-
-/*
- * After a failed start.  Running: the start worked after all (it timed
- * out, was killed), so the VM is ours; or someone else started it in
- * between (vmd said no), so it is not.
- */
-static void
-vm_start_check_done(const struct backend_result *res, void *arg)
-{
-	struct vm		*vm = arg;
-	const struct vmd_row	*row = res->row;
-	int			 ours = vm->start_unsure;
-
-	vm->req = NULL;
-	vm->start_unsure = 0;
-	if (res->ok)
-		(void)vm_row_id(vm, row, vm->t_req);
-	/* Paused or queued by vmd, it is there as much as running. */
-	if (res->ok && row != NULL && (row->state == VMD_RUNNING ||
-	    row->state == VMD_PAUSED || row->state == VMD_WAITING)) {
-		if (ours) {
-			history_add(vm->name, LOG_INFO, "running after all: "
-			    "the start worked");
-			vm->owned = 1;
-			vm->booted_here = 1;
-			state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
-		} else {
-			history_add(vm->name, LOG_INFO, "running, started by "
-			    "someone else");
-			state_clear(vm->name);
-		}
-		vm_boot(vm);
-		return;
-	}
-	if (res->ok && row != NULL && row->state == VMD_STOPPING && ours) {
-		vm->owned = 1;
-		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
-		vm_stop(vm, "its start failed");
-		return;
-	}
-	if ((!res->ok || (row != NULL && row->state == VMD_UNKNOWN)) &&
-	    ours) {
-		/*
-		 * It may be running, ours, and only an answer tells: ask
-		 * again, its record kept meanwhile.  Those waiting are told.
-		 */
-		history_add(vm->name, LOG_ERR, "%s status: %s; asking again "
-		    "whether the start worked", vm_backend(vm), res->msg);
-		vm_fail_waiters(vm, "%s", vm->failwhy);
-		vm->start_unsure = 1;
-		timer_ms(&vm->ev_poll, RECHECK_INTERVAL);
-		return;
-	}
-	state_clear(vm->name);
-	vm_fail_waiters(vm, "%s", vm->failwhy);
-	vm_set_state(vm, VM_STOPPED);
-	vm_gc(vm);
-	supervisor_check_exit();
-}
-
 /* Wait for the guest (boot.c): its banner, its status meanwhile. */
-static void
+void
 vm_boot(struct vm *vm)
 {
 	int	 port = vm->pol.port ? vm->pol.port : vm->lastport;
@@ -1146,7 +594,7 @@ vm_ready(struct vm *vm, int fd)
  * unused, yes (not before the sessions of a dead supervisor had their
  * chance to come back); anything else, no.
  */
-static void
+void
 vm_settle(struct vm *vm)
 {
 	long long	 pause, stop, not_before;
@@ -1188,7 +636,7 @@ vm_settle(struct vm *vm)
 }
 
 /* The idle countdown says: pause it now, or stop it now. */
-static void
+void
 vm_idle_due(enum idle_due due, void *arg)
 {
 	struct vm	*vm = arg;
@@ -1221,144 +669,6 @@ vm_idle_due(enum idle_due due, void *arg)
 	vm_stop(vm, vm->stopwhy);
 }
 
-/* Pause a VM we own, at rest: the state file says so first. */
-static void
-vm_pause(struct vm *vm)
-{
-	char	 d[32];
-
-	vm_set_state(vm, VM_PAUSING);
-	vm->stop_due = 0;
-	history_add(vm->name, LOG_INFO, "pausing it: no session for %s",
-	    print_duration(vm->pol.idle_pause, d, sizeof(d)));
-	state_set(vm->name, STATE_PAUSED, vm->has_id, vm->id);
-	vm->req = backend_pause(vm->name, 1, vm_pause_done, vm);
-}
-
-static void
-vm_pause_done(const struct backend_result *res, void *arg)
-{
-	struct vm	*vm = arg;
-
-	vm->req = NULL;
-	if (!res->ok) {
-		/* Not paused: running as it was; the stop comes as planned. */
-		history_add(vm->name, LOG_ERR, "pause failed: %s", res->msg);
-		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
-		vm_set_state(vm, VM_IDLE);
-	} else {
-		history_add(vm->name, LOG_INFO, "paused (%s)", res->msg);
-		vm->paused_here = 1;
-		vm->vmd = VMD_PAUSED;
-		vm_set_state(vm, VM_PAUSED);
-		idle_paused(vm->idle);
-	}
-	if (vm->stop_due)
-		vm_idle_due(IDLE_STOP, vm);
-	else if (vm_inuse(vm) && vm->state == VM_PAUSED)
-		vm_resume(vm);
-	else if (vm_inuse(vm))
-		vm_settle(vm);
-}
-
-/*
- * The VM we paused, found paused: resume it for the sessions that wait,
- * else its idle stop comes once the idle timeout has passed (paused
- * elapsed ms ago).
- */
-static void
-vm_paused_at_rest(struct vm *vm, long long elapsed)
-{
-	long long	 stop = -1;
-	char		 d[32];
-
-	vm_unidle(vm);
-	vm_set_state(vm, VM_PAUSED);
-	if (vm_inuse(vm)) {
-		vm_resume(vm);
-		return;
-	}
-	if (vm->pol.idle_timeout != DURATION_NEVER) {
-		stop = (vm->pol.idle_timeout - (vm->pol.idle_pause ==
-		    DURATION_NEVER ? 0 : vm->pol.idle_pause)) * 1000 - elapsed;
-		if (stop < 0)
-			stop = 0;
-	}
-	vm->idle = idle_start(vm->name, -1, stop, NULL, vm_t0 + RESUME_GRACE,
-	    vm_idle_due, vm);
-	idle_paused(vm->idle);
-	if (stop != -1)
-		history_add(vm->name, LOG_INFO, "paused, stopping in %s unless "
-		    "used", print_duration((idle_left(vm->idle) + 999) / 1000,
-		    d, sizeof(d)));
-}
-
-/* A session came for the VM we paused: unpause, then its banner. */
-static void
-vm_resume(struct vm *vm)
-{
-	idle_cancel(vm->idle);
-	vm->idle = NULL;
-	vm_set_state(vm, VM_RESUMING);
-	vm->t_boot = now_ms();
-	history_add(vm->name, LOG_INFO, "resuming it for %s", vm->forwhom);
-	vm->req = backend_pause(vm->name, 0, vm_resume_done, vm);
-	vm_changed(vm);
-}
-
-static void
-vm_resume_done(const struct backend_result *res, void *arg)
-{
-	struct vm	*vm = arg;
-
-	vm->req = NULL;
-	if (!res->ok) {
-		/* Someone else may have unpaused it meanwhile: look. */
-		history_add(vm->name, LOG_ERR, "resume failed: %s; checking "
-		    "its state", res->msg);
-		(void)strlcpy(vm->failwhy, res->msg, sizeof(vm->failwhy));
-		vm->req = backend_status(vm->name, BACKEND_FRESH,
-		    vm_resume_check_done, vm);
-		return;
-	}
-	history_add(vm->name, LOG_INFO, "resumed after %.1fs (%s)",
-	    (now_ms() - vm->t_boot) / 1000.0, res->msg);
-	vm_resumed(vm);
-}
-
-/* After a failed unpause: running after all, or still paused. */
-static void
-vm_resume_check_done(const struct backend_result *res, void *arg)
-{
-	struct vm	*vm = arg;
-
-	vm->req = NULL;
-	if (res->ok && res->row != NULL && res->row->state == VMD_RUNNING) {
-		history_add(vm->name, LOG_INFO, "running after all");
-		vm_resumed(vm);
-		return;
-	}
-	vm_fail_waiters(vm, "could not resume the vm: %s", vm->failwhy);
-	if (!res->ok || res->row == NULL ||
-	    res->row->state != VMD_PAUSED) {
-		vm_check(vm);
-		return;
-	}
-	/* Still paused: its stop comes later. */
-	vm_paused_at_rest(vm, 0);
-}
-
-/* Unpaused: wait for the banner, as after a boot, but start no app. */
-static void
-vm_resumed(struct vm *vm)
-{
-	vm->paused_here = 0;
-	vm->vmd = VMD_RUNNING;
-	state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
-	vm->resumed = 1;
-	vm_boot(vm);
-}
-
 /* Autostart's restarts count as use: they changed. */
 void
 vm_use_changed(struct vm *vm)
@@ -1377,116 +687,6 @@ vm_suspect(struct vm *vm)
 		return (0);
 	vm_check(vm);
 	return (1);
-}
-
-/*
- * Stop a VM we own: graceful, verified, forced after stop wait (halt.c).
- * A paused guest cannot hear the request: one we paused (or may have) is
- * unpaused first.
- */
-static void
-vm_stop(struct vm *vm, const char *why)
-{
-	int	 paused = vm->paused_here || vm->state == VM_PAUSING ||
-		    vm->state == VM_RESUMING;
-
-	if (vm->state == VM_STOPPING && !halt_theirs(vm->halt))
-		return;
-	vm_quiet(vm);
-	if (why != vm->stopwhy)
-		(void)strlcpy(vm->stopwhy, why, sizeof(vm->stopwhy));
-	/* Its apps end first: they would only fail once it is gone. */
-	autostart_vm_stopping(vm);
-	history_add(vm->name, LOG_INFO, "stopping it: %s%s", vm->stopwhy,
-	    paused ? " (unpausing it first)" : "");
-	vm_set_state(vm, VM_STOPPING);
-	vm->halt = halt_start(vm->name, paused ? HALT_UNPAUSE : HALT_OURS,
-	    vm->has_id, vm->id, vm->pol.stop_wait * 1000, 0, vm_halted, vm);
-	vm_changed(vm);
-}
-
-/*
- * A stop that we did not ask for, seen under way: someone else's, only
- * waited for, or, for a VM we own, finished as ours (it began elapsed ms
- * ago).
- */
-static void
-vm_stopping(struct vm *vm, long long elapsed)
-{
-	vm_quiet(vm);
-	vm_set_state(vm, VM_STOPPING);
-	vm->halt = halt_start(vm->name, vm->owned ? HALT_ADOPTED : HALT_THEIRS,
-	    vm->has_id, vm->id, vm->pol.stop_wait * 1000, elapsed, vm_halted,
-	    vm);
-	vm_changed(vm);
-}
-
-/* How the stop ended. */
-static void
-vm_halted(enum halt_end end, const struct vmd_row *row, void *arg)
-{
-	struct vm	*vm = arg;
-	char		 d[32];
-	long long	 t = halt_watched(vm->halt);
-
-	if (end == HALT_ID) {
-		/* Its stop goes on, unless the VM it stops is gone. */
-		if (vm_row_id(vm, row, t)) {
-			history_add(vm->name, LOG_INFO, "what runs now is not "
-			    "the vm vmlaunch was stopping");
-			vm_stopped(vm);
-			return;
-		}
-		if (vm->owned)
-			state_set(vm->name, STATE_STOPPING, vm->has_id,
-			    vm->id);
-		halt_id(vm->halt, vm->has_id, vm->id);
-		return;
-	}
-	vm->halt = NULL;
-	vm->vmd = row->state;
-	(void)vm_row_id(vm, row, t);
-	print_duration(vm->pol.stop_wait, d, sizeof(d));
-	if (end == HALT_STOPPED) {
-		vm_stopped(vm);
-	} else if (end == HALT_RUNNING) {
-		/* Someone else's stop ended with it running. */
-		if (session_count(vm, SESSIONS_WAITING) > 0)
-			vm_boot(vm);
-		else {
-			vm_set_state(vm, VM_READY);
-			vm_settle(vm);
-		}
-	} else if (!vm->owned) {
-		/* Not ours to force: give up waiting for it. */
-		vm_fail_waiters(vm, "vm is still stopping after %s (stopped "
-		    "by someone else)", d);
-		vm_set_state(vm, VM_STOPPED);
-		vm_gc(vm);
-		supervisor_check_exit();
-	} else if (vm_down) {
-		/*
-		 * Exiting, and the stop does not finish: the state file says
-		 * it was stopping, so the next supervisor finishes it.
-		 */
-		history_add(vm->name, LOG_ERR, "leaving its stop to the next "
-		    "supervisor");
-		vm->abandoned = 1;
-		supervisor_check_exit();
-	} else {
-		history_add(vm->name, LOG_ERR, "trying to stop it again in %s",
-		    d);
-		vm_fail_waiters(vm, "vm did not stop");
-		/*
-		 * Running and idle again, as the state file says too: a
-		 * session may take it up before the next try, and a
-		 * successor must not finish a stop that nobody is making.
-		 */
-		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
-		vm_set_state(vm, VM_IDLE);
-		vm->idle_at = now_ms() + vm->pol.stop_wait * 1000;
-		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);
-	}
 }
 
 /* The state's deadline passed. */
@@ -1531,132 +731,6 @@ vm_poll(int fd, short ev, void *arg)
 		break;
 	default:
 		break;
-	}
-}
-
-static void
-vm_stopped(struct vm *vm)
-{
-	char	 msg[128];
-
-	vm_quiet(vm);
-	autostart_vm_gone(vm);
-	if (vm->owned) {
-		vm->owned = 0;
-		state_clear(vm->name);
-	}
-	vm->display[0] = '\0';
-	vm->xauthority[0] = '\0';
-	vm->booted_here = 0;
-	vm->paused_here = 0;
-	vm->resumed = 0;
-	vm_set_state(vm, VM_STOPPED);
-	snprintf(msg, sizeof(msg), "%s: stopped", vm->name);
-	session_vm_stopped(vm, msg);
-	vm_fail_noboot(vm);
-	if (session_count(vm, SESSIONS_WAITING) > 0 && !vm_down) {
-		history_add(vm->name, LOG_INFO, "sessions are waiting, "
-		    "starting it again");
-		vm_check(vm);
-		return;
-	}
-	vm_gc(vm);
-	supervisor_check_exit();
-}
-
-/*
- * Adoption (state.c decided): the VM is ours, in that phase; a stop
- * began elapsed ms ago.
- */
-void
-vm_adopt(const char *name, enum state_phase phase, int has_id,
-    unsigned int id, enum vmd_state vmd, long long elapsed)
-{
-	struct vm	*vm = vm_get(name, 1);
-	int		 soon = 0;
-
-	vm->owned = 1;
-	vm->odd = 0;
-	if (has_id) {
-		vm->id = id;
-		vm->has_id = 1;
-		/* From a status of all, which may be as old as its limit. */
-		vm->id_at = now_ms() - vm_limit_ms();
-	}
-	if (phase == STATE_STOPPING && vmd != VMD_STOPPING && vm_inuse(vm)) {
-		/* Its stop never happened, and it has sessions again. */
-		history_add(vm->name, LOG_INFO, "a previous supervisor was "
-		    "stopping it; in use now, so it is left running");
-		phase = STATE_RUNNING;
-		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
-	}
-	if (phase == STATE_STOPPING && vmd != VMD_STOPPING &&
-	    now_ms() < vm_t0 + RESUME_GRACE) {
-		/*
-		 * Its sessions may come back yet: stop it once they had time,
-		 * or (something under way) at its idle timeout.  Running, as
-		 * far as a successor is concerned, until that stop begins.
-		 */
-		phase = STATE_RUNNING;
-		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
-		soon = vm->state == VM_STOPPED || vm->state == VM_READY ||
-		    vm->state == VM_IDLE;
-	}
-	if (soon) {
-		history_add(vm->name, LOG_INFO, "adopted from a previous "
-		    "supervisor (id %u), which was stopping it; stopping it "
-		    "unless used", vm->id);
-		vm_unidle(vm);
-		(void)strlcpy(vm->stopwhy, "a previous supervisor was stopping "
-		    "it", sizeof(vm->stopwhy));
-		vm_set_state(vm, VM_IDLE);
-		vm->idle_at = vm_t0 + RESUME_GRACE;
-		timer_ms(&vm->ev_deadline, vm->idle_at - now_ms());
-		return;
-	}
-	if (phase == STATE_STOPPING && vmd != VMD_STOPPING) {
-		/* Its stop may never have reached the VM: ask again. */
-		history_add(vm->name, LOG_INFO, "adopted from a previous "
-		    "supervisor (id %u), which was stopping it", vm->id);
-		vm_stop(vm, "a previous supervisor was stopping it");
-		return;
-	}
-	if (phase == STATE_STOPPING) {
-		history_add(vm->name, LOG_INFO, "adopted from a previous "
-		    "supervisor (id %u), which was stopping it; finishing the "
-		    "stop", vm->id);
-		(void)strlcpy(vm->stopwhy, "a previous supervisor's stop",
-		    sizeof(vm->stopwhy));
-		vm_stopping(vm, elapsed);
-		return;
-	}
-	if (phase == STATE_PAUSED && vmd == VMD_PAUSED) {
-		history_add(vm->name, LOG_INFO, "adopted from a previous "
-		    "supervisor (id %u), which had paused it", vm->id);
-		vm->paused_here = 1;
-		vm->vmd = VMD_PAUSED;
-		if (vm->state == VM_STOPPED || vm->state == VM_READY ||
-		    vm->state == VM_IDLE)
-			vm_paused_at_rest(vm, elapsed);
-		return;		/* or a check that runs decides */
-	}
-	history_add(vm->name, LOG_INFO, "adopted from a previous supervisor "
-	    "(id %u)", vm->id);
-	switch (vm->state) {
-	case VM_STOPPED:
-		if (session_count(vm, SESSIONS_WAITING) > 0)
-			vm_boot(vm);
-		else {
-			vm_set_state(vm, VM_READY);
-			vm_settle(vm);
-		}
-		break;
-	case VM_READY:
-	case VM_IDLE:
-		vm_settle(vm);
-		break;
-	default:
-		break;		/* what runs decides */
 	}
 }
 

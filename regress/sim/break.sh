@@ -1,10 +1,10 @@
 #!/bin/sh
 #
 # Each invariant of the simulation, shown to fire: the code broken on
-# purpose (a copy of vm.c, idle.c, boot.c or state.c patched in a
-# temporary directory, never the product's files) or the world's
-# promises broken (sim -b), then random sequences until the first
-# failure, which must be that invariant.  The product's sources are not
+# purpose (a copy of vm.c, start.c, stop.c, idle.c, boot.c or state.c
+# patched in a temporary directory, never the product's files) or the
+# world's promises broken (sim -b), then random sequences until the
+# first failure, which must be that invariant.  The product's sources are not
 # touched.
 #
 # usage: sh regress/sim/break.sh [name ...]	(default: every break)
@@ -24,15 +24,15 @@ fails=0
 # does.
 breaks() {
 	cat <<'EOF'
-start-running~one-start-per-boot~vm.c~s/(it will not be stopped\)"\);\n)\t\tvm_boot\(vm\);/$1\t\tvm_start(vm);/~a VM found running for a waiting session is started again
+start-running~one-start-per-boot~start.c~s/(it will not be stopped\)"\);\n)\t\tvm_boot\(vm\);/$1\t\tvm_start(vm);/~a VM found running for a waiting session is started again
 stop-in-use~no-stop-in-use~vm.c~s/vm_inuse\(vm\) \|\| !vm->owned/!vm->owned/g; s/!vm->owned \|\| vm_inuse\(vm\)/!vm->owned/g~an idle countdown, and the idle stop, take no account of the sessions
-stop-foreign~no-stop-foreign~vm.c~s/(\t\t\tvm->odd = 0;\n)(\t\t\tvm_check_found)/$1\t\t\tvm->owned = 1;\n$2/~whatever a check finds running becomes vmlaunch's
+stop-foreign~no-stop-foreign~start.c~s/(\t\t\tvm->odd = 0;\n)(\t\t\tvm_check_found)/$1\t\t\tvm->owned = 1;\n$2/~whatever a check finds running becomes vmlaunch's
 idle-leak~idle-stop~idle.c~s/\n\tif \(at != -1\)\n\t\ttimer_ms\(&id->ev, at - now_ms\(\)\);//~the idle countdown's timer is never armed (idle.c)
-no-answer~session-answer~vm.c~s/\t\tvm_fail_waiters\(vm, "%s", res->msg\);\n(\t\tif \(vm->owned && vm->odd > 0\))/$1/~a failed status leaves waiting sessions unanswered
+no-answer~session-answer~start.c~s/\t\tvm_fail_waiters\(vm, "%s", res->msg\);\n(\t\tif \(vm->owned && vm->odd > 0\))/$1/~a failed status leaves waiting sessions unanswered
 watch-kept~owner-lifetime~boot.c~s/\tbackend_cancel\(b->watch\);\n(\tfree\(b\);)/$1/~boot_cancel() leaves its status watch running (boot.c)
 timer-kept~owner-lifetime~vm.c~s/(vm_quiet\(struct vm \*vm\)\n\{\n\tevtimer_del\(&vm->ev_deadline\);\n)\tevtimer_del\(&vm->ev_poll\);\n/$1/~vm_quiet() (so vm_free()) leaves its poll timer queued
 wrong-guest~right-guest~vm.c~s/(probe_start\(&vm->pol, vm->name, vm->has_id, )vm->id, port,/$1vm->id + 1, port,/~a session connects by the id after its VM's
-fatal~no-fatal~vm.c~s/(\t    paused \? " \(unpausing it first\)" : ""\);\n)/$1\tif (strcmp(why, "its guest never answered") == 0)\n\t\tfatalx("broken on purpose");\n/~a stop for a guest that never answered is fatal
+fatal~no-fatal~stop.c~s/(\t    paused \? " \(unpausing it first\)" : ""\);\n)/$1\tif (strcmp(why, "its guest never answered") == 0)\n\t\tfatalx("broken on purpose");\n/~a stop for a guest that never answered is fatal
 orphan-window~one-start-per-boot/idle-stop~state.c~s/(now < r->since \+ limit \+ STATE_START_GRACE\))\n\t\t\treturn \(VERDICT_WAIT\);/$1\n\t\t\treturn (VERDICT_DROP);/~a predecessor's start is not waited for
 EOF
 }

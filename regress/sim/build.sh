@@ -48,7 +48,7 @@ src() {
 
 # The code under test, as it is.
 objs=
-for f in vm boot halt state autostart; do
+for f in vm start adopt pause stop boot halt state autostart; do
 	# shellcheck disable=SC2086
 	$cc $opt $warn $inc -include "$here/owner.h" -DSIM_WRAP_BACKEND \
 	    -c "$(src $f)" -o "$obj/p_$f.o"
