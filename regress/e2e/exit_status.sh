@@ -117,6 +117,15 @@ assert_eq "$RC" 1 "-n, invalid host name: exit status"
 assert_eq "$ERR" 'vmlaunch: invalid host name "bad host"' \
     "-n, invalid host name: stderr"
 
+run -n -f "$CONF" ubuntu.vm 0
+assert_eq "$RC" 1 "-n, invalid port: exit status"
+assert_eq "$ERR" 'vmlaunch: invalid port "0"' "-n, invalid port: stderr"
+
+run -k 1h -f "$CONF" nosuch.vm
+assert_eq "$RC" 1 "-k, unknown host: exit status"
+assert_match "$ERR" 'nosuch.vm: no vm matches this host$' \
+    "-k, unknown host: stderr"
+
 run -d -f "$BAD"
 assert_eq "$RC" 1 "-d, errors: exit status"
 assert_match "$ERR" "^$BAD:1: unknown keyword" "-d, errors: the errors"
