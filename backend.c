@@ -429,9 +429,13 @@ backend_cmd_done(struct job *job, void *arg)
 	backend_req_free(req);
 }
 
-/* Run a command that is not a status for vm name. */
+/*
+ * Run a command that is not a status for vm name; vmctl's stderr to
+ * errfd (a file, which this takes) if not -1.
+ */
 static struct backend_req *
-backend_cmd(enum backend_cmd cmd, const char *name, backend_cb cb, void *arg)
+backend_cmd(enum backend_cmd cmd, const char *name, int errfd, backend_cb cb,
+    void *arg)
 {
 	struct backend_req	*req;
 	char *const		*cmds;
@@ -441,6 +445,9 @@ backend_cmd(enum backend_cmd cmd, const char *name, backend_cb cb, void *arg)
 
 	req = backend_req_new(cmd, name, 0, cb, arg);
 	if ((cmds = backend_commands(backend_conf, name)) != NULL) {
+		if (errfd != -1)
+			close(errfd);	/* only vmctl's answer is kept */
+		errfd = -1;
 		if (cmds[cmd] == NULL) {
 			backend_req_fail(req, config_backend_word(cmd), ENOTSUP);
 			return (req);
@@ -451,8 +458,13 @@ backend_cmd(enum backend_cmd cmd, const char *name, backend_cb cb, void *arg)
 	} else if ((argv = backend_vmd_argv(backend_conf, cmd, name)) == NULL)
 		fatal("backend: argv");
 	prog = argv[0];
-	req->job = job_run(argv, env, backend_timeout_ms(backend_conf), NULL,
-	    backend_cmd_done, req);
+	if (errfd != -1)
+		req->job = job_run_to(argv, env,
+		    backend_timeout_ms(backend_conf), errfd, backend_cmd_done,
+		    req);
+	else
+		req->job = job_run(argv, env, backend_timeout_ms(backend_conf),
+		    NULL, backend_cmd_done, req);
 	saved = errno;
 	if (req->job == NULL)
 		backend_req_fail(req, prog, saved);
@@ -462,18 +474,22 @@ backend_cmd(enum backend_cmd cmd, const char *name, backend_cb cb, void *arg)
 	return (req);
 }
 
+/*
+ * vmctl start's stderr goes to answer (a file, taken; -1: a pipe), so
+ * that a successor can read what it said if this supervisor dies first.
+ */
 struct backend_req *
-backend_start(const char *name, backend_cb cb, void *arg)
+backend_start(const char *name, int answer, backend_cb cb, void *arg)
 {
-	return (backend_cmd(BACKEND_START, name, cb, arg));
+	return (backend_cmd(BACKEND_START, name, answer, cb, arg));
 }
 
 /* Never -w: a stop returns at once, the caller polls the status. */
 struct backend_req *
 backend_stop(const char *name, int force, backend_cb cb, void *arg)
 {
-	return (backend_cmd(force ? BACKEND_KILL : BACKEND_STOP, name, cb,
-	    arg));
+	return (backend_cmd(force ? BACKEND_KILL : BACKEND_STOP, name, -1,
+	    cb, arg));
 }
 
 /* Pause or unpause (resume) vm name: vmctl pause, or the command's. */
@@ -481,7 +497,7 @@ struct backend_req *
 backend_pause(const char *name, int pause, backend_cb cb, void *arg)
 {
 	return (backend_cmd(pause ? BACKEND_PAUSE : BACKEND_UNPAUSE, name,
-	    cb, arg));
+	    -1, cb, arg));
 }
 
 /*

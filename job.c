@@ -83,6 +83,7 @@ struct job {
 	int			 finished;	/* done_cb called */
 
 	struct job_stream	 out[2];
+	int			 errfile;	/* stderr went here, or -1 */
 	struct event		 timer;
 	enum job_timer		 timer_kind;
 
@@ -111,6 +112,9 @@ static struct job	*job_new(const char *, long long, job_line_cb,
 			    job_done_cb, void *);
 static void		 job_watch(struct job *);
 static void		 job_close_pipe(int [2]);
+static pid_t		 job_spawn_to(char *const *, char *const *, int *,
+			    int *, int, int *);
+static void		 job_errfile_read(struct job *);
 
 /*
  * Run argv in a child of its own process group, stdin on /dev/null,
@@ -123,13 +127,22 @@ pid_t
 job_spawn(char *const *argv, char *const *envp, int *outfd, int *errfd,
     int *exec_errno)
 {
+	return (job_spawn_to(argv, envp, outfd, errfd, -1, exec_errno));
+}
+
+/* The same, with stderr on errto instead of a pipe when it is not -1. */
+static pid_t
+job_spawn_to(char *const *argv, char *const *envp, int *outfd, int *errfd,
+    int errto, int *exec_errno)
+{
 	int		 outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int		 execp[2] = { -1, -1 }, nullfd = -1, saved, e;
 	pid_t		 pid;
 	ssize_t		 n;
 
 	if ((nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
-	    pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1 ||
+	    pipe2(outp, O_CLOEXEC) == -1 ||
+	    (errto == -1 && pipe2(errp, O_CLOEXEC) == -1) ||
 	    pipe2(execp, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
 		saved = errno;
 		if (nullfd != -1)
@@ -141,13 +154,15 @@ job_spawn(char *const *argv, char *const *envp, int *outfd, int *errfd,
 		return (-1);
 	}
 	if (pid == 0)
-		job_child(argv, envp, nullfd, outp[1], errp[1], execp[1]);
+		job_child(argv, envp, nullfd, outp[1], errto != -1 ? errto :
+		    errp[1], execp[1]);
 
 	/* Both sides set the group, so that signalling it cannot race. */
 	(void)setpgid(pid, pid);
 	close(nullfd);
 	close(outp[1]);
-	close(errp[1]);
+	if (errp[1] != -1)
+		close(errp[1]);
 	close(execp[1]);
 
 	/*
@@ -179,6 +194,7 @@ job_new(const char *name, long long timeout_ms, job_line_cb linecb,
 		return (NULL);
 	}
 	job->status = -1;
+	job->errfile = -1;
 	job->timeout_ms = timeout_ms;
 	job->linecb = linecb;
 	job->donecb = donecb;
@@ -195,6 +211,8 @@ job_watch(struct job *job)
 	int	 i;
 
 	for (i = 0; i < 2; i++) {
+		if (job->out[i].fd == -1)
+			continue;	/* stderr to a file */
 		(void)fcntl(job->out[i].fd, F_SETFL,
 		    fcntl(job->out[i].fd, F_GETFL) | O_NONBLOCK);
 		event_set(&job->out[i].ev, job->out[i].fd, EV_READ | EV_PERSIST,
@@ -230,6 +248,70 @@ job_run(char *const *argv, char *const *envp, long long timeout_ms,
 	}
 	job_watch(job);
 	return (job);
+}
+
+/*
+ * job_run() with the command's stderr written to errfd, a file (which
+ * the job owns and closes), rather than to a pipe: what the command
+ * says outlives the supervisor, should it die before the command ends.
+ * The job reads the file when the command is done, so that job_output()
+ * of fd 2 is the same as for job_run().
+ */
+struct job *
+job_run_to(char *const *argv, char *const *envp, long long timeout_ms,
+    int errfd, job_done_cb donecb, void *arg)
+{
+	struct job	*job;
+	int		 saved;
+
+	if (argv == NULL || argv[0] == NULL || errfd == -1) {
+		saved = EINVAL;
+		goto fail;
+	}
+	if ((job = job_new(argv[0], timeout_ms, NULL, donecb, arg)) == NULL) {
+		saved = errno;
+		goto fail;
+	}
+	if ((job->pid = job_spawn_to(argv, envp, &job->out[0].fd,
+	    &job->out[1].fd, errfd, &job->exec_errno)) == -1) {
+		saved = errno;
+		free(job->name);
+		free(job);
+		goto fail;
+	}
+	job->errfile = errfd;
+	job_watch(job);
+	return (job);
+ fail:
+	if (errfd != -1)
+		close(errfd);
+	errno = saved;
+	return (NULL);
+}
+
+/* The command is done: what it wrote to its file is its stderr. */
+static void
+job_errfile_read(struct job *job)
+{
+	char	 buf[16384];
+	off_t	 off = 0;
+	ssize_t	 n;
+
+	if (job->errfile == -1)
+		return;
+	while (job->out[1].len < JOB_OUTPUT_MAX) {
+		n = pread(job->errfile, buf, sizeof(buf), off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			log_warn("%s: its output", job->name);
+		if (n <= 0)
+			break;
+		(void)job_append(job, &job->out[1], buf, n);
+		off += n;
+	}
+	close(job->errfile);
+	job->errfile = -1;
 }
 
 /*
@@ -504,6 +586,7 @@ job_check(struct job *job)
 	job->timer_kind = JOB_TIMER_NONE;
 	LIST_REMOVE(job, entry);
 	job->finished = 1;
+	job_errfile_read(job);
 	job->busy++;
 	if (job->donecb != NULL)
 		job->donecb(job, job->arg);
@@ -598,6 +681,8 @@ job_free(struct job *job)
 		}
 		free(job->out[i].data);
 	}
+	if (job->errfile != -1)
+		close(job->errfile);
 	free(job->name);
 	free(job);
 }

@@ -210,7 +210,7 @@ vm_check_done(const struct backend_result *res, void *arg)
 void
 vm_start(struct vm *vm)
 {
-	int	 n = session_count(vm, SESSIONS_WAITING);
+	int	 n = session_count(vm, SESSIONS_WAITING), answer;
 
 	if (vm_down) {
 		vm_fail_waiters(vm, "the supervisor is shutting down");
@@ -232,8 +232,10 @@ vm_start(struct vm *vm)
 	 */
 	if (vm_command(vm))
 		vm->has_id = 0;
+	/* vmctl's answer is kept where a successor can read it. */
+	answer = vm_command(vm) ? -1 : state_answer_open(vm->name);
 	state_set(vm->name, STATE_STARTING, vm->has_id, vm->id);
-	vm->req = backend_start(vm->name, vm_start_done, vm);
+	vm->req = backend_start(vm->name, answer, vm_start_done, vm);
 }
 
 void

@@ -49,6 +49,15 @@
  * `vmctl status` of all VMs (not a vmctl per VM) decides it: adopted,
  * dropped, or asked again later (vmctl failed, a start may still be
  * under way, the VM is in a state that proves nothing yet).
+ *
+ * A start's answer: `vmctl start` writes its stderr to start.NAME in
+ * the same directory, truncated before the "starting" record is
+ * written, and removed once the record says more.  Its vmctl outlives a
+ * supervisor killed meanwhile, and what it says there decides the record
+ * for the successor: "started vm N" proves the boot with id N ours (vmd
+ * may have restarted and dealt another id since the record's, which
+ * was the id before the start), "start vm command failed" proves the VM
+ * running now someone else's.
  */
 
 #include <sys/types.h>
@@ -56,6 +65,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <event.h>
 #include <limits.h>
 #include <stdio.h>
@@ -90,6 +100,8 @@ struct state_rec {
 	long long		 limit;		/* starting: vmctl's, s */
 	int			 pending;	/* read, not decided yet */
 	int			 v1_noid;	/* "started NAME -": unprovable */
+	enum vmctl_said		 said;		/* starting: its answer */
+	unsigned int		 said_id;	/* the id it started */
 };
 
 struct state_hold {
@@ -103,6 +115,7 @@ static LIST_HEAD(, state_rec)	 state_recs =
 static LIST_HEAD(, state_hold)	 state_holds =
     LIST_HEAD_INITIALIZER(state_holds);
 static char			*state_path;
+static char			*state_dir;
 static struct config		*state_conf;
 static struct backend_req	*state_req;	/* the adoption's status */
 static struct event		 state_ev;	/* check again */
@@ -129,6 +142,73 @@ state_find(const char *name)
 		if (strcmp(r->name, name) == 0)
 			return (r);
 	return (NULL);
+}
+
+/* The file a start's answer goes to: start.NAME beside the state file. */
+static char *
+state_answer_path(const char *name)
+{
+	char	*path;
+
+	if (state_dir == NULL || asprintf(&path, "%s/start.%s", state_dir,
+	    name) == -1)
+		return (NULL);
+	return (path);
+}
+
+/*
+ * A start of vm name is about to be recorded: its answer's file, empty
+ * (a descriptor for backend_start()), or -1 (the start runs without).
+ * Truncated before the record is written, so that a successor never
+ * reads an earlier start's answer for it.
+ */
+int
+state_answer_open(const char *name)
+{
+	char	*path;
+	int	 fd;
+
+	if ((path = state_answer_path(name)) == NULL)
+		return (-1);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1)
+		log_warn("state: %s", path);
+	free(path);
+	return (fd);
+}
+
+static void
+state_answer_unlink(const char *name)
+{
+	char	*path;
+
+	if ((path = state_answer_path(name)) == NULL)
+		return;
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("state: %s", path);
+	free(path);
+}
+
+/* What a predecessor's start of r said in its file, if anything. */
+static void
+state_answer_read(struct state_rec *r)
+{
+	char	*path, buf[4096];
+	ssize_t	 n = -1;
+	int	 fd;
+
+	r->said = VMCTL_SAID_NOTHING;
+	if ((path = state_answer_path(r->name)) == NULL)
+		return;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+		do {
+			n = read(fd, buf, sizeof(buf));
+		} while (n == -1 && errno == EINTR);
+		close(fd);
+	}
+	free(path);
+	if (n > 0)
+		r->said = vmctl_start_said(buf, n, &r->said_id);
 }
 
 static void
@@ -166,7 +246,9 @@ state_init(struct config *conf)
 	if ((dir = config_dir_path(conf)) == NULL ||
 	    asprintf(&state_path, "%s/state", dir) == -1)
 		state_path = NULL;
-	free(dir);
+	state_dir = state_path != NULL ? dir : NULL;
+	if (state_dir == NULL)
+		free(dir);
 	if (state_path == NULL) {
 		log_warnx("state file: no directory for it");
 		return;
@@ -198,6 +280,8 @@ state_set(const char *name, enum state_phase phase, int has_id,
 	}
 	if (r->phase != phase || r->since == 0)
 		r->since = now_wall();
+	if (r->phase == STATE_STARTING && phase != STATE_STARTING)
+		state_answer_unlink(name);
 	r->phase = phase;
 	r->limit = phase == STATE_STARTING ? state_limit() : 0;
 	r->has_id = has_id;
@@ -214,6 +298,8 @@ state_clear(const char *name)
 
 	if ((r = state_find(name)) == NULL)
 		return;
+	if (r->phase == STATE_STARTING)
+		state_answer_unlink(name);
 	state_forget(r);
 	state_save();
 }
@@ -331,6 +417,8 @@ state_shutdown(void)
 	state_forget_holds();
 	free(state_path);
 	state_path = NULL;
+	free(state_dir);
+	state_dir = NULL;
 	state_retry = STATE_RETRY_MIN;
 }
 
@@ -593,16 +681,22 @@ state_load(void)
  * is asked about again; vmctl's own limit bounds that.
  */
 static enum state_verdict
-state_verdict(const struct state_rec *r, const struct vmd_row *row,
-    time_t now)
+state_verdict(struct state_rec *r, const struct vmd_row *row, time_t now)
 {
 	long long	 limit;
+	int		 may_act;
 
+	/* The limit it ran under: vmctl timeout may differ now. */
+	limit = r->limit > 0 ? r->limit : state_limit();
+	may_act = r->phase == STATE_STARTING &&
+	    now < r->since + limit + STATE_START_GRACE;
+	if (r->phase == STATE_STARTING)
+		state_answer_read(r);
+	if (r->said == VMCTL_SAID_REFUSED)
+		return (row == NULL || row->state == VMD_STOPPED ?
+		    VERDICT_DROP : VERDICT_FOREIGN);
 	if (row == NULL || row->state == VMD_STOPPED) {
-		/* The limit it ran under: vmctl timeout may differ now. */
-		limit = r->limit > 0 ? r->limit : state_limit();
-		if (r->phase == STATE_STARTING &&
-		    now < r->since + limit + STATE_START_GRACE)
+		if (may_act)
 			return (VERDICT_WAIT);
 		/* Started a moment ago: vmd may not list it yet (boot.c). */
 		if (row == NULL && r->phase == STATE_RUNNING &&
@@ -613,6 +707,17 @@ state_verdict(const struct state_rec *r, const struct vmd_row *row,
 	/* Paused by us, it is adopted; by someone else, wait and see. */
 	if ((row->state == VMD_PAUSED && r->phase != STATE_PAUSED) ||
 	    row->state == VMD_WAITING || row->state == VMD_UNKNOWN)
+		return (VERDICT_WAIT);
+	if (r->said == VMCTL_SAID_STARTED)
+		return (row->has_id && row->id != r->said_id ?
+		    VERDICT_FOREIGN : VERDICT_ADOPT);
+	/*
+	 * Its start may still answer: whether this boot is its (a person
+	 * may have started the VM meanwhile), and under which id (the
+	 * record's is the one before the start, and vmd may have
+	 * restarted since).
+	 */
+	if (may_act)
 		return (VERDICT_WAIT);
 	if (r->has_id && row->has_id && row->id != r->id)
 		return (VERDICT_FOREIGN);
@@ -650,11 +755,24 @@ state_adopt_done(const struct backend_result *res, void *arg)
 			waiting++;
 			continue;
 		case VERDICT_DROP:
-			log_info("vm %s: started by a previous supervisor, no "
-			    "longer running", r->name);
+			if (r->said == VMCTL_SAID_REFUSED)
+				log_info("vm %s: a previous supervisor's "
+				    "start of it was refused", r->name);
+			else
+				log_info("vm %s: started by a previous "
+				    "supervisor, no longer running", r->name);
 			break;
 		case VERDICT_FOREIGN:
-			if (r->v1_noid)
+			if (r->said == VMCTL_SAID_REFUSED)
+				log_info("vm %s: a previous supervisor's "
+				    "start of it was refused; running, "
+				    "started by someone else", r->name);
+			else if (r->said == VMCTL_SAID_STARTED)
+				log_warnx("vm %s: running with id %u, not the "
+				    "id %u a previous supervisor's start "
+				    "gave it; not adopted, it will not be "
+				    "stopped", r->name, row->id, r->said_id);
+			else if (r->v1_noid)
 				log_warnx("vm %s: its id was never recorded, "
 				    "so it cannot be proved to be the one a "
 				    "previous supervisor started; not adopted",
@@ -667,6 +785,8 @@ state_adopt_done(const struct backend_result *res, void *arg)
 			break;
 		case VERDICT_ADOPT:
 			r->pending = 0;
+			if (r->phase == STATE_STARTING)
+				state_answer_unlink(r->name);
 			if (row->has_id) {
 				r->has_id = 1;
 				r->id = row->id;
@@ -682,6 +802,8 @@ state_adopt_done(const struct backend_result *res, void *arg)
 			    row->state, (long long)(now - r->since) * 1000);
 			continue;
 		}
+		if (r->phase == STATE_STARTING)
+			state_answer_unlink(r->name);
 		state_forget(r);
 		changed = 1;
 	}

@@ -525,6 +525,40 @@ vmctl_outcome(enum backend_cmd cmd, const struct backend_ran *ran,
 }
 
 /*
+ * What a `vmctl start` wrote, read back by a successor from the file it
+ * wrote it to (its supervisor may have died before it finished):
+ * VMCTL_SAID_STARTED with the id, VMCTL_SAID_REFUSED when vmd said no
+ * (nothing was started), VMCTL_SAID_NOTHING when it said neither (still
+ * running, killed, or nonsense).  Only whole lines count.
+ */
+enum vmctl_said
+vmctl_start_said(const char *text, size_t len, unsigned int *id)
+{
+	char	 line[400];
+	size_t	 off = 0, n;
+
+	while (off < len) {
+		const char	*nl = memchr(text + off, '\n', len - off);
+
+		if (nl == NULL)
+			break;		/* a line still being written */
+		n = nl - (text + off);
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+		memcpy(line, text + off, n);
+		line[n] = '\0';
+		off = nl - text + 1;
+		if (strncmp(line, "vmctl: ", 7) != 0)
+			continue;
+		if (vmctl_started_id(line, id) == 0)
+			return (VMCTL_SAID_STARTED);
+		if (strstr(line, "start vm command failed: ") != NULL)
+			return (VMCTL_SAID_REFUSED);
+	}
+	return (VMCTL_SAID_NOTHING);
+}
+
+/*
  * What a backend command's run means.  Start, stop and the rest: exit 0
  * is done, else the last line of stderr says why.  Status: exit 0 and
  * the contract above, into *row.

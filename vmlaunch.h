@@ -457,6 +457,8 @@ pid_t		 job_spawn(char *const *, char *const *, int *, int *,
 		    int *);
 struct job	*job_run(char *const *, char *const *, long long,
 		    job_line_cb, job_done_cb, void *);
+struct job	*job_run_to(char *const *, char *const *, long long, int,
+		    job_done_cb, void *);
 struct job	*job_fork(const char *, void (*)(void *), void *, long long,
 		    job_done_cb, void *);
 void		 job_signal(struct job *, int);
@@ -524,6 +526,12 @@ void		 vmctl_outcome(enum backend_cmd, const struct backend_ran *,
 void		 vmctl_outcome_command(enum backend_cmd, const char *,
 		    const struct backend_ran *, struct backend_result *,
 		    struct vmd_row *);
+enum vmctl_said {
+	VMCTL_SAID_NOTHING,
+	VMCTL_SAID_STARTED,
+	VMCTL_SAID_REFUSED
+};
+enum vmctl_said	 vmctl_start_said(const char *, size_t, unsigned int *);
 void		 vmctl_line(const char *, size_t, size_t, char *, size_t);
 void		 vmctl_lastline(const char *, size_t, char *, size_t);
 
@@ -534,7 +542,7 @@ typedef void	(*backend_cb)(const struct backend_result *, void *);
 
 void		 backend_configure(struct config *);
 struct backend_req *backend_status(const char *, int, backend_cb, void *);
-struct backend_req *backend_start(const char *, backend_cb, void *);
+struct backend_req *backend_start(const char *, int, backend_cb, void *);
 struct backend_req *backend_stop(const char *, int, backend_cb, void *);
 struct backend_req *backend_pause(const char *, int, backend_cb, void *);
 void		 backend_cancel(struct backend_req *);
@@ -601,6 +609,7 @@ void		 state_init(struct config *);
 void		 state_set(const char *, enum state_phase, int, unsigned int);
 void		 state_hold(const char *, time_t);
 void		 state_clear(const char *);
+int		 state_answer_open(const char *);
 void		 state_adopt(void);
 int		 state_pending(void);
 int		 state_starting(const char *);

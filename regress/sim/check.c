@@ -81,6 +81,8 @@ int			 check_lost;	/* idle-stop excused: a VM no process
 					   can reach */
 int			 check_paused;	/* idle-stop excused: a VM paused by
 					   hand */
+int			 check_untold;	/* idle-stop excused: a boot whose
+					   start's answer was lost */
 static enum inv		 check_inv;
 static char		 check_msg[512];
 static long long	 check_t;
@@ -104,6 +106,7 @@ check_reset(void)
 	check_blind = 0;
 	check_lost = 0;
 	check_paused = 0;
+	check_untold = 0;
 	memset(check_blind_boot, 0, sizeof(check_blind_boot));
 	check_inv = INV_NONE;
 	check_msg[0] = '\0';
@@ -370,6 +373,15 @@ check_idle(void)
 			t_ref = check_max(t_ref, t_app + APP_BACKOFF_MAX_MS +
 			    c->vmctl * 1000);
 		bound = check_idle_bound(i);
+		if (clock_now() > t_ref + bound && world_untold(w)) {
+			/*
+			 * Known: its record has the id before vmd restarted
+			 * and its start told nobody the new one; vmlaunch
+			 * takes such a boot for someone else's.
+			 */
+			check_untold = 1;
+			continue;
+		}
 		if (clock_now() > t_ref + bound)
 			check_fail(INV_IDLE_STOP, "vm %s: began by vmlaunch "
 			    "at %lld ms, unused since %lld ms, still %s after "

@@ -562,12 +562,12 @@ wrap_backend_status(const char *name, int flags, backend_cb cb, void *arg,
 }
 
 struct backend_req *
-wrap_backend_start(const char *name, backend_cb cb, void *arg,
+wrap_backend_start(const char *name, int answer, backend_cb cb, void *arg,
     const char *file)
 {
 	struct wrap	*w = wrap_new("start", name, cb, arg, file);
 
-	return (w->req = backend_start(name, wrap_done, w));
+	return (w->req = backend_start(name, answer, wrap_done, w));
 }
 
 struct backend_req *

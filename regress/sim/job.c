@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sim.h"
 
@@ -81,6 +82,8 @@ struct job {
 	size_t			 outlen;
 	char			*err;
 	size_t			 errlen;
+	int			 errfile;	/* job_run_to(): stderr's file */
+	long long		 t_told;	/* start: its VM's id known as of */
 	char			*stale;		/* status: when it began */
 	size_t			 stalelen;
 	unsigned int		 stopped;	/* status: VMs it saw stopped */
@@ -198,9 +201,9 @@ job_rand(struct job *job, uint64_t what)
 	    sim_hash_str(world_name(job->vm)) : 0) ^ what));
 }
 
-struct job *
-job_run(char *const *argv, char *const *env, long long timeout_ms,
-    job_line_cb linecb, job_done_cb donecb, void *arg)
+static struct job *
+job_begin(char *const *argv, char *const *env, long long timeout_ms,
+    int errfile, job_line_cb linecb, job_done_cb donecb, void *arg)
 {
 	struct job	*job;
 	char		 what[128];
@@ -208,6 +211,7 @@ job_run(char *const *argv, char *const *env, long long timeout_ms,
 
 	if ((job = calloc(1, sizeof(*job))) == NULL)
 		fatal("job");
+	job->errfile = errfile;
 	if (job_classify(job, argv, env) == -1)
 		fatalx("job_run: %s: not a program the simulation knows",
 		    argv[0]);
@@ -231,6 +235,7 @@ job_run(char *const *argv, char *const *env, long long timeout_ms,
 	job_describe_sim(job, what, sizeof(what));
 	log_sim("job: %s begins", what);
 	if (job->kind == PROC_START) {
+		job->t_told = world_t_told(job->vm);
 		check_start_issued(job->vm);
 		world_start_begins(job->vm);
 	}
@@ -265,6 +270,24 @@ job_run(char *const *argv, char *const *env, long long timeout_ms,
 	job_after(&job->ev_act, job_rand(job, 1) % (lat / 2 + 1));
 	job_after(&job->ev_exit, lat / 2 + job_rand(job, 2) % (lat / 2 + 1));
 	return (job);
+}
+
+struct job *
+job_run(char *const *argv, char *const *env, long long timeout_ms,
+    job_line_cb linecb, job_done_cb donecb, void *arg)
+{
+	return (job_begin(argv, env, timeout_ms, -1, linecb, donecb, arg));
+}
+
+/*
+ * Its stderr to a file: what it says when it exits reaches the file
+ * whether or not its supervisor still listens (a successor reads it).
+ */
+struct job *
+job_run_to(char *const *argv, char *const *env, long long timeout_ms,
+    int errfd, job_done_cb donecb, void *arg)
+{
+	return (job_begin(argv, env, timeout_ms, errfd, NULL, donecb, arg));
 }
 
 static void
@@ -346,6 +369,9 @@ job_act(struct job *job)
 	case PROC_START:
 		rc = world_start(job->vm, BY_VMLAUNCH, msg, sizeof(msg));
 		job_set_output(&job->err, &job->errlen, msg, strlen(msg));
+		/* Recorded with an id vmd has dealt again since? */
+		if (rc == 0 && !job->command && world_dealt_since(job->t_told))
+			world_boot_untold(job->vm, 1);
 		break;
 	case PROC_STOP:
 	case PROC_KILL:
@@ -416,6 +442,15 @@ job_end(struct job *job)
 	if (job->exited)
 		return;
 	job->exited = 1;
+	if (job->errfile != -1 && !job->dead && !job->timed_out &&
+	    job->errlen > 0 && write(job->errfile, job->err, job->errlen) !=
+	    (ssize_t)job->errlen)
+		fatal("job: its answer's file");
+	/* Heard by its supervisor, or its file says the id. */
+	if (job->kind == PROC_START && job->acted && (job->attached ||
+	    (job->errfile != -1 && !job->dead && !job->timed_out &&
+	    job->status == 0 && job->how != OUT_GARBAGE)))
+		world_boot_untold(job->vm, 0);
 	evtimer_del(&job->ev_act);
 	evtimer_del(&job->ev_exit);
 	evtimer_del(&job->ev_limit);
@@ -513,6 +548,8 @@ job_release(struct job *job)
 	evtimer_del(&job->ev_exit);
 	evtimer_del(&job->ev_limit);
 	LIST_REMOVE(job, entry);
+	if (job->errfile != -1)
+		close(job->errfile);
 	free(job->name);
 	free(job->out);
 	free(job->err);

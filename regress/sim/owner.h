@@ -45,7 +45,7 @@ void	 owner_free(void *);
 #ifdef SIM_WRAP_BACKEND
 struct backend_req *wrap_backend_status(const char *, int, backend_cb,
 	    void *, const char *);
-struct backend_req *wrap_backend_start(const char *, backend_cb, void *,
+struct backend_req *wrap_backend_start(const char *, int, backend_cb, void *,
 	    const char *);
 struct backend_req *wrap_backend_stop(const char *, int, backend_cb, void *,
 	    const char *);
@@ -55,8 +55,8 @@ void	 wrap_backend_cancel(struct backend_req *);
 
 #define backend_status(n, f, cb, a)	\
 	wrap_backend_status((n), (f), (cb), (a), __FILE__)
-#define backend_start(n, cb, a)		\
-	wrap_backend_start((n), (cb), (a), __FILE__)
+#define backend_start(n, fd, cb, a)	\
+	wrap_backend_start((n), (fd), (cb), (a), __FILE__)
 #define backend_stop(n, f, cb, a)	\
 	wrap_backend_stop((n), (f), (cb), (a), __FILE__)
 #define backend_pause(n, p, cb, a)	\

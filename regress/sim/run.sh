@@ -38,5 +38,9 @@ if [ "${1:-}" = sim ]; then
 fi
 # Fixed bugs must stay fixed; known ones (not fixed yet) must still fail
 # as they say, or their case moves to cases/ with "expect none".
-"$bin" -r "$here"/cases/*.case "$here"/known/*.case || rc=1
+set -- "$here"/cases/*.case
+for f in "$here"/known/*.case; do
+	[ -e "$f" ] && set -- "$@" "$f"
+done
+"$bin" -r "$@" || rc=1
 exit $rc

@@ -238,6 +238,10 @@ void			 world_start_begins(struct wvm *);
 void			 world_start_orphaned(struct wvm *, long long, int);
 void			 world_supervisor_gone(void);
 void			 world_id_told(struct wvm *, long long);
+long long		 world_t_told(struct wvm *);
+int			 world_dealt_since(long long);
+void			 world_boot_untold(struct wvm *, int);
+int			 world_untold(struct wvm *);
 int			 world_id_stale(struct wvm *);
 int			 world_command(struct wvm *);
 void			 world_seen_stopped(struct wvm *, long long, int, int);
@@ -333,7 +337,7 @@ int			 harness_wraps_for(const void *, char *, size_t);
 int			 harness_wraps(char *, size_t);
 struct backend_req	*wrap_backend_status(const char *, int, backend_cb,
 			    void *, const char *);
-struct backend_req	*wrap_backend_start(const char *, backend_cb, void *,
+struct backend_req	*wrap_backend_start(const char *, int, backend_cb, void *,
 			    const char *);
 struct backend_req	*wrap_backend_stop(const char *, int, backend_cb,
 			    void *, const char *);
@@ -358,6 +362,7 @@ extern int		 check_failed;
 extern int		 check_blind;
 extern int		 check_lost;
 extern int		 check_paused;
+extern int		 check_untold;
 void			 check_reset(void);
 void			 check_fail(enum inv, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));

@@ -78,6 +78,9 @@ struct wvm {
 						   acted until then, -1 none */
 	int			 unheard_orphan;	/* its supervisor died */
 	long long		 t_told;	/* vmlaunch last learnt its id */
+	int			 untold;	/* this boot's start said no id
+						   to anyone, and the record's id
+						   is from before vmd restarted */
 	int			 hand_paused;	/* paused by a person */
 	long long		 t_unpaused;	/* a person unpaused it */
 	struct event		 ev_guest;	/* it comes up */
@@ -387,6 +390,7 @@ world_start(struct wvm *w, enum wby by, char *msg, size_t msglen)
 	w->race = by == BY_PERSON && (job_sim_starts_pending(w, &ms, 0) > 0 ||
 	    w->t_unheard >= 0);
 	w->t_boot = now;
+	w->untold = 0;
 	w->pid = ++world_pids;
 	w->guest_up = 0;
 	w->guest_set = 0;
@@ -701,6 +705,41 @@ world_id_told(struct wvm *w, long long t)
 {
 	if (t > w->t_told)
 		w->t_told = t;
+}
+
+long long
+world_t_told(struct wvm *w)
+{
+	return (w->t_told);
+}
+
+/* Has vmd dealt new ids since t? */
+int
+world_dealt_since(long long t)
+{
+	return (world_dealt >= 0 && world_dealt > t);
+}
+
+/*
+ * vmlaunch's start of w began this boot and may never tell anyone its
+ * id (on), or has told it after all (off).
+ */
+void
+world_boot_untold(struct wvm *w, int on)
+{
+	w->untold = on;
+}
+
+/*
+ * A boot of vmlaunch's that vmlaunch cannot know as its own: the start
+ * was recorded with the id from before vmd restarted, and its answer,
+ * which would have said the new one, reached no supervisor and said
+ * nothing in its file (nonsense, or it never ended).
+ */
+int
+world_untold(struct wvm *w)
+{
+	return (w->untold && w->state != W_STOPPED && w->by == BY_VMLAUNCH);
 }
 
 /*

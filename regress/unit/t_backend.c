@@ -124,6 +124,12 @@ status_named(const char *name, backend_cb cb, void *arg)
 }
 
 static struct backend_req *
+start_pipe(const char *name, backend_cb cb, void *arg)
+{
+	return (backend_start(name, -1, cb, arg));
+}
+
+static struct backend_req *
 stop_plain(const char *name, backend_cb cb, void *arg)
 {
 	return (backend_stop(name, 0, cb, arg));
@@ -272,19 +278,19 @@ test_commands(void)
 	CHECK(unit_now_ms() - t0 < 3500, "timeout in time: %lld ms",
 	    unit_now_ms() - t0);
 
-	run("echo qemu started >&2", backend_start, "x", &o);
+	run("echo qemu started >&2", start_pipe, "x", &o);
 	CHECK(o.ok, "start ok");
 	CHECK_STR(o.msg, "qemu started", "start message");
-	run("echo pid 12", backend_start, "x", &o);
+	run("echo pid 12", start_pipe, "x", &o);
 	CHECK(o.ok, "start ok, stdout");
 	CHECK_STR(o.msg, "pid 12", "start message from stdout");
-	run("true", backend_start, "x", &o);
+	run("true", start_pipe, "x", &o);
 	CHECK_STR(o.msg, "start command done", "silent start message");
-	run("echo first >&2; echo 'qemu: no disk' >&2; exit 1", backend_start,
+	run("echo first >&2; echo 'qemu: no disk' >&2; exit 1", start_pipe,
 	    "x", &o);
 	CHECK(!o.ok, "start failure");
 	CHECK_STR(o.msg, "qemu: no disk", "start failure: stderr's last line");
-	run("echo out; exit 4", backend_start, "x", &o);
+	run("echo out; exit 4", start_pipe, "x", &o);
 	CHECK(!o.ok, "silent start failure");
 	CHECK_STR(o.msg, "start command exited with status 4",
 	    "silent start failure message");
@@ -297,7 +303,7 @@ test_commands(void)
 	/* What each command is given: $0, $1 and the environment. */
 	snprintf(cmd, sizeof(cmd), "echo \"$VMLAUNCH_ACTION $0 $1 "
 	    "$VMLAUNCH_VM $#\" >&2; exit 1");
-	run(cmd, backend_start, "my-vm", &o);
+	run(cmd, start_pipe, "my-vm", &o);
 	CHECK_STR(o.msg, "start vmlaunch-backend my-vm my-vm 1", "start args");
 	run(cmd, stop_plain, "my-vm", &o);
 	CHECK_STR(o.msg, "stop vmlaunch-backend my-vm my-vm 1", "stop args");
@@ -318,11 +324,11 @@ test_commands(void)
 	    "pause failure message");
 	/* Our own VMLAUNCH_VM does not leak through. */
 	setenv("VMLAUNCH_VM", "outer", 1);
-	run("echo \"$VMLAUNCH_VM\" >&2", backend_start, "inner", &o);
+	run("echo \"$VMLAUNCH_VM\" >&2", start_pipe, "inner", &o);
 	CHECK_STR(o.msg, "inner", "VMLAUNCH_VM replaced");
 	unsetenv("VMLAUNCH_VM");
 	setenv("T_BACKEND_KEEP", "kept", 1);
-	run("echo \"$T_BACKEND_KEEP\" >&2", backend_start, "x", &o);
+	run("echo \"$T_BACKEND_KEEP\" >&2", start_pipe, "x", &o);
 	CHECK_STR(o.msg, "kept", "the rest of the environment is passed");
 
 	/*
@@ -335,7 +341,7 @@ test_commands(void)
 	    dir, dir);
 	mark[VM_NAME_MAX - 1] = '\0';
 	run("printf '%s|%s' \"$1\" \"$VMLAUNCH_VM\" >&2; exit 1",
-	    backend_start, mark, &o);
+	    start_pipe, mark, &o);
 	snprintf(cmd, sizeof(cmd), "%s|%s", mark, mark);
 	CHECK_STR(o.msg, cmd, "metacharacters passed intact");
 	run("echo running", status_named, mark, &o);

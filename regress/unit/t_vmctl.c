@@ -248,6 +248,8 @@ struct outcome {
 	size_t			 nrows;
 	int			 has_row;
 	struct vmd_row		 row;
+	int			 has_id;	/* a start's */
+	unsigned int		 id;
 };
 
 static void
@@ -268,6 +270,8 @@ result_cb(const struct backend_result *res, void *arg)
 	o->has_row = res->row != NULL;
 	if (res->row != NULL)
 		o->row = *res->row;
+	o->has_id = res->has_id;
+	o->id = res->id;
 }
 
 static int
@@ -315,6 +319,42 @@ run(const char *mode, vmctl_fn fn, const char *name, struct outcome *o)
 	if (job != NULL)
 		CHECK(wait_done(o, 5000) && o->done == 1, "%s: called back once",
 		    mode);
+}
+
+static struct backend_req *
+start_pipe(const char *name, backend_cb cb, void *arg)
+{
+	return (backend_start(name, -1, cb, arg));
+}
+
+/* vmctl start's stderr to a file (state.c's start.NAME): t_answer_fd. */
+static int	 t_answer_fd = -1;
+
+static struct backend_req *
+start_file(const char *name, backend_cb cb, void *arg)
+{
+	char	 path[] = "/tmp/t_vmctl.XXXXXX";
+	int	 fd;
+
+	if ((fd = mkstemp(path)) == -1)
+		return (NULL);
+	(void)unlink(path);
+	t_answer_fd = dup(fd);
+	return (backend_start(name, fd, cb, arg));
+}
+
+/* What the file holds once the start is done. */
+static const char *
+answer_text(void)
+{
+	static char	 buf[512];
+	ssize_t		 n;
+
+	n = pread(t_answer_fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(t_answer_fd);
+	t_answer_fd = -1;
+	return (buf);
 }
 
 static struct backend_req *
@@ -382,18 +422,53 @@ test_async(void)
 	CHECK(unit_now_ms() - t0 < 3000, "timeout in time: %lld ms",
 	    unit_now_ms() - t0);
 
-	run("start-ok", backend_start, "my-vm", &o);
+	run("start-ok", start_pipe, "my-vm", &o);
 	CHECK(o.ok, "start ok");
 	CHECK_STR(o.msg, "vmctl: started vm 1 successfully, tty /dev/ttyp8",
 	    "start message");
-	run("start-busy", backend_start, "my-vm", &o);
+	run("start-busy", start_pipe, "my-vm", &o);
 	CHECK(!o.ok, "start busy fails");
 	CHECK_STR(o.msg, "vmctl: start vm command failed: Operation already "
 	    "in progress", "start busy message");
-	run("start-silent", backend_start, "my-vm", &o);
+	run("start-silent", start_pipe, "my-vm", &o);
 	CHECK(!o.ok, "silent failure");
 	CHECK_STR(o.msg, "vmctl start: exited with status 1",
 	    "silent failure message");
+
+	/* What a successor reads in such a file. */
+	{
+		static const char	 ok[] = "vmctl: started vm 12 "
+		    "successfully, tty /dev/ttyp2\n";
+		static const char	 no[] = "vmctl: start vm command "
+		    "failed: Operation already in progress\n";
+		unsigned int		 id = 0;
+
+		CHECK(vmctl_start_said(ok, strlen(ok), &id) ==
+		    VMCTL_SAID_STARTED && id == 12, "said: started, id 12");
+		CHECK(vmctl_start_said(no, strlen(no), &id) ==
+		    VMCTL_SAID_REFUSED, "said: refused");
+		CHECK(vmctl_start_said(ok, strlen(ok) - 1, &id) ==
+		    VMCTL_SAID_NOTHING, "said: nothing until the line ends");
+		CHECK(vmctl_start_said("vmctl: ??? \x7f\n", 13, &id) ==
+		    VMCTL_SAID_NOTHING, "said: nothing in nonsense");
+		CHECK(vmctl_start_said("", 0, &id) == VMCTL_SAID_NOTHING,
+		    "said: nothing in an empty file");
+		CHECK(vmctl_start_said("started vm 3 successfully\n", 26,
+		    &id) == VMCTL_SAID_NOTHING, "said: only vmctl's lines");
+	}
+
+	/* The same, its answer through a file a successor could read. */
+	run("start-ok", start_file, "my-vm", &o);
+	CHECK(o.ok && o.has_id && o.id == 1, "start through a file: ok, id 1");
+	CHECK_STR(o.msg, "vmctl: started vm 1 successfully, tty /dev/ttyp8",
+	    "start through a file: message");
+	CHECK_STR(answer_text(), "vmctl: started vm 1 successfully, tty "
+	    "/dev/ttyp8\n", "start through a file: the file");
+	run("start-busy", start_file, "my-vm", &o);
+	CHECK(!o.ok, "start busy through a file fails");
+	CHECK_STR(o.msg, "vmctl: start vm command failed: Operation already "
+	    "in progress", "start busy through a file: message");
+	(void)answer_text();
 
 	run("stop-ok", stop_plain, "my-vm", &o);
 	CHECK(o.ok, "stop ok");
@@ -425,7 +500,7 @@ test_async(void)
 	CHECK_STR(o.msg, "stop -f my-vm", "stop -f argv");
 	run("args", stop_plain, "my-vm", &o);
 	CHECK_STR(o.msg, "stop my-vm", "stop argv");
-	run("args", backend_start, "my-vm", &o);
+	run("args", start_pipe, "my-vm", &o);
 	CHECK_STR(o.msg, "start my-vm", "start argv");
 
 	/* vmctl that does not exist. */
@@ -433,7 +508,7 @@ test_async(void)
 	memset(&conf, 0, sizeof(conf));
 	conf.vmctl = "/nonexistent/vmctl";
 	backend_configure(&conf);
-	job = backend_start("my-vm", result_cb, &o);
+	job = backend_start("my-vm", -1, result_cb, &o);
 	CHECK(job != NULL && wait_done(&o, 5000), "missing vmctl reported");
 	CHECK_STR(o.msg, "could not run /nonexistent/vmctl: No such file or "
 	    "directory", "missing vmctl message");
