@@ -4,8 +4,10 @@
 # with one line that says so and why: a file that is not a socket where
 # the socket goes (left as it is: it is not vmlaunch's to remove), and,
 # as root, a socket directory on a read-only file system.  Once the way
-# is clear, the same command runs.  (Before: "unlink PATH: Is a
-# directory", and a regular file there was removed.)
+# is clear, the same command runs.  A ProxyCommand facing such a file
+# says so at once.  (Before: "unlink PATH: Is a directory"; a regular
+# file there was removed; the ProxyCommand waited 15s for a supervisor
+# that could not come.)
 . "$(dirname "$0")/../lib.sh"
 test_init
 add_vm ubuntu
@@ -48,6 +50,19 @@ assert_match "$ERR" "^$TS vmlaunch: cannot listen on $SOCK: it exists and is not
     "-d, a file at the socket path: stderr"
 assert_eq "$(cat "$SOCK" 2>/dev/null)" "not a socket" \
     "the file at the socket path"
+# The ProxyCommand says so at once (255, one line), rather than waiting
+# for a supervisor that cannot come.
+run_proxy ubuntu.vm 22
+assert_eq "$RC" 255 "ProxyCommand, a file at the socket path: exit status"
+assert_eq "$ERR" "vmlaunch: $SOCK exists and is not a socket: no supervisor can listen there" \
+    "ProxyCommand, a file at the socket path: stderr"
+run_ssh ubuntu.vm true
+assert_eq "$RC" 255 "ssh, a file at the socket path: exit status"
+assert_contains "$ERR" "vmlaunch: $SOCK exists and is not a socket" \
+    "ssh, a file at the socket path: stderr"
+assert_eq "$(cat "$SOCK" 2>/dev/null)" "not a socket" \
+    "the file at the socket path, after the clients"
+assert_eq "$(vmctl_calls start)" 0 "vmctl start calls"
 rm "$SOCK"
 
 # The way clear: it listens (and a stale socket is taken over).
