@@ -238,7 +238,10 @@ client_open(struct config *conf, const char *path, int verbose,
 	for (;;) {
 		if ((fd = client_connect(path, deadline)) != -1)
 			return (fd);
-		/* A supervisor leaves that alone (supervisor_listen). */
+		/*
+		 * Not a socket: a supervisor leaves it alone
+		 * (supervisor_listen), so none would ever answer.
+		 */
 		if (errno == ECONNREFUSED && lstat(path, &st) == 0 &&
 		    !S_ISSOCK(st.st_mode)) {
 			warnx("%s exists and is not a socket: no supervisor "
