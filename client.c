@@ -231,12 +231,23 @@ static int
 client_open(struct config *conf, const char *path, int verbose,
     long long *spawned)
 {
+	struct stat	 st;
 	long long	 deadline = now_ms() + CLIENT_SILENCE;
 	int		 fd, delay = 10;
 
 	for (;;) {
 		if ((fd = client_connect(path, deadline)) != -1)
 			return (fd);
+		/*
+		 * Not a socket: a supervisor leaves it alone
+		 * (supervisor_listen), so none would ever answer.
+		 */
+		if (errno == ECONNREFUSED && lstat(path, &st) == 0 &&
+		    !S_ISSOCK(st.st_mode)) {
+			warnx("%s exists and is not a socket: no supervisor "
+			    "can listen there", path);
+			return (-1);
+		}
 		if (errno != ENOENT && errno != ECONNREFUSED &&
 		    errno != EAGAIN) {
 			warn("%s", path);

@@ -160,16 +160,22 @@ status_fetch(struct config *conf, int fd, struct status_reply *rep)
 	wait = (conf->vmctl_timeout > 0 ? conf->vmctl_timeout :
 	    DEFAULT_VMCTL_TIMEOUT) * 1000 + STATUS_MARGIN;
 	for (;;) {
-		if ((n = ctl_recv(fd, &type, &b, NULL, wait)) == -1) {
+		/*
+		 * The table is printed only once it is complete: an answer
+		 * cut off (between messages or inside one) shows nothing.
+		 */
+		n = ctl_recv(fd, &type, &b, NULL, wait);
+		if (n == 0 || (n == -1 && errno == ECONNRESET)) {
+			warnx("the supervisor's answer broke off, the "
+			    "connection closed: no status shown");
+			goto done;
+		}
+		if (n == -1) {
 			if (errno == ETIMEDOUT)
 				warnx("the supervisor did not answer within "
 				    "%ds", wait / 1000);
 			else
 				warn("supervisor");
-			goto done;
-		}
-		if (n == 0) {
-			warnx("the supervisor closed the connection");
 			goto done;
 		}
 		if (type == CTL_STATUS_END && b.len == 0)

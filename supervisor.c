@@ -291,7 +291,7 @@ supervisor_lock(void)
 		fatal("asprintf");
 	free(dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		log_warn("%s", path);
+		log_warn("cannot lock %s", path);
 		free(path);
 		return (-1);
 	}
@@ -306,7 +306,7 @@ supervisor_lock(void)
 			return (fd);
 		}
 		if (errno != EWOULDBLOCK) {
-			log_warn("lock %s", path);
+			log_warn("cannot lock %s", path);
 			break;
 		}
 		if (supervisor_answers()) {
@@ -331,6 +331,7 @@ static int
 supervisor_listen(void)
 {
 	struct sockaddr_un	 sun;
+	struct stat		 st;
 	mode_t			 omask;
 	int			 s;
 
@@ -338,22 +339,31 @@ supervisor_listen(void)
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, sv.sockpath, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path)) {
-		log_warnx("%s: socket path too long", sv.sockpath);
+		log_warnx("cannot listen on %s: socket path too long",
+		    sv.sockpath);
+		return (-1);
+	}
+	/*
+	 * We hold the lock: a socket left here is stale.  Anything else
+	 * is not ours to remove (a socket line naming the wrong file).
+	 */
+	if (lstat(sv.sockpath, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		log_warnx("cannot listen on %s: it exists and is not a "
+		    "socket", sv.sockpath);
 		return (-1);
 	}
 	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {
-		log_warn("socket");
+		log_warn("cannot listen on %s: socket", sv.sockpath);
 		return (-1);
 	}
-	/* We hold the lock: a socket file left here is stale. */
 	if (unlink(sv.sockpath) == -1 && errno != ENOENT) {
-		log_warn("unlink %s", sv.sockpath);
+		log_warn("cannot listen on %s", sv.sockpath);
 		close(s);
 		return (-1);
 	}
 	omask = umask(0177);
 	if (bind(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		log_warn("bind %s", sv.sockpath);
+		log_warn("cannot listen on %s", sv.sockpath);
 		umask(omask);
 		close(s);
 		return (-1);
@@ -363,7 +373,7 @@ supervisor_listen(void)
 	    listen(s, LISTEN_BACKLOG) == -1 ||
 	    fcntl(s, F_SETFL, O_NONBLOCK) == -1 ||
 	    fcntl(s, F_SETFD, FD_CLOEXEC) == -1) {
-		log_warn("%s", sv.sockpath);
+		log_warn("cannot listen on %s", sv.sockpath);
 		close(s);
 		return (-1);
 	}

@@ -2,7 +2,10 @@
 # Every row of vmlaunch.1's EXIT STATUS, in the order of the table, with
 # what the user sees on stdout and stderr: 0 success, 1 for -n, -d and
 # -s when they cannot do it, 2 for a wrong command line (any mode), 255
-# for any ProxyCommand failure.
+# for any ProxyCommand failure.  Rows that need a moment held or a guest
+# of their own are beside it: exit_status-listen.sh (-d could not
+# listen), exit_status-status.sh (-s whose answer broke off) and
+# exit_status-relay.sh (a failed relay).
 . "$(dirname "$0")/../lib.sh"
 test_init
 CONF_IDLE=1h
