@@ -219,7 +219,12 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 		vm_stopping(vm, elapsed);
 		return;
 	}
-	if (phase == STATE_PAUSED && vmd == VMD_PAUSED) {
+	/*
+	 * Running, as a status without the STATE column (vmctl up to 2018)
+	 * shows a paused VM: the record, written first, says we paused it.
+	 */
+	if (phase == STATE_PAUSED && (vmd == VMD_PAUSED ||
+	    vmd == VMD_RUNNING)) {
 		history_add(vm->name, LOG_INFO, "adopted from a previous "
 		    "supervisor (id %u), which had paused it", vm->id);
 		vm->paused_here = 1;

@@ -83,7 +83,9 @@ vm_pause_check_done(const struct backend_result *res, void *arg)
 	struct vm	*vm = arg;
 
 	vm->req = NULL;
-	if (res->ok && res->row != NULL && res->row->state == VMD_PAUSED) {
+	/* A status without the STATE column cannot say: paused, maybe. */
+	if (res->ok && res->row != NULL && (res->row->state == VMD_PAUSED ||
+	    (res->row->nostate && res->row->state == VMD_RUNNING))) {
 		history_add(vm->name, LOG_INFO, "paused after all");
 		vm_paused(vm);
 		return;

@@ -675,7 +675,7 @@ state_adopt_done(const struct backend_result *res, void *arg)
 				r->phase = STATE_STOPPING;
 			else if (r->phase == STATE_STARTING ||
 			    (r->phase == STATE_PAUSED &&
-			    row->state != VMD_PAUSED))
+			    row->state != VMD_PAUSED && !row->nostate))
 				r->phase = STATE_RUNNING;
 			changed = 1;
 			vm_adopt(r->name, r->phase, r->has_id, r->id,
