@@ -172,6 +172,9 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 		/* From a status of all, which may be as old as its limit. */
 		vm->id_at = now_ms() - vm_limit_ms();
 	}
+	/* Our stop of a VM we paused: its unpause may not have happened. */
+	if (phase == STATE_STOPPING && vmd == VMD_PAUSED)
+		vm->paused_here = 1;
 	if (phase == STATE_STOPPING && vmd != VMD_STOPPING && vm_inuse(vm)) {
 		/* Its stop never happened, and it has sessions again. */
 		history_add(vm->name, LOG_INFO, "a previous supervisor was "

@@ -83,9 +83,13 @@ vm_pause_check_done(const struct backend_result *res, void *arg)
 	struct vm	*vm = arg;
 
 	vm->req = NULL;
-	/* A status without the STATE column cannot say: paused, maybe. */
-	if (res->ok && res->row != NULL && (res->row->state == VMD_PAUSED ||
-	    (res->row->nostate && res->row->state == VMD_RUNNING))) {
+	/*
+	 * No answer, or a status without the STATE column: paused, maybe.
+	 * Taken as paused, it is unpaused before its stop or for a session,
+	 * and an unpause of a VM that runs only fails.
+	 */
+	if (!res->ok || (res->row != NULL && (res->row->state == VMD_PAUSED ||
+	    (res->row->nostate && res->row->state == VMD_RUNNING)))) {
 		history_add(vm->name, LOG_INFO, "paused after all");
 		vm_paused(vm);
 		return;

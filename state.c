@@ -610,8 +610,12 @@ state_verdict(const struct state_rec *r, const struct vmd_row *row,
 			return (VERDICT_WAIT);
 		return (VERDICT_DROP);
 	}
-	/* Paused by us, it is adopted; by someone else, wait and see. */
-	if ((row->state == VMD_PAUSED && r->phase != STATE_PAUSED) ||
+	/*
+	 * Paused by us, it is adopted; by someone else, wait and see.  One
+	 * we were stopping was ours to unpause first (halt.c).
+	 */
+	if ((row->state == VMD_PAUSED && r->phase != STATE_PAUSED &&
+	    r->phase != STATE_STOPPING) ||
 	    row->state == VMD_WAITING || row->state == VMD_UNKNOWN)
 		return (VERDICT_WAIT);
 	if (r->has_id && row->has_id && row->id != r->id)

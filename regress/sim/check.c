@@ -379,6 +379,23 @@ check_held_busy(struct wvm *w, const char *what, long long after)
 		    check_busy_t[world_index(w)]);
 }
 
+/*
+ * A stop of a VM vmlaunch paused begins with its unpause: a hold asked
+ * after that, as the stop's command begins, waits for the stop's end.
+ * An unpause begun within vmctl's limit before counts as that one.
+ */
+static long long
+check_unpaused(struct wvm *w)
+{
+	struct check_pol	 p;
+	long long		 t = world_t_unpause(w);
+
+	check_policies(world_index(w), &p);
+	if (t > 0 && clock_now() - t <= p.vmctl)
+		return (t);
+	return (clock_now());
+}
+
 /* A stop of w begins. */
 void
 check_stop_issued(struct wvm *w, int force)
@@ -400,7 +417,7 @@ check_stop_issued(struct wvm *w, int force)
 		    world_name(w), what, t);
 	else
 		check_held_busy(w, what, force ?
-		    check_stop_t[world_index(w)] : clock_now());
+		    check_stop_t[world_index(w)] : check_unpaused(w));
 	if (!force)
 		check_stop_t[world_index(w)] = clock_now();
 }

@@ -777,6 +777,22 @@ gen_parse(FILE *fp, struct sim_run *run, char *expect, size_t explen,
 	return (rc);
 }
 
+/*
+ * A command VM has its pause and unpause commands in every config of a
+ * run that pauses (as a user would keep them): a VM paused under one
+ * config is unpaused under the next.
+ */
+static int
+gen_pauses(const struct sim_run *run)
+{
+	int	 i;
+
+	for (i = 0; i < run->nconfs; i++)
+		if (run->confs[i].pause > 0)
+			return (1);
+	return (0);
+}
+
 /* vmlaunch.conf for config i of a run, its socket in dir. */
 void
 gen_write_config(FILE *fp, const struct sim_run *run, int i, const char *dir)
@@ -815,7 +831,7 @@ gen_write_config(FILE *fp, const struct sim_run *run, int i, const char *dir)
 			    "\t\tforce stop \"kill-vm\"\n"
 			    "\t\tstatus \"vm-status\"\n"
 			    "%s"
-			    "\t}\n", j + 1, c->pause > 0 ?
+			    "\t}\n", j + 1, gen_pauses(run) ?
 			    "\t\tpause \"pause-vm\"\n"
 			    "\t\tunpause \"unpause-vm\"\n" : "");
 		fprintf(fp, "}\n");

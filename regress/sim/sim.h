@@ -249,6 +249,7 @@ unsigned int		 world_id(struct wvm *);
 int			 world_hand_paused(struct wvm *, long long *);
 int			 world_our_pause(struct wvm *, long long *);
 void			 world_unpause_begins(struct wvm *);
+long long		 world_t_unpause(struct wvm *);
 int			 world_pause(struct wvm *, int, char *, size_t);
 void			 world_busy(struct wvm *, enum busy_mode);
 enum busy_mode		 world_busy_mode(struct wvm *);

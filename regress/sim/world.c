@@ -273,6 +273,12 @@ world_our_pause(struct wvm *w, long long *t_paused)
 	    w->t_unpause < w->t_paused);
 }
 
+long long
+world_t_unpause(struct wvm *w)
+{
+	return (w->t_unpause);
+}
+
 /* vmlaunch begins an unpause of w. */
 void
 world_unpause_begins(struct wvm *w)
