@@ -180,7 +180,8 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 		history_add(vm->name, LOG_INFO, "a previous supervisor was "
 		    "stopping it; in use now, so it is left running");
 		phase = STATE_RUNNING;
-		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+		state_set(vm->name, vm->paused_here ? STATE_PAUSED :
+		    STATE_RUNNING, vm->has_id, vm->id);
 	}
 	if (phase == STATE_STOPPING && vmd != VMD_STOPPING &&
 	    now_ms() < vm_t0 + RESUME_GRACE) {
@@ -190,7 +191,8 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 		 * far as a successor is concerned, until that stop begins.
 		 */
 		phase = STATE_RUNNING;
-		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+		state_set(vm->name, vm->paused_here ? STATE_PAUSED :
+		    STATE_RUNNING, vm->has_id, vm->id);
 		soon = vm->state == VM_STOPPED || vm->state == VM_READY ||
 		    vm->state == VM_IDLE;
 	}

@@ -143,6 +143,9 @@ vm_paused_at_rest(struct vm *vm, long long elapsed)
 		vm_resume(vm);
 		return;
 	}
+	/* Those that wait and are no use (a check) would wait for ever. */
+	if (session_count(vm, SESSIONS_WAITING) > 0)
+		vm_fail_waiters(vm, "the vm is paused");
 	if (vm->pol.idle_timeout != DURATION_NEVER) {
 		stop = (vm->pol.idle_timeout - (vm->pol.idle_pause ==
 		    DURATION_NEVER ? 0 : vm->pol.idle_pause)) * 1000 - elapsed;

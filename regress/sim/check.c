@@ -418,8 +418,9 @@ check_stop_issued(struct wvm *w, int force)
 	else
 		check_held_busy(w, what, force ?
 		    check_stop_t[world_index(w)] : check_unpaused(w));
+	/* Where the stop began: its unpause, if it had one. */
 	if (!force)
-		check_stop_t[world_index(w)] = clock_now();
+		check_stop_t[world_index(w)] = check_unpaused(w);
 }
 
 /* A pause of w begins. */
