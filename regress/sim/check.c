@@ -76,7 +76,9 @@
  * busy			Once the idle check of a VM says busy, no stop or
  *			pause of it is begun on that verdict: not before the
  *			next check of it begins, a use of it, a reload or
- *			another supervisor, except by SIGTERM.  idle-stop
+ *			another supervisor, except by SIGTERM, and but for a
+ *			guest that no longer answers (no idle decision:
+ *			"its guest never answered").  idle-stop
  *			counts from the verdict, as the product promises
  *			("the idle countdown starts over").
  */
@@ -365,6 +367,7 @@ static void
 check_held_busy(struct wvm *w, const char *what, long long after)
 {
 	long long	 t;
+	int		 conn;
 
 	if (harness_down())
 		return;		/* SIGTERM: its purpose */
@@ -373,7 +376,8 @@ check_held_busy(struct wvm *w, const char *what, long long after)
 	if (holds_open(w, &t) && holds_since(w) <= after)
 		check_fail(INV_STOP_HELD, "vm %s: a %s while a hold on it is "
 		    "open", world_name(w), what);
-	else if (check_busy_stands[world_index(w)])
+	else if (check_busy_stands[world_index(w)] &&
+	    world_guest_answers(w, &conn) == 1)
 		check_fail(INV_BUSY, "vm %s: a %s after its idle check said "
 		    "busy at %lld ms", world_name(w), what,
 		    check_busy_t[world_index(w)]);
