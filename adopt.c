@@ -172,12 +172,16 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 		/* From a status of all, which may be as old as its limit. */
 		vm->id_at = now_ms() - vm_limit_ms();
 	}
+	/* Our stop of a VM we paused: its unpause may not have happened. */
+	if (phase == STATE_STOPPING && vmd == VMD_PAUSED)
+		vm->paused_here = 1;
 	if (phase == STATE_STOPPING && vmd != VMD_STOPPING && vm_inuse(vm)) {
 		/* Its stop never happened, and it has sessions again. */
 		history_add(vm->name, LOG_INFO, "a previous supervisor was "
 		    "stopping it; in use now, so it is left running");
 		phase = STATE_RUNNING;
-		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+		state_set(vm->name, vm->paused_here ? STATE_PAUSED :
+		    STATE_RUNNING, vm->has_id, vm->id);
 	}
 	if (phase == STATE_STOPPING && vmd != VMD_STOPPING &&
 	    now_ms() < vm_t0 + RESUME_GRACE) {
@@ -187,7 +191,8 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 		 * far as a successor is concerned, until that stop begins.
 		 */
 		phase = STATE_RUNNING;
-		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+		state_set(vm->name, vm->paused_here ? STATE_PAUSED :
+		    STATE_RUNNING, vm->has_id, vm->id);
 		soon = vm->state == VM_STOPPED || vm->state == VM_READY ||
 		    vm->state == VM_IDLE;
 	}
@@ -219,7 +224,12 @@ vm_adopt(const char *name, enum state_phase phase, int has_id,
 		vm_stopping(vm, elapsed);
 		return;
 	}
-	if (phase == STATE_PAUSED && vmd == VMD_PAUSED) {
+	/*
+	 * Running, as a status without the STATE column (vmctl up to 2018)
+	 * shows a paused VM: the record, written first, says we paused it.
+	 */
+	if (phase == STATE_PAUSED && (vmd == VMD_PAUSED ||
+	    vmd == VMD_RUNNING)) {
 		history_add(vm->name, LOG_INFO, "adopted from a previous "
 		    "supervisor (id %u), which had paused it", vm->id);
 		vm->paused_here = 1;

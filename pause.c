@@ -39,6 +39,8 @@
 #include "vmlaunch.h"
 #include "vm.h"
 
+static void	 vm_paused(struct vm *);
+
 /* Pause a VM we own, at rest: the state file says so first. */
 void
 vm_pause(struct vm *vm)
@@ -60,23 +62,68 @@ vm_pause_done(const struct backend_result *res, void *arg)
 
 	vm->req = NULL;
 	if (!res->ok) {
-		/* Not paused: running as it was; the stop comes as planned. */
-		history_add(vm->name, LOG_ERR, "pause failed: %s", res->msg);
-		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
-		vm_set_state(vm, VM_IDLE);
-	} else {
-		history_add(vm->name, LOG_INFO, "paused (%s)", res->msg);
-		vm->paused_here = 1;
-		vm->vmd = VMD_PAUSED;
-		vm_set_state(vm, VM_PAUSED);
-		idle_paused(vm->idle);
+		/*
+		 * A pause that timed out or said nonsense may have paused it
+		 * all the same: look, as after a failed resume.
+		 */
+		history_add(vm->name, LOG_ERR, "pause failed: %s; checking "
+		    "its state", res->msg);
+		vm->req = backend_status(vm->name, BACKEND_FRESH,
+		    vm_pause_check_done, vm);
+		return;
 	}
-	if (vm->stop_due)
+	history_add(vm->name, LOG_INFO, "paused (%s)", res->msg);
+	vm_paused(vm);
+}
+
+/* After a failed pause: paused after all, or running as it was. */
+void
+vm_pause_check_done(const struct backend_result *res, void *arg)
+{
+	struct vm	*vm = arg;
+
+	vm->req = NULL;
+	/*
+	 * No answer, or a status without the STATE column: paused, maybe.
+	 * Taken as paused, it is unpaused before its stop or for a session,
+	 * and an unpause of a VM that runs only fails.
+	 */
+	if (!res->ok || (res->row != NULL && (res->row->state == VMD_PAUSED ||
+	    (res->row->nostate && res->row->state == VMD_RUNNING)))) {
+		history_add(vm->name, LOG_INFO, "paused after all");
+		vm_paused(vm);
+		return;
+	}
+	/* Not paused: running as it was; the stop comes as planned. */
+	state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+	vm_set_state(vm, VM_IDLE);
+	if (session_count(vm, SESSIONS_WAITING) > 0) {
+		/* Those that came meanwhile get its guest. */
+		vm_unidle(vm);
+		vm_boot(vm);
+	} else if (vm->stop_due)
 		vm_idle_due(IDLE_STOP, vm);
-	else if (vm_inuse(vm) && vm->state == VM_PAUSED)
-		vm_resume(vm);
 	else if (vm_inuse(vm))
 		vm_settle(vm);
+}
+
+/*
+ * Paused by us: resumed for the sessions that came meanwhile (even if
+ * its stop came due: they use it now), else its stop at the idle
+ * timeout.
+ */
+static void
+vm_paused(struct vm *vm)
+{
+	vm->paused_here = 1;
+	vm->vmd = VMD_PAUSED;
+	vm_set_state(vm, VM_PAUSED);
+	idle_paused(vm->idle);
+	if (vm_inuse(vm)) {
+		vm->stop_due = 0;
+		vm_resume(vm);
+	} else if (vm->stop_due)
+		vm_idle_due(IDLE_STOP, vm);
 }
 
 /*
@@ -96,6 +143,9 @@ vm_paused_at_rest(struct vm *vm, long long elapsed)
 		vm_resume(vm);
 		return;
 	}
+	/* Those that wait and are no use (a check) would wait for ever. */
+	if (session_count(vm, SESSIONS_WAITING) > 0)
+		vm_fail_waiters(vm, "the vm is paused");
 	if (vm->pol.idle_timeout != DURATION_NEVER) {
 		stop = (vm->pol.idle_timeout - (vm->pol.idle_pause ==
 		    DURATION_NEVER ? 0 : vm->pol.idle_pause)) * 1000 - elapsed;

@@ -704,8 +704,12 @@ state_verdict(struct state_rec *r, const struct vmd_row *row, time_t now)
 			return (VERDICT_WAIT);
 		return (VERDICT_DROP);
 	}
-	/* Paused by us, it is adopted; by someone else, wait and see. */
-	if ((row->state == VMD_PAUSED && r->phase != STATE_PAUSED) ||
+	/*
+	 * Paused by us, it is adopted; by someone else, wait and see.  One
+	 * we were stopping was ours to unpause first (halt.c).
+	 */
+	if ((row->state == VMD_PAUSED && r->phase != STATE_PAUSED &&
+	    r->phase != STATE_STOPPING) ||
 	    row->state == VMD_WAITING || row->state == VMD_UNKNOWN)
 		return (VERDICT_WAIT);
 	if (r->said == VMCTL_SAID_STARTED)
@@ -795,7 +799,7 @@ state_adopt_done(const struct backend_result *res, void *arg)
 				r->phase = STATE_STOPPING;
 			else if (r->phase == STATE_STARTING ||
 			    (r->phase == STATE_PAUSED &&
-			    row->state != VMD_PAUSED))
+			    row->state != VMD_PAUSED && !row->nostate))
 				r->phase = STATE_RUNNING;
 			changed = 1;
 			vm_adopt(r->name, r->phase, r->has_id, r->id,

@@ -214,7 +214,9 @@ vm_halted(enum halt_end end, const struct vmd_row *row, void *arg)
 		 * session may take it up before the next try, and a
 		 * successor must not finish a stop that nobody is making.
 		 */
-		state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+		/* Still paused, maybe, if its unpause failed: it says so. */
+		state_set(vm->name, vm->paused_here ? STATE_PAUSED :
+		    STATE_RUNNING, vm->has_id, vm->id);
 		vm_set_state(vm, VM_IDLE);
 		vm->idle_at = now_ms() + vm->pol.stop_wait * 1000;
 		timer_ms(&vm->ev_deadline, vm->pol.stop_wait * 1000);

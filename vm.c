@@ -120,6 +120,19 @@ vm_configure(struct config *conf)
 		if (vm->pol.addr_host != NULL &&
 		    (vm->pol.addr_host = strdup(vm->pol.addr_host)) == NULL)
 			fatal("strdup");
+		/*
+		 * A countdown begun under idle timeout never (an idle pause
+		 * alone) stops nothing: under a finite one it begins anew.
+		 */
+		if (vm->idle != NULL && idle_left(vm->idle) == -1 &&
+		    vm->pol.idle_timeout != DURATION_NEVER) {
+			if (vm->state == VM_PAUSED)
+				vm_paused_at_rest(vm, 0);
+			else if (vm->state == VM_IDLE) {
+				idle_cancel(vm->idle);
+				vm->idle = NULL;
+			}
+		}
 		/* An idle timeout that was never, or is now: it applies. */
 		vm_settle(vm);
 		vm_gc(vm);

@@ -99,6 +99,7 @@ void	 vm_settle(struct vm *);
 void	 vm_idle_due(enum idle_due, void *);
 void	 vm_pause(struct vm *);
 void	 vm_pause_done(const struct backend_result *, void *);
+void	 vm_pause_check_done(const struct backend_result *, void *);
 void	 vm_paused_at_rest(struct vm *, long long);
 void	 vm_resume(struct vm *);
 void	 vm_resume_done(const struct backend_result *, void *);

@@ -179,6 +179,7 @@ vmctl_row(char **tok, int ntok, const struct vmctl_cols *c,
 	    vmctl_number(tok[c->pid], &pid) == -1)
 		return (-1);
 
+	row->nostate = c->state == -1;
 	if (stopping)
 		row->state = VMD_STOPPING;
 	else if (c->state == -1)

@@ -353,6 +353,8 @@ enum vmd_state {
 
 struct vmd_row {
 	enum vmd_state		 state;
+	int			 nostate;	/* no STATE column (vmctl up to
+						   2018): paused shows running */
 	int			 has_id;
 	unsigned int		 id;
 	char			 name[VM_NAME_MAX];

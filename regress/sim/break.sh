@@ -1,7 +1,7 @@
 #!/bin/sh
 #
 # Each invariant of the simulation, shown to fire: the code broken on
-# purpose (a copy of vm.c, start.c, stop.c, idle.c, boot.c or state.c
+# purpose (a copy of vm.c, start.c, stop.c, idle.c, boot.c, session.c or state.c
 # patched in a temporary directory, never the product's files) or the
 # world's promises broken (sim -b), then random sequences until the
 # first failure, which must be that invariant.  The product's sources are not
@@ -34,6 +34,10 @@ timer-kept~owner-lifetime~vm.c~s/(vm_quiet\(struct vm \*vm\)\n\{\n\tevtimer_del\
 wrong-guest~right-guest~vm.c~s/(probe_start\(&vm->pol, vm->name, vm->has_id, )vm->id, port,/$1vm->id + 1, port,/~a session connects by the id after its VM's
 fatal~no-fatal~stop.c~s/(\t    paused \? " \(unpausing it first\)" : ""\);\n)/$1\tif (strcmp(why, "its guest never answered") == 0)\n\t\tfatalx("broken on purpose");\n/~a stop for a guest that never answered is fatal
 orphan-window~one-start-per-boot/idle-stop~state.c~s/(now < r->since \+ limit \+ STATE_START_GRACE\))\n\t\t\treturn \(VERDICT_WAIT\);/$1\n\t\t\treturn (VERDICT_DROP);/~a predecessor's start is not waited for
+held~no-stop-held~session.c~s/(case SESSIONS_USING:\n\t\treturn \(use)\);/$1 && !(s->flags & SESSION_HOLD));/~a hold does not count as a use of its VM (session.c)
+unpause~unpause-before-stop~stop.c~s/paused \? HALT_UNPAUSE : HALT_OURS/HALT_OURS/~a VM that vmlaunch paused is stopped with no unpause first
+pause-in-use~no-pause-in-use~vm.c~s/(\} else if \(!\(flags & CTL_FLAG_NOTUSE\) && vm->state == VM_IDLE\) \{\n)\t\tvm_unidle\(vm\);\n/$1/; s/vm->state == VM_IDLE && vm->owned && !vm_inuse\(vm\)\)/vm->state == VM_IDLE && vm->owned)/~a session leaves the idle countdown running, and the idle pause takes no account of the sessions
+busy~busy~idle.c~s/\tif \(!busy\) \{/\tif (1) {/~the idle check's verdict busy is taken as idle (idle.c)
 EOF
 }
 

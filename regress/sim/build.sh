@@ -62,7 +62,7 @@ for f in session idle busy hold history backend vmctl parse syntax config \
 	objs="$objs $obj/p_$f.o"
 done
 # The simulated seams.
-for f in sim gen check harness users probe job world clock log owner; do
+for f in sim gen check harness users holds probe job world clock log owner; do
 	# shellcheck disable=SC2086
 	$cc $opt $warn $inc -c "$here/$f.c" -o "$obj/s_$f.o"
 	objs="$objs $obj/s_$f.o"

@@ -55,6 +55,32 @@
  *			may be left), down to the sockets handed out.
  * right-guest		A session is given a socket to its own VM's guest.
  * no-fatal		The code under test never calls fatal().
+ * no-stop-held		No stop (or stop -f) and no pause of a VM is begun
+ *			while a hold on it is open (vmlaunch -k, from the
+ *			moment it was asked to its end), except by SIGTERM,
+ *			which ends the holds with the VMs (vmlaunch.1; -X,
+ *			the other exception, is not simulated).  A hold
+ *			whose VM could not be brought up goes (hold.c): one
+ *			the supervisor no longer counts is counted, not
+ *			failed.
+ * unpause-before-stop	A VM that vmlaunch paused is not stopped (nor
+ *			stopped -f) before vmlaunch has begun to unpause it
+ *			(vmlaunch.conf.5: "when it expires, the virtual
+ *			machine is unpaused and then stopped"; VMCTL.md: a
+ *			paused guest cannot act on a stop).  An unpause
+ *			that fails is tried, and the stop goes on.
+ * no-pause-in-use	No pause is begun while a session relays to that
+ *			VM (its keeper not back yet included), nor of a
+ *			boot a person began (as no-stop-foreign, with its
+ *			excuses), except by SIGTERM.
+ * busy			Once the idle check of a VM says busy, no stop or
+ *			pause of it is begun on that verdict: not before the
+ *			next check of it begins, a use of it, a reload or
+ *			another supervisor, except by SIGTERM, and but for a
+ *			guest that no longer answers (no idle decision:
+ *			"its guest never answered").  idle-stop
+ *			counts from the verdict, as the product promises
+ *			("the idle countdown starts over").
  */
 
 #include <sys/types.h>
@@ -96,8 +122,17 @@ static const char *const check_names[INV_MAX] = {
 	[INV_ANSWER] = "session-answer",
 	[INV_OWNER] = "owner-lifetime",
 	[INV_RIGHT_GUEST] = "right-guest",
-	[INV_FATAL] = "no-fatal"
+	[INV_FATAL] = "no-fatal",
+	[INV_STOP_HELD] = "no-stop-held",
+	[INV_UNPAUSE] = "unpause-before-stop",
+	[INV_PAUSE_IN_USE] = "no-pause-in-use",
+	[INV_BUSY] = "busy"
 };
+
+/* The last verdicts of the idle checks, per VM. */
+static int		 check_busy_stands[SIM_VMS_MAX];
+static long long	 check_busy_t[SIM_VMS_MAX];	/* the last "busy" */
+static long long	 check_stop_t[SIM_VMS_MAX];	/* the last stop */
 
 void
 check_reset(void)
@@ -108,6 +143,9 @@ check_reset(void)
 	check_paused = 0;
 	check_untold = 0;
 	memset(check_blind_boot, 0, sizeof(check_blind_boot));
+	memset(check_busy_stands, 0, sizeof(check_busy_stands));
+	memset(check_busy_t, 0, sizeof(check_busy_t));
+	memset(check_stop_t, 0, sizeof(check_stop_t));
 	check_inv = INV_NONE;
 	check_msg[0] = '\0';
 }
@@ -177,6 +215,8 @@ struct check_pol {
 	long long	 boot;
 	long long	 stop;
 	long long	 vmctl;
+	int		 pause;	/* an idle pause in some config */
+	long long	 check;	/* ms: the idle check's limit, 0 none */
 };
 
 static void
@@ -190,6 +230,8 @@ check_policies(int vm, struct check_pol *p)
 	p->boot = DEFAULT_BOOT_WAIT * 1000LL;
 	p->stop = DEFAULT_STOP_WAIT * 1000LL;
 	p->vmctl = 0;
+	p->pause = 0;
+	p->check = 0;
 	for (i = 0; i < run->nconfs; i++) {
 		c = &run->confs[i];
 		if (c->vmctl * 1000 > p->vmctl)
@@ -202,6 +244,10 @@ check_policies(int vm, struct check_pol *p)
 			p->boot = c->boot * 1000;
 		if (c->stop * 1000 > p->stop)
 			p->stop = c->stop * 1000;
+		if (c->pause > 0)
+			p->pause = 1;
+		if (c->check * 1000 > p->check)
+			p->check = c->check * 1000;
 	}
 }
 
@@ -228,6 +274,12 @@ check_max(long long a, long long b)
  *			more from idle, after a forced stop that did not
  *			finish while vmd misbehaved), each with its command
  *	3 s		polls (100, 500, 1000 ms apart) and their answers
+ *	T		an idle pause: the pause runs when the stop comes
+ *			due (the unpause before the stop is within its stop
+ *			wait)
+ *	C		an idle check: the one at the first deadline runs
+ *			out its limit (its verdict "busy" is a new moment
+ *			of reference)
  *
  * The policies are the largest the VM had in any config of the run: a
  * timer armed under an old config keeps its length.
@@ -241,7 +293,7 @@ check_idle_bound(int vm)
 	return (p.vmctl + STATE_RETRY_MAX_MS + p.vmctl +
 	    check_max(p.boot, 2 * p.vmctl) +
 	    check_max(p.idle, RESUME_GRACE_MS) + 3 * p.stop + 2 * p.vmctl +
-	    POLL_SLACK_MS);
+	    POLL_SLACK_MS + (p.pause ? p.vmctl : 0) + p.check);
 }
 
 /*
@@ -285,29 +337,147 @@ check_start_issued(struct wvm *w)
 		    world_t_boot(w), world_state_name(world_state(w)));
 }
 
-/* A stop of w begins. */
-void
-check_stop_issued(struct wvm *w, int force)
+/*
+ * A stop or a pause of w begins: what is common to both.  0 if it is
+ * vmlaunch's own boot to act on (or an excused one).
+ */
+static int
+check_ours(struct wvm *w, const char *what)
 {
-	char	 what[128];
-
-	if (world_state(w) == W_STOPPED)
-		return;		/* vmctl says no; nothing happens */
 	if (world_by(w) != BY_VMLAUNCH && world_blind(w)) {
 		/* Counted once a boot (its stop may be tried again). */
 		if (check_blind_boot[world_index(w)] != world_boot(w))
 			check_blind++;
 		check_blind_boot[world_index(w)] = world_boot(w);
-		log_sim("known: vm %s: a stop of a person's boot that vmlaunch "
-		    "could not tell from its own", world_name(w));
-	} else if (world_by(w) != BY_VMLAUNCH)
-		check_fail(INV_STOP_FOREIGN, "vm %s: a %sstop of the boot "
-		    "begun at %lld ms by a person", world_name(w), force ?
-		    "forced " : "", world_t_boot(w));
-	else if (!harness_down() && users_open_on(w, what, sizeof(what)) > 0)
-		check_fail(INV_STOP_IN_USE, "vm %s: a %sstop while session "
-		    "%s relays to it", world_name(w), force ? "forced " : "",
-		    what);
+		log_sim("known: vm %s: a %s of a person's boot that vmlaunch "
+		    "could not tell from its own", world_name(w), what);
+		return (-1);
+	} else if (world_by(w) != BY_VMLAUNCH) {
+		check_fail(INV_STOP_FOREIGN, "vm %s: a %s of the boot begun "
+		    "at %lld ms by a person", world_name(w), what,
+		    world_t_boot(w));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Held, or a verdict of busy stands: nothing of the idle countdown.  A
+ * forced stop goes on with the stop before it (after), decided then: a
+ * hold asked meanwhile waits for its end, as a session would.
+ */
+static void
+check_held_busy(struct wvm *w, const char *what, long long after)
+{
+	long long	 t;
+	int		 conn;
+
+	if (harness_down())
+		return;		/* SIGTERM: its purpose */
+	if (world_state(w) == W_STOPPING)
+		return;		/* a stop under way, decided before */
+	if (holds_open(w, &t) && holds_since(w) <= after)
+		check_fail(INV_STOP_HELD, "vm %s: a %s while a hold on it is "
+		    "open", world_name(w), what);
+	else if (check_busy_stands[world_index(w)] &&
+	    world_guest_answers(w, &conn) == 1)
+		check_fail(INV_BUSY, "vm %s: a %s after its idle check said "
+		    "busy at %lld ms", world_name(w), what,
+		    check_busy_t[world_index(w)]);
+}
+
+/*
+ * A stop of a VM vmlaunch paused begins with its unpause: a hold asked
+ * after that, as the stop's command begins, waits for the stop's end.
+ * An unpause begun within vmctl's limit before counts as that one.
+ */
+static long long
+check_unpaused(struct wvm *w)
+{
+	struct check_pol	 p;
+	long long		 t = world_t_unpause(w);
+
+	check_policies(world_index(w), &p);
+	if (t > 0 && clock_now() - t <= p.vmctl)
+		return (t);
+	return (clock_now());
+}
+
+/* A stop of w begins. */
+void
+check_stop_issued(struct wvm *w, int force)
+{
+	const char	*what = force ? "forced stop" : "stop";
+	char		 who[128];
+	long long	 t;
+
+	if (world_state(w) == W_STOPPED)
+		return;		/* vmctl says no; nothing happens */
+	if (check_ours(w, what) == -1)
+		return;
+	if (!harness_down() && users_open_on(w, who, sizeof(who)) > 0)
+		check_fail(INV_STOP_IN_USE, "vm %s: a %s while session %s "
+		    "relays to it", world_name(w), what, who);
+	else if (world_our_pause(w, &t))
+		check_fail(INV_UNPAUSE, "vm %s: a %s of the guest vmlaunch "
+		    "paused at %lld ms, with no unpause begun since",
+		    world_name(w), what, t);
+	else
+		check_held_busy(w, what, force ?
+		    check_stop_t[world_index(w)] : check_unpaused(w));
+	/* Where the stop began: its unpause, if it had one. */
+	if (!force)
+		check_stop_t[world_index(w)] = check_unpaused(w);
+}
+
+/* A pause of w begins. */
+void
+check_pause_issued(struct wvm *w)
+{
+	char	 who[128];
+
+	if (world_state(w) != W_RUNNING)
+		return;		/* vmctl says no; nothing happens */
+	if (check_ours(w, "pause") == -1)
+		return;
+	if (!harness_down() && users_open_on(w, who, sizeof(who)) > 0)
+		check_fail(INV_PAUSE_IN_USE, "vm %s: a pause while session %s "
+		    "relays to it", world_name(w), who);
+	else
+		check_held_busy(w, "pause", clock_now());
+}
+
+/* An idle check of w begins: the next decision. */
+void
+check_busy_begins(struct wvm *w)
+{
+	check_busy_stands[world_index(w)] = 0;
+}
+
+/* Its verdict reached the supervisor. */
+void
+check_busy_verdict(struct wvm *w, int busy)
+{
+	log_sim("vm %s: its idle check says %s", world_name(w), busy ?
+	    "busy" : "idle");
+	if (!busy)
+		return;
+	check_busy_stands[world_index(w)] = 1;
+	check_busy_t[world_index(w)] = clock_now();
+}
+
+/* A use of vm (a session, a hold) begins: a new countdown after it. */
+void
+check_busy_moot(int vm)
+{
+	check_busy_stands[vm] = 0;
+}
+
+/* A reload, another supervisor: the countdowns begin anew. */
+void
+check_busy_moot_all(void)
+{
+	memset(check_busy_stands, 0, sizeof(check_busy_stands));
 }
 
 /* An owner is being freed: nothing may still refer to it. */
@@ -337,7 +507,7 @@ check_idle(void)
 {
 	const struct sim_conf	*c;
 	struct wvm		*w;
-	long long		 t_ref, t_free, t_app, t_unpaused, bound;
+	long long		 t_ref, t_free, t_app, t_unpaused, t_held, bound;
 	int			 i;
 
 	if (!harness_alive() || world_faulty())
@@ -348,6 +518,8 @@ check_idle(void)
 		if (world_state(w) == W_STOPPED || world_by(w) != BY_VMLAUNCH)
 			continue;
 		if (users_in_use(w, &t_free, &t_app) > 0)
+			continue;
+		if (holds_open(w, &t_held))
 			continue;
 		if (harness_idle(i) == DURATION_NEVER)
 			continue;
@@ -369,6 +541,8 @@ check_idle(void)
 		t_ref = check_max(t_ref, harness_t_start());
 		t_ref = check_max(t_ref, harness_t_reload());
 		t_ref = check_max(t_ref, world_t_healthy());
+		t_ref = check_max(t_ref, t_held);
+		t_ref = check_max(t_ref, check_busy_t[i]);
 		if (t_app > 0)
 			t_ref = check_max(t_ref, t_app + APP_BACKOFF_MAX_MS +
 			    c->vmctl * 1000);

@@ -26,11 +26,17 @@
  *	vm a vmd
  *	vm c command
  *	conf idle=30 boot=20 stop=5 vmctl=5 vms=ac apps=a restart=a
+ *	conf idle=60 boot=20 stop=5 vmctl=5 vms=ac apps=- restart=- pause=20 check=5
  *	expect none
  *	events
  *	1200 open s0 a normal
  *	1500 close s0
+ *	1800 hold a 600
+ *	2000 busy a busy
+ *	2500 release a
  *
+ * (pause= and check=, the idle pause and the idle check's timeout, are
+ * written only when a config has them: none without.)
  * An event names everything it acts on (a session by number, a VM by
  * name, a command by kind and VM), so that it means the same, or
  * nothing, when other events are taken out of the list.
@@ -57,7 +63,10 @@ static const char *const gen_kinds[EV_NKINDS] = {
 	[EV_RELOAD] = "reload",
 	[EV_CRASH] = "crash",
 	[EV_TERM] = "term",
-	[EV_STATUS] = "status"
+	[EV_STATUS] = "status",
+	[EV_HOLD] = "hold",
+	[EV_RELEASE] = "release",
+	[EV_BUSY] = "busy"
 };
 
 static const char *const gen_flavours[USER_NFLAVOURS] = {
@@ -70,7 +79,10 @@ static const char *const gen_persons[PERSON_NOPS] = {
 	"start", "stop", "kill", "pause", "unpause"
 };
 static const char *const gen_cmds[ANSWER_NCMDS] = {
-	"status", "start", "stop", "kill"
+	"status", "start", "stop", "kill", "pause", "unpause"
+};
+static const char *const gen_busies[BUSY_NMODES] = {
+	"idle", "busy", "fail", "hang"
 };
 static const char *const gen_outcomes[OUT_NOUTCOMES] = {
 	"ok", "stale", "odd", "fail", "garbage", "hang", "lost"
@@ -170,6 +182,8 @@ gen_params(struct sim_run *run, uint64_t seed)
 	static const long long boots[] = { 10, 30, 90, 180 };
 	static const long long stops[] = { 2, 5, 20, 60 };
 	static const long long vmctls[] = { 2, 5, 10, 30 };
+	static const long long pauses[] = { 2, 10, 30, 120 };
+	static const long long checks[] = { 1, 5, 30 };
 	struct gen	 g = { seed };
 	struct sim_conf	*c;
 	unsigned int	 all;
@@ -203,6 +217,21 @@ gen_params(struct sim_run *run, uint64_t seed)
 		c->apps &= (unsigned int)gen_next64(&g);
 		c->restart = c->apps & (unsigned int)gen_next64(&g);
 	}
+	/*
+	 * The idle pause and the idle check, in some runs, drawn after the
+	 * rest so that the rest stays as it was for a seed.
+	 */
+	for (i = 0; i < run->nconfs; i++) {
+		c = &run->confs[i];
+		if (gen_below(&g, 3) == 0) {
+			c->pause = gen_duration(&g, pauses, nitems(pauses));
+			/* Shorter than the idle timeout (parse.y). */
+			if (c->idle != DURATION_NEVER && c->pause >= c->idle)
+				c->pause = c->idle / 2 > 0 ? c->idle / 2 : 0;
+		}
+		if (gen_below(&g, 3) == 0)
+			c->check = gen_duration(&g, checks, nitems(checks));
+	}
 }
 
 static void
@@ -221,6 +250,8 @@ struct gen_ctx {
 	struct gen	 g;
 	int		 nusers;
 	int		 fault_events;
+	int		 holds;		/* some config has a VM to hold */
+	int		 checks;	/* some config has an idle check */
 };
 
 static struct gen_ctx	 gen_ctx;
@@ -230,6 +261,33 @@ gen_start(uint64_t seed)
 {
 	memset(&gen_ctx, 0, sizeof(gen_ctx));
 	gen_reset(&gen_ctx.g, seed);
+}
+
+/*
+ * Holds and busy checks are drawn only in runs whose configs have what
+ * they act on (the idle pause or check), so that the runs without stay
+ * as they were.
+ */
+static int
+gen_holds(const struct sim_run *run)
+{
+	int	 i;
+
+	for (i = 0; i < run->nconfs; i++)
+		if (run->confs[i].pause > 0 || run->confs[i].check > 0)
+			return (1);
+	return (0);
+}
+
+static int
+gen_checks(const struct sim_run *run)
+{
+	int	 i;
+
+	for (i = 0; i < run->nconfs; i++)
+		if (run->confs[i].check > 0)
+			return (1);
+	return (0);
 }
 
 void
@@ -242,6 +300,8 @@ gen_next(const struct sim_run *run, long long now, struct sim_event *ev)
 	static const int outcomes[OUT_NOUTCOMES] = {
 		30, 10, 10, 15, 10, 10, 15
 	};
+	static const int busies[BUSY_NMODES] = { 35, 35, 15, 15 };
+	static const long long holdsecs[] = { -1, 5, 30, 120, 900 };
 	struct gen	*g = &gen_ctx.g;
 	int		 weights[EV_NKINDS], npending, cmd = 0, vm = -1, i;
 	int		 napps = 0, live = users_count_open();
@@ -279,6 +339,9 @@ gen_next(const struct sim_run *run, long long now, struct sim_event *ev)
 	weights[EV_CRASH] = 2;
 	weights[EV_TERM] = 1;
 	weights[EV_STATUS] = 3;
+	weights[EV_HOLD] = gen_holds(run) ? 3 : 0;
+	weights[EV_RELEASE] = gen_holds(run) && holds_count() > 0 ? 3 : 0;
+	weights[EV_BUSY] = gen_checks(run) ? 4 : 0;
 	ev->kind = gen_pick(g, weights, EV_NKINDS);
 	ev->vm = gen_below(g, run->nvms);
 	ev->user = -1;
@@ -323,6 +386,14 @@ gen_next(const struct sim_run *run, long long now, struct sim_event *ev)
 		break;
 	case EV_CRASH:
 		ev->arg = gen_below(g, 3) == 0 ? 0 : gen_between(g, 1, 2000);
+		break;
+	case EV_HOLD:
+		ev->arg = gen_duration(g, holdsecs, nitems(holdsecs));
+		break;
+	case EV_RELEASE:
+		break;
+	case EV_BUSY:
+		ev->arg = gen_pick(g, busies, BUSY_NMODES);
 		break;
 	default:
 		ev->vm = -1;
@@ -407,6 +478,20 @@ gen_event_str(const struct sim_run *run, const struct sim_event *ev,
 	case EV_STATUS:
 		snprintf(buf, len, "%lld status", ev->t);
 		break;
+	case EV_HOLD:
+		if (ev->arg == -1)
+			snprintf(buf, len, "%lld hold %s never", ev->t, vm);
+		else
+			snprintf(buf, len, "%lld hold %s %d", ev->t, vm,
+			    ev->arg);
+		break;
+	case EV_RELEASE:
+		snprintf(buf, len, "%lld release %s", ev->t, vm);
+		break;
+	case EV_BUSY:
+		snprintf(buf, len, "%lld busy %s %s", ev->t, vm,
+		    gen_busies[ev->arg]);
+		break;
 	default:
 		snprintf(buf, len, "%lld ?", ev->t);
 		break;
@@ -458,8 +543,13 @@ gen_print(FILE *fp, const struct sim_run *run, const char *expect)
 		gen_mask(rs, sizeof(rs), run, c->restart);
 		gen_dur(idle, sizeof(idle), c->idle);
 		fprintf(fp, "conf idle=%s boot=%lld stop=%lld vmctl=%lld "
-		    "vms=%s apps=%s restart=%s\n", idle, c->boot, c->stop,
+		    "vms=%s apps=%s restart=%s", idle, c->boot, c->stop,
 		    c->vmctl, vms, apps, rs);
+		if (c->pause > 0)
+			fprintf(fp, " pause=%lld", c->pause);
+		if (c->check > 0)
+			fprintf(fp, " check=%lld", c->check);
+		fprintf(fp, "\n");
 	}
 	fprintf(fp, "expect %s\n", expect);
 	fprintf(fp, "events\n");
@@ -537,10 +627,23 @@ gen_parse_event(const struct sim_run *run, char *line, struct sim_event *ev)
 		ev->arg = gen_word(gen_outcomes, OUT_NOUTCOMES, w[4]);
 		return (ev->user == -1 || ev->arg == -1 ? -1 : 0);
 	case EV_APPEXIT:
+	case EV_RELEASE:
 		if (n != 3)
 			return (-1);
 		ev->vm = gen_vm_index(run, w[2]);
 		return (ev->vm == -1 ? -1 : 0);
+	case EV_HOLD:
+		if (n != 4)
+			return (-1);
+		ev->vm = gen_vm_index(run, w[2]);
+		ev->arg = strcmp(w[3], "never") == 0 ? -1 : atoi(w[3]);
+		return (ev->vm == -1 || ev->arg < -1 ? -1 : 0);
+	case EV_BUSY:
+		if (n != 4)
+			return (-1);
+		ev->vm = gen_vm_index(run, w[2]);
+		ev->arg = gen_word(gen_busies, BUSY_NMODES, w[3]);
+		return (ev->vm == -1 || ev->arg == -1 ? -1 : 0);
 	case EV_RELOAD:
 	case EV_CRASH:
 		if (n != 3)
@@ -585,6 +688,10 @@ gen_parse_conf(struct sim_run *run, char *line)
 			c->apps = gen_parse_mask(run, v);
 		else if (strcmp(w, "restart") == 0)
 			c->restart = gen_parse_mask(run, v);
+		else if (strcmp(w, "pause") == 0)
+			c->pause = strtoll(v, NULL, 10);
+		else if (strcmp(w, "check") == 0)
+			c->check = strtoll(v, NULL, 10);
 		else
 			return (-1);
 	}
@@ -670,6 +777,22 @@ gen_parse(FILE *fp, struct sim_run *run, char *expect, size_t explen,
 	return (rc);
 }
 
+/*
+ * A command VM has its pause and unpause commands in every config of a
+ * run that pauses (as a user would keep them): a VM paused under one
+ * config is unpaused under the next.
+ */
+static int
+gen_pauses(const struct sim_run *run)
+{
+	int	 i;
+
+	for (i = 0; i < run->nconfs; i++)
+		if (run->confs[i].pause > 0)
+			return (1);
+	return (0);
+}
+
 /* vmlaunch.conf for config i of a run, its socket in dir. */
 void
 gen_write_config(FILE *fp, const struct sim_run *run, int i, const char *dir)
@@ -692,6 +815,11 @@ gen_write_config(FILE *fp, const struct sim_run *run, int i, const char *dir)
 		    DURATION_NEVER ? "" : "s");
 		fprintf(fp, "\tboot wait %llds\n\tstop wait %llds\n", c->boot,
 		    c->stop);
+		if (c->pause > 0)
+			fprintf(fp, "\tidle pause %llds\n", c->pause);
+		if (c->check > 0)
+			fprintf(fp, "\tidle check \"busy-check\" timeout %llds\n",
+			    c->check);
 		if (c->apps & (1U << j))
 			fprintf(fp, "\tautostart \"xterm\"%s\n",
 			    c->restart & (1U << j) ? " restart 3" : "");
@@ -702,7 +830,10 @@ gen_write_config(FILE *fp, const struct sim_run *run, int i, const char *dir)
 			    "\t\tstop \"stop-vm\"\n"
 			    "\t\tforce stop \"kill-vm\"\n"
 			    "\t\tstatus \"vm-status\"\n"
-			    "\t}\n", j + 1);
+			    "%s"
+			    "\t}\n", j + 1, gen_pauses(run) ?
+			    "\t\tpause \"pause-vm\"\n"
+			    "\t\tunpause \"unpause-vm\"\n" : "");
 		fprintf(fp, "}\n");
 	}
 }

@@ -261,6 +261,8 @@ harness_start(void)
 	harness_configure(conf);
 	state_init(conf);
 	state_adopt();
+	holds_started();
+	check_busy_moot_all();
 	supervisor_check_exit();
 }
 
@@ -344,6 +346,7 @@ harness_term(void)
 	log_info("SIGTERM: stopping the vms vmlaunch started, then exiting");
 	evtimer_del(&h.ev_linger);
 	users_shutdown();
+	holds_term();
 	vm_shutdown();
 	hold_shutdown();
 	supervisor_check_exit();
@@ -365,6 +368,7 @@ harness_reload(int i)
 	harness_configure(nconf);
 	config_free(oconf);
 	h.t_reload = clock_now();
+	check_busy_moot_all();
 	log_info("reload: configuration from %s in effect", nconf->file);
 	users_reload();
 	supervisor_check_exit();

@@ -66,6 +66,7 @@ struct job {
 	int			 acted;
 	long long		 t_act;
 	int			 never;		/* told it does nothing */
+	int			 hangs;		/* acted, never exits */
 	int			 answered;	/* by an EV_ANSWER */
 	int			 exited;
 	int			 dead;		/* killed: acts no more */
@@ -104,6 +105,7 @@ static int		 job_crashing;	/* cancels orphan, not kill */
 static int		 job_draining;	/* apps exit at once */
 
 static void	 job_act(struct job *);
+static int	 job_busy_act(struct job *);
 static unsigned int job_stopped_now(struct job *);
 static void	 job_act_cb(int, short, void *);
 static void	 job_exit_cb(int, short, void *);
@@ -115,7 +117,10 @@ static const char *const job_kinds[] = {
 	[PROC_START] = "start",
 	[PROC_STOP] = "stop",
 	[PROC_KILL] = "stop -f",
-	[PROC_APP] = "app"
+	[PROC_APP] = "app",
+	[PROC_PAUSE] = "pause",
+	[PROC_UNPAUSE] = "unpause",
+	[PROC_BUSY] = "check"
 };
 
 static void
@@ -134,7 +139,8 @@ static void
 job_describe_sim(struct job *job, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s %s%s%s (pid %ld, gen %d)", job->command ?
-	    "command" : job->kind == PROC_APP ? "ssh" : "vmctl",
+	    "command" : job->kind == PROC_APP || job->kind == PROC_BUSY ?
+	    "ssh" : "vmctl",
 	    job_kinds[job->kind], job->vm != NULL ? " " : "",
 	    job->vm != NULL ? world_name(job->vm) : "", (long)job->pid,
 	    job->gen);
@@ -166,6 +172,10 @@ job_classify(struct job *job, char *const *argv, char *const *env)
 			job->kind = PROC_STOP;
 		else if (strcmp(action, "kill") == 0)
 			job->kind = PROC_KILL;
+		else if (strcmp(action, "pause") == 0)
+			job->kind = PROC_PAUSE;
+		else if (strcmp(action, "unpause") == 0)
+			job->kind = PROC_UNPAUSE;
 		else
 			return (-1);
 	} else if (n >= 2 && strcmp(argv[0], "vmctl") == 0) {
@@ -181,11 +191,21 @@ job_classify(struct job *job, char *const *argv, char *const *env)
 		    strcmp(argv[2], "-f") == 0) {
 			job->kind = PROC_KILL;
 			name = argv[3];
+		} else if ((strcmp(argv[1], "pause") == 0 ||
+		    strcmp(argv[1], "unpause") == 0) && n == 3) {
+			job->kind = argv[1][0] == 'p' ? PROC_PAUSE :
+			    PROC_UNPAUSE;
+			name = argv[2];
 		} else
 			return (-1);
 	} else if (n == 7 && strcmp(argv[0], "ssh") == 0) {
 		job->kind = PROC_APP;
 		name = argv[5];
+	} else if (n == 6 && strcmp(argv[0], "ssh") == 0 &&
+	    strcmp(argv[1], "-T") == 0) {
+		/* The idle check: ssh -T -o BatchMode=yes HOST COMMAND. */
+		job->kind = PROC_BUSY;
+		name = argv[4];
 	} else
 		return (-1);
 	if (name != NULL && (job->vm = world_find(name)) == NULL)
@@ -241,6 +261,12 @@ job_begin(char *const *argv, char *const *env, long long timeout_ms,
 	}
 	if (job->kind == PROC_STOP || job->kind == PROC_KILL)
 		check_stop_issued(job->vm, job->kind == PROC_KILL);
+	if (job->kind == PROC_PAUSE)
+		check_pause_issued(job->vm);
+	if (job->kind == PROC_UNPAUSE)
+		world_unpause_begins(job->vm);
+	if (job->kind == PROC_BUSY)
+		check_busy_begins(job->vm);
 	LIST_INSERT_HEAD(&jobs, job, entry);
 
 	if (job->kind == PROC_APP) {
@@ -259,7 +285,8 @@ job_begin(char *const *argv, char *const *env, long long timeout_ms,
 	}
 	if (timeout_ms > 0)
 		job_after(&job->ev_limit, timeout_ms);
-	if (world_faulty()) {
+	/* The idle check asks the guest, not vmd. */
+	if (world_faulty() && job->kind != PROC_BUSY) {
 		job->faulty = 1;
 		return (job);
 	}
@@ -379,10 +406,59 @@ job_act(struct job *job)
 		    sizeof(msg));
 		job_set_output(&job->err, &job->errlen, msg, strlen(msg));
 		break;
+	case PROC_PAUSE:
+	case PROC_UNPAUSE:
+		rc = world_pause(job->vm, job->kind == PROC_PAUSE, msg,
+		    sizeof(msg));
+		job_set_output(&job->err, &job->errlen, msg, strlen(msg));
+		break;
+	case PROC_BUSY:
+		rc = job_busy_act(job);
+		break;
 	default:
 		break;
 	}
 	job->status = W_EXITCODE(rc, 0);
+}
+
+/*
+ * The idle check's ssh: through vmlaunch to the guest's sshd (refused:
+ * 255; a guest that says nothing, paused or hung: it hangs), then the
+ * command, which finds what the last EV_BUSY said.
+ */
+static int
+job_busy_act(struct job *job)
+{
+	static const char refused[] = "kex_exchange_identification: "
+	    "Connection closed by remote host\n";
+	static const char notfound[] = "sh: busy-check: not found\n";
+	int	 conn;
+
+	switch (world_guest_answers(job->vm, &conn)) {
+	case -1:
+		job_set_output(&job->err, &job->errlen, refused,
+		    sizeof(refused) - 1);
+		return (255);
+	case 0:
+		job->hangs = 1;
+		return (0);
+	default:
+		break;
+	}
+	switch (world_busy_mode(job->vm)) {
+	case BUSY_BUSY:
+		job_set_output(&job->out, &job->outlen, "make\n", 5);
+		return (0);
+	case BUSY_FAIL:
+		job_set_output(&job->err, &job->errlen, notfound,
+		    sizeof(notfound) - 1);
+		return (127);
+	case BUSY_HANG:
+		job->hangs = 1;
+		return (0);
+	default:
+		return (1);
+	}
 }
 
 static void
@@ -474,6 +550,9 @@ job_end(struct job *job)
 	}
 	if (job->kind == PROC_STATUS && job->status == 0 && !job->timed_out)
 		job_seen(job);
+	if (job->kind == PROC_BUSY)
+		check_busy_verdict(job->vm, job->status == 0 &&
+		    !job->timed_out);
 	if (job->kind == PROC_START && !job->timed_out) {
 		world_start_heard(job->vm);
 		/* vmctl's "started vm N": the id, unless it said nonsense. */
@@ -495,6 +574,8 @@ job_exit_cb(int fd, short ev, void *arg)
 	struct job	*job = arg;
 
 	job_act(job);
+	if (job->hangs)
+		return;		/* its time limit kills it */
 	job_end(job);
 }
 
@@ -799,7 +880,9 @@ job_sim_answer(enum answer_cmd cmd, int vm, enum answer_outcome how)
 		[ANSWER_STATUS] = PROC_STATUS,
 		[ANSWER_START] = PROC_START,
 		[ANSWER_STOP] = PROC_STOP,
-		[ANSWER_KILL] = PROC_KILL
+		[ANSWER_KILL] = PROC_KILL,
+		[ANSWER_PAUSE] = PROC_PAUSE,
+		[ANSWER_UNPAUSE] = PROC_UNPAUSE
 	};
 	struct job	*job, *oldest = NULL;
 	char		 what[128];
@@ -954,12 +1037,15 @@ job_sim_pending_faulty(int *cmd, int *vm, int pick)
 
 	LIST_FOREACH(job, &jobs, entry) {
 		if (!job->faulty || job->exited || job->dead || job->answered ||
-		    job->kind == PROC_APP)
+		    job->kind == PROC_APP || job->kind == PROC_BUSY)
 			continue;
 		if (n++ == pick) {
 			*cmd = job->kind == PROC_STATUS ? ANSWER_STATUS :
 			    job->kind == PROC_START ? ANSWER_START :
-			    job->kind == PROC_STOP ? ANSWER_STOP : ANSWER_KILL;
+			    job->kind == PROC_STOP ? ANSWER_STOP :
+			    job->kind == PROC_KILL ? ANSWER_KILL :
+			    job->kind == PROC_PAUSE ? ANSWER_PAUSE :
+			    ANSWER_UNPAUSE;
 			*vm = job->vm != NULL ? world_index(job->vm) : -1;
 		}
 	}

@@ -61,7 +61,7 @@ static int		 sim_promises = PROMISE_ALL;
 static struct sim_run	*sim_run;
 static long long	 sim_fired;	/* timers fired, this run */
 static int		 sim_out = -1;	/* the child's pipe */
-static int		 sim_excused[6];	/* this run's, see main() */
+static int		 sim_excused[7];	/* this run's, see main() */
 
 __dead static void	 usage(void);
 
@@ -165,6 +165,15 @@ sim_apply(const struct sim_event *ev)
 	case EV_STATUS:
 		users_status();
 		break;
+	case EV_HOLD:
+		holds_take(ev->vm, ev->arg);
+		break;
+	case EV_RELEASE:
+		holds_release(ev->vm);
+		break;
+	case EV_BUSY:
+		world_busy(world_vm(ev->vm), ev->arg);
+		break;
 	default:
 		break;
 	}
@@ -213,6 +222,7 @@ sim_play(struct sim_run *run, int draw)
 	clock_reset();
 	world_init(run);
 	users_reset();
+	holds_reset();
 	probe_sim_reset();
 	job_sim_reset();
 	harness_reset(run);
@@ -248,6 +258,7 @@ sim_play(struct sim_run *run, int draw)
 	sim_excused[3] = users_changed_during_open();
 	sim_excused[4] = check_paused;
 	sim_excused[5] = check_untold;
+	sim_excused[6] = holds_dropped;
 	job_sim_reset();
 	probe_sim_reset();
 	users_reset();
@@ -267,7 +278,7 @@ struct sim_result {
 	char		 msg[512];
 	long long	 nev;
 	long long	 fired;
-	long long	 excused[6];	/* see sim_excused */
+	long long	 excused[7];	/* see sim_excused */
 	char		*text;		/* what the child wrote */
 	size_t		 len;
 };
@@ -287,7 +298,7 @@ sim_child(struct sim_run *run, int draw, struct sim_result *r)
 		(void)strlcpy(r->msg, check_message(), sizeof(r->msg));
 		r->nev = run->nev;
 		r->fired = sim_fired;
-		for (n = 0; n < 6; n++)
+		for (n = 0; n < 7; n++)
 			r->excused[n] = sim_excused[n];
 		return;
 	}
@@ -307,10 +318,10 @@ sim_child(struct sim_run *run, int draw, struct sim_result *r)
 			fclose(fp);
 		}
 		r->inv = sim_play(run, draw);
-		dprintf(sim_out, "#count %zu %lld %d %d %d %d %d %d\n",
+		dprintf(sim_out, "#count %zu %lld %d %d %d %d %d %d %d\n",
 		    run->nev, sim_fired, sim_excused[0], sim_excused[1],
 		    sim_excused[2], sim_excused[3], sim_excused[4],
-		    sim_excused[5]);
+		    sim_excused[5], sim_excused[6]);
 		if (r->inv != INV_NONE && sim_verbose)
 			log_dump(stderr, 60);
 		_exit(SIM_EXIT_BASE + r->inv);
@@ -357,9 +368,9 @@ sim_child(struct sim_run *run, int draw, struct sim_result *r)
 	}
 	if (r->text != NULL && (p = strstr(r->text, "#count ")) != NULL)
 		(void)sscanf(p, "#count %lld %lld %lld %lld %lld %lld %lld "
-		    "%lld", &r->nev, &r->fired, &r->excused[0],
+		    "%lld %lld", &r->nev, &r->fired, &r->excused[0],
 		    &r->excused[1], &r->excused[2], &r->excused[3],
-		    &r->excused[4], &r->excused[5]);
+		    &r->excused[4], &r->excused[5], &r->excused[6]);
 }
 
 /* Does this list of events still break inv? */
@@ -512,7 +523,7 @@ main(int argc, char *argv[])
 	const char		*keep = NULL, *errstr;
 	uint64_t		 seed = (uint64_t)time(NULL);
 	long long		 nseqs = 100, i, nev = 0, fired = 0;
-	long long		 excused[6] = { 0, 0, 0, 0, 0, 0 };
+	long long		 excused[7] = { 0, 0, 0, 0, 0, 0, 0 };
 	long long		 seconds = 0, t0 = time(NULL);
 	int			 ch, events = SIM_EVENTS, replay = 0, nfail = 0;
 	int			 first = 0;
@@ -589,7 +600,7 @@ main(int argc, char *argv[])
 		sim_child(&run, events, &r);
 		nev += r.nev;
 		fired += r.fired;
-		for (ch = 0; ch < 6; ch++)
+		for (ch = 0; ch < 7; ch++)
 			excused[ch] += r.excused[ch];
 		if (r.inv == INV_NONE) {
 			free(r.text);
@@ -626,7 +637,8 @@ main(int argc, char *argv[])
 	    "%lld session callbacks from inside session_open; %lld runs "
 	    "with a VM of vmlaunch's left paused by a person; %lld runs "
 	    "with a boot whose start's answer was lost after vmd dealt new "
-	    "ids\n", excused[0], excused[1], excused[2], excused[3],
-	    excused[4], excused[5]);
+	    "ids; %lld holds dropped by the supervisor as their VM did not "
+	    "come up\n", excused[0], excused[1], excused[2], excused[3],
+	    excused[4], excused[5], excused[6]);
 	return (nfail > 0);
 }

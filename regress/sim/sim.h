@@ -86,6 +86,9 @@ struct sim_conf {
 	unsigned int		 vms;		/* bit i: vm i is configured */
 	unsigned int		 apps;		/* bit i: vm i has an app */
 	unsigned int		 restart;	/* bit i: its app restarts */
+	long long		 pause;		/* s: idle pause, 0 none */
+	long long		 check;		/* s: idle check's timeout, 0
+						   no check */
 };
 
 enum sim_kind {
@@ -101,6 +104,9 @@ enum sim_kind {
 	EV_CRASH,	/* delay: kill -9, a new one after delay ms */
 	EV_TERM,	/* SIGTERM */
 	EV_STATUS,	/* vmlaunch -s */
+	EV_HOLD,	/* vm secs: vmlaunch -k (-1: never) */
+	EV_RELEASE,	/* vm: vmlaunch -k 0 */
+	EV_BUSY,	/* vm mode: what its idle check finds in the guest */
 	EV_NKINDS
 };
 
@@ -138,11 +144,22 @@ enum person_op {
 	PERSON_NOPS
 };
 
+/* What the guest's idle check does (EV_BUSY). */
+enum busy_mode {
+	BUSY_IDLE,	/* exits 1 */
+	BUSY_BUSY,	/* exits 0 */
+	BUSY_FAIL,	/* the command fails: exits 127 */
+	BUSY_HANG,	/* never exits: its limit kills it */
+	BUSY_NMODES
+};
+
 enum answer_cmd {
 	ANSWER_STATUS,
 	ANSWER_START,
 	ANSWER_STOP,
 	ANSWER_KILL,
+	ANSWER_PAUSE,
+	ANSWER_UNPAUSE,
 	ANSWER_NCMDS
 };
 
@@ -230,6 +247,12 @@ int			 world_boot(struct wvm *);
 long long		 world_t_boot(struct wvm *);
 unsigned int		 world_id(struct wvm *);
 int			 world_hand_paused(struct wvm *, long long *);
+int			 world_our_pause(struct wvm *, long long *);
+void			 world_unpause_begins(struct wvm *);
+long long		 world_t_unpause(struct wvm *);
+int			 world_pause(struct wvm *, int, char *, size_t);
+void			 world_busy(struct wvm *, enum busy_mode);
+enum busy_mode		 world_busy_mode(struct wvm *);
 int			 world_guest_answers(struct wvm *, int *);
 int			 world_conn_alive(struct wvm *, int);
 int			 world_blind(struct wvm *);
@@ -264,7 +287,10 @@ enum proc_kind {
 	PROC_START,
 	PROC_STOP,
 	PROC_KILL,
-	PROC_APP		/* ssh running an app */
+	PROC_APP,		/* ssh running an app */
+	PROC_PAUSE,
+	PROC_UNPAUSE,
+	PROC_BUSY		/* ssh running the idle check */
 };
 void			 job_sim_reset(void);
 void			 job_sim_crash(int);
@@ -345,6 +371,17 @@ struct backend_req	*wrap_backend_pause(const char *, int, backend_cb,
 			    void *, const char *);
 void			 wrap_backend_cancel(struct backend_req *);
 
+/* holds.c: vmlaunch -k, as the users ask for it */
+void			 holds_reset(void);
+void			 holds_take(int, long long);
+void			 holds_release(int);
+void			 holds_term(void);
+void			 holds_started(void);
+int			 holds_open(struct wvm *, long long *);
+int			 holds_count(void);
+long long		 holds_since(struct wvm *);
+extern int		 holds_dropped;
+
 /* check.c: the invariants */
 enum inv {
 	INV_NONE = 0,
@@ -356,6 +393,10 @@ enum inv {
 	INV_OWNER,		/* owner-lifetime */
 	INV_RIGHT_GUEST,	/* right-guest */
 	INV_FATAL,		/* no-fatal */
+	INV_STOP_HELD,		/* no-stop-held */
+	INV_UNPAUSE,		/* unpause-before-stop */
+	INV_PAUSE_IN_USE,	/* no-pause-in-use */
+	INV_BUSY,		/* busy */
 	INV_MAX
 };
 extern int		 check_failed;
@@ -375,6 +416,11 @@ long long		 check_idle_bound(int);
 long long		 check_answer_bound(int, long long);
 void			 check_start_issued(struct wvm *);
 void			 check_stop_issued(struct wvm *, int);
+void			 check_pause_issued(struct wvm *);
+void			 check_busy_begins(struct wvm *);
+void			 check_busy_verdict(struct wvm *, int);
+void			 check_busy_moot(int);
+void			 check_busy_moot_all(void);
 void			 check_owner_freed(const void *, size_t, const char *);
 void			 check_step(void);
 void			 check_final(void);

@@ -327,6 +327,8 @@ user_open_session(struct user *u, int resume)
 	}
 	sc = harness_sim_conf(harness_conf());
 	u->wait_bound = check_answer_bound(u->vm, sc->boot);
+	if (!(u->flags & CTL_FLAG_NOTUSE))
+		check_busy_moot(u->vm);
 	u->opening = 1;
 	s = session_open(vmc, 22, u->flags | (resume ? CTL_FLAG_RESUME :
 	    0), u->flavour == USER_X ? ":0" : "", u->flavour == USER_X ?

@@ -83,6 +83,11 @@ struct wvm {
 						   is from before vmd restarted */
 	int			 hand_paused;	/* paused by a person */
 	long long		 t_unpaused;	/* a person unpaused it */
+	int			 our_paused;	/* paused by vmlaunch */
+	long long		 t_paused;	/* ... then */
+	long long		 t_unpause;	/* vmlaunch's unpause of it
+						   last began */
+	enum busy_mode		 busy;		/* its idle check's verdict */
 	struct event		 ev_guest;	/* it comes up */
 	struct event		 ev_stop;	/* the stop ends */
 };
@@ -100,6 +105,7 @@ static int		 world_nsubs;
 
 static void	 world_guest_cb(int, short, void *);
 static void	 world_stop_cb(int, short, void *);
+static void	 world_set_state(struct wvm *, enum wstate);
 
 static const char *const world_states[] = {
 	[W_STOPPED] = "stopped",
@@ -258,6 +264,78 @@ world_t_boot(struct wvm *w)
 	return (w->t_boot);
 }
 
+/*
+ * Paused by vmlaunch (since *t_paused), and no unpause of vmlaunch's has
+ * begun since: a stop now would be of a paused guest.
+ */
+int
+world_our_pause(struct wvm *w, long long *t_paused)
+{
+	*t_paused = w->t_paused;
+	return (w->state == W_PAUSED && w->our_paused &&
+	    w->t_unpause < w->t_paused);
+}
+
+long long
+world_t_unpause(struct wvm *w)
+{
+	return (w->t_unpause);
+}
+
+/* vmlaunch begins an unpause of w. */
+void
+world_unpause_begins(struct wvm *w)
+{
+	w->t_unpause = clock_now();
+}
+
+/*
+ * vmctl pause and unpause (VMCTL.md), or a command backend's: exit status
+ * and stderr.
+ */
+int
+world_pause(struct wvm *w, int pause, char *msg, size_t msglen)
+{
+	const char	*what = pause ? "pause" : "unpause";
+
+	if (!w->known) {
+		snprintf(msg, msglen, w->command ? "no such vm\n" :
+		    "vmctl: %s vm command failed: Invalid argument\n", what);
+		return (1);
+	}
+	if (w->state != (pause ? W_RUNNING : W_PAUSED)) {
+		snprintf(msg, msglen, w->command ? "not %s\n" :
+		    "vmctl: %s vm command failed: Invalid argument\n",
+		    w->command ? (pause ? "running" : "paused") : what);
+		return (1);
+	}
+	if (w->command)
+		*msg = '\0';
+	else
+		snprintf(msg, msglen, "vmctl: %sd vm %u successfully\n", what,
+		    w->id);
+	if (pause) {
+		world_set_state(w, W_PAUSED);
+		w->our_paused = 1;
+		w->t_paused = clock_now();
+	} else
+		world_set_state(w, W_RUNNING);
+	return (0);
+}
+
+/* EV_BUSY: what its idle check finds in the guest from now on. */
+void
+world_busy(struct wvm *w, enum busy_mode mode)
+{
+	w->busy = mode;
+}
+
+enum busy_mode
+world_busy_mode(struct wvm *w)
+{
+	return (w->busy);
+}
+
 /* Paused by a person (vmlaunch leaves it so); unpaused by one then. */
 int
 world_hand_paused(struct wvm *w, long long *t_unpaused)
@@ -331,6 +409,8 @@ world_set_state(struct wvm *w, enum wstate st)
 		w->hand_paused = 0;
 		w->t_unpaused = clock_now();
 	}
+	if (w->state == W_PAUSED)
+		w->our_paused = 0;
 	w->state = st;
 	if (st == W_STOPPED) {
 		evtimer_del(&w->ev_guest);
