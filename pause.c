@@ -122,7 +122,12 @@ vm_paused(struct vm *vm)
 	if (vm_inuse(vm)) {
 		vm->stop_due = 0;
 		vm_resume(vm);
-	} else if (vm->stop_due)
+		return;
+	}
+	/* Those that came meanwhile and are no use (a check): told so. */
+	if (session_count(vm, SESSIONS_WAITING) > 0)
+		vm_fail_waiters(vm, "the vm is paused");
+	if (vm->stop_due)
 		vm_idle_due(IDLE_STOP, vm);
 }
 

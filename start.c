@@ -124,6 +124,15 @@ vm_check_found(struct vm *vm, enum vmd_state st, int waiters)
 {
 	switch (st) {
 	case VMD_RUNNING:
+		if (state_undecided(vm->name, STATE_PAUSED)) {
+			/*
+			 * A predecessor's pause may yet act: its guest would
+			 * go silent under a boot wait.  Adoption decides.
+			 */
+			vm_set_state(vm, VM_CHECKING);
+			timer_ms(&vm->ev_poll, STARTING_RECHECK);
+			break;
+		}
 		if (waiters == 0) {
 			vm_set_state(vm, VM_READY);
 			vm_settle(vm);

@@ -27,15 +27,16 @@
  *	version 3
  *	vm ubuntu running 3 1796002000
  *	vm build starting - 1796002010 30
- *	vm db paused 4 1796002300
+ *	vm db paused 4 1796002300 30
  *	hold ubuntu 1796009200
  *	hold build never
  *
  * A vm line is NAME PHASE ID SINCE [LIMIT]: the phase (starting,
  * running, stopping, paused), vmd's id or "-", since when (seconds of
- * the epoch, to survive a restart), and for a start the time limit it
- * runs under (seconds; the successor's config may say otherwise, and
- * older readers ignore it).  "paused" is written before vmlaunch
+ * the epoch, to survive a restart), and for a start or a pause the
+ * time limit its vmctl runs under (seconds; the successor's config may
+ * say otherwise, and older readers ignore it): until then it may still
+ * act, orphaned by a kill, and the record is not decided.  "paused" is written before vmlaunch
  * pauses the VM and replaced by "running" only once it is unpaused, so
  * that a paused VM whose record says running was paused by someone
  * else.  A hold line is NAME UNTIL (seconds of the epoch, or never):
@@ -283,7 +284,8 @@ state_set(const char *name, enum state_phase phase, int has_id,
 	if (r->phase == STATE_STARTING && phase != STATE_STARTING)
 		state_answer_unlink(name);
 	r->phase = phase;
-	r->limit = phase == STATE_STARTING ? state_limit() : 0;
+	r->limit = phase == STATE_STARTING || phase == STATE_PAUSED ?
+	    state_limit() : 0;
 	r->has_id = has_id;
 	r->id = has_id ? id : 0;
 	r->pending = 0;
@@ -456,7 +458,8 @@ state_save(void)
 			(void)strlcpy(id, "-", sizeof(id));
 		fprintf(fp, "vm %s %s %s %lld", r->name,
 		    state_phases[r->phase], id, (long long)r->since);
-		if (r->phase == STATE_STARTING && r->limit > 0)
+		if ((r->phase == STATE_STARTING ||
+		    r->phase == STATE_PAUSED) && r->limit > 0)
 			fprintf(fp, " %lld", r->limit);
 		fprintf(fp, "\n");
 	}
@@ -541,7 +544,8 @@ state_parse(const char *line, int version, struct state_rec *r)
 		return (-1);
 	(void)strlcpy(r->name, name, sizeof(r->name));
 	r->since = since;
-	r->limit = r->phase == STATE_STARTING ? limit : 0;
+	r->limit = r->phase == STATE_STARTING || r->phase == STATE_PAUSED ?
+	    limit : 0;
 	if (strcmp(id, "-") == 0) {
 		/* Version 1 had no write-ahead: an id never recorded. */
 		r->v1_noid = version == 1;
@@ -684,11 +688,13 @@ static enum state_verdict
 state_verdict(struct state_rec *r, const struct vmd_row *row, time_t now)
 {
 	long long	 limit;
-	int		 may_act;
+	int		 may_act, pause_may_act;
 
 	/* The limit it ran under: vmctl timeout may differ now. */
 	limit = r->limit > 0 ? r->limit : state_limit();
 	may_act = r->phase == STATE_STARTING &&
+	    now < r->since + limit + STATE_START_GRACE;
+	pause_may_act = r->phase == STATE_PAUSED &&
 	    now < r->since + limit + STATE_START_GRACE;
 	if (r->phase == STATE_STARTING)
 		state_answer_read(r);
@@ -711,6 +717,9 @@ state_verdict(struct state_rec *r, const struct vmd_row *row, time_t now)
 	if ((row->state == VMD_PAUSED && r->phase != STATE_PAUSED &&
 	    r->phase != STATE_STOPPING) ||
 	    row->state == VMD_WAITING || row->state == VMD_UNKNOWN)
+		return (VERDICT_WAIT);
+	/* Running: its pause, orphaned, may yet act (and so make it ours). */
+	if (row->state != VMD_PAUSED && pause_may_act)
 		return (VERDICT_WAIT);
 	if (r->said == VMCTL_SAID_STARTED)
 		return (row->has_id && row->id != r->said_id ?
