@@ -691,11 +691,23 @@ vm_use_changed(struct vm *vm)
 
 /*
  * Something (an app that saw it gone, a failed connect) suggests a look
- * at the VM: 1 if a look begins.
+ * at the VM: 1 if a look begins, or those waiting were answered.
  */
 int
 vm_suspect(struct vm *vm)
 {
+	if (vm->state == VM_PAUSED && session_count(vm,
+	    SESSIONS_WAITING) > 0) {
+		/*
+		 * Paused by us while the connect ran (it was no use: a
+		 * check): resumed for a use, else those waiting are told.
+		 */
+		if (vm_inuse(vm))
+			vm_resume(vm);
+		else
+			vm_fail_waiters(vm, "the vm is paused");
+		return (1);
+	}
 	if (vm->state != VM_READY && vm->state != VM_IDLE)
 		return (0);
 	vm_check(vm);
