@@ -143,6 +143,14 @@ idle_paused(struct idle *id)
 		id->paused = 1;
 }
 
+/* Not paused after all (a pause that failed): the stop is checked again. */
+void
+idle_running(struct idle *id)
+{
+	if (id != NULL)
+		id->paused = 0;
+}
+
 /* Milliseconds until the stop, -1 if none. */
 long long
 idle_left(struct idle *id)

@@ -52,6 +52,11 @@ vm_pause(struct vm *vm)
 	history_add(vm->name, LOG_INFO, "pausing it: no session for %s",
 	    print_duration(vm->pol.idle_pause, d, sizeof(d)));
 	state_set(vm->name, STATE_PAUSED, vm->has_id, vm->id);
+	/*
+	 * Decided: no busy check while the pause runs (one that said busy
+	 * would not undo it), nor before the stop of the paused VM.
+	 */
+	idle_paused(vm->idle);
 	vm->req = backend_pause(vm->name, 1, vm_pause_done, vm);
 }
 
@@ -96,6 +101,7 @@ vm_pause_check_done(const struct backend_result *res, void *arg)
 	}
 	/* Not paused: running as it was; the stop comes as planned. */
 	state_set(vm->name, STATE_RUNNING, vm->has_id, vm->id);
+	idle_running(vm->idle);
 	vm_set_state(vm, VM_IDLE);
 	if (session_count(vm, SESSIONS_WAITING) > 0) {
 		/* Those that came meanwhile get its guest. */

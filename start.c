@@ -81,6 +81,7 @@ vm_check_gone(struct vm *vm, const struct vmd_row *row, int waiters)
 		vm->owned = 0;
 		state_clear(vm->name);
 	} else if (!state_starting(vm->name) &&
+	    !state_undecided(vm->name, STATE_PAUSED) &&
 	    (row != NULL || !state_unlisted(vm->name))) {
 		/*
 		 * A predecessor's record of it, still undecided, is decided:
@@ -106,10 +107,11 @@ vm_check_gone(struct vm *vm, const struct vmd_row *row, int waiters)
 	vm_set_state(vm, VM_STOPPED);
 	vm_fail_noboot(vm);
 	if (session_count(vm, SESSIONS_WAITING) > 0 &&
-	    (state_starting(vm->name) || (row == NULL &&
-	    state_unlisted(vm->name)))) {
+	    (state_starting(vm->name) || state_undecided(vm->name,
+	    STATE_PAUSED) || (row == NULL && state_unlisted(vm->name)))) {
 		history_add(vm->name, LOG_INFO, "a previous supervisor's start "
-		    "may still be under way, or not listed yet; looking again");
+		    "or pause may still be under way, or it is not listed "
+		    "yet; looking again");
 		vm_set_state(vm, VM_CHECKING);
 		timer_ms(&vm->ev_poll, STARTING_RECHECK);
 		return;

@@ -702,7 +702,8 @@ state_verdict(struct state_rec *r, const struct vmd_row *row, time_t now)
 		return (row == NULL || row->state == VMD_STOPPED ?
 		    VERDICT_DROP : VERDICT_FOREIGN);
 	if (row == NULL || row->state == VMD_STOPPED) {
-		if (may_act)
+		/* A pause may yet act too: on the VM's next boot. */
+		if (may_act || pause_may_act)
 			return (VERDICT_WAIT);
 		/* Started a moment ago: vmd may not list it yet (boot.c). */
 		if (row == NULL && r->phase == STATE_RUNNING &&

@@ -708,6 +708,15 @@ vm_suspect(struct vm *vm)
 			vm_fail_waiters(vm, "the vm is paused");
 		return (1);
 	}
+	if (vm->state == VM_STOPPED && session_count(vm,
+	    SESSIONS_WAITING) > 0) {
+		/*
+		 * Found stopped while the connect ran (vmd restarted and
+		 * ended it): what a check decides, a start for those waiting.
+		 */
+		vm_check(vm);
+		return (1);
+	}
 	if (vm->state != VM_READY && vm->state != VM_IDLE)
 		return (0);
 	vm_check(vm);

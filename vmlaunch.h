@@ -719,6 +719,7 @@ struct idle	*idle_start(const char *, long long, long long,
 		    const struct idlecheck *, long long, idle_cb, void *);
 void		 idle_cancel(struct idle *);
 void		 idle_paused(struct idle *);
+void		 idle_running(struct idle *);
 long long	 idle_left(struct idle *);
 void		 idle_describe(struct idle *, char *, size_t);
 
