@@ -101,6 +101,7 @@ vm_row_id(struct vm *vm, const struct vmd_row *row, long long t)
 void
 vm_id_doubt(struct vm *vm)
 {
+	session_vm_doubt(vm);
 	if (vm->state == VM_BOOTING)
 		boot_doubt(vm->boot);	/* its watch tells */
 	else if (vm->state == VM_READY || vm->state == VM_IDLE)

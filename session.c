@@ -277,6 +277,24 @@ session_vm_ready(struct vm *vm, int fd, int port, const char *addr)
 		close(fd);
 }
 
+/*
+ * The VM's id is in doubt (vmd may have dealt it to another VM): those
+ * connecting by it wait again, for the guest a status confirms.
+ */
+void
+session_vm_doubt(struct vm *vm)
+{
+	struct session	*s;
+
+	TAILQ_FOREACH(s, &sessions, entry) {
+		if (s->vm != vm || s->state != SESSION_CONNECTING)
+			continue;
+		probe_cancel(s->conn);
+		s->conn = NULL;
+		s->state = SESSION_WAITING;
+	}
+}
+
 /* The VM stopped: those who waited for that are answered. */
 void
 session_vm_stopped(struct vm *vm, const char *msg)

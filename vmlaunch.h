@@ -705,6 +705,7 @@ void		 session_fail_waiting(struct vm *, const char *,
 void		 session_fail_noboot(struct vm *, const char *);
 void		 session_vm_ready(struct vm *, int, int, const char *);
 void		 session_vm_stopped(struct vm *, const char *);
+void		 session_vm_doubt(struct vm *);
 void		 session_free_all(void);
 
 /* idle.c: the idle countdown of a VM */
