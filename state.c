@@ -102,6 +102,7 @@ struct state_rec {
 	int			 pending;	/* read, not decided yet */
 	int			 v1_noid;	/* "started NAME -": unprovable */
 	enum vmctl_said		 said;		/* starting: its answer */
+	int			 ended;		/* paused: seen stopped since */
 	unsigned int		 said_id;	/* the id it started */
 };
 
@@ -701,9 +702,18 @@ state_verdict(struct state_rec *r, const struct vmd_row *row, time_t now)
 	if (r->said == VMCTL_SAID_REFUSED)
 		return (row == NULL || row->state == VMD_STOPPED ?
 		    VERDICT_DROP : VERDICT_FOREIGN);
+	/*
+	 * The boot a "paused" record is about ended: none after it is
+	 * ours, but its pause may yet act on the next one, so no start
+	 * until its limit has passed.
+	 */
+	if (r->phase == STATE_PAUSED && (row == NULL ||
+	    row->state == VMD_STOPPED))
+		r->ended = 1;
+	if (r->ended)
+		return (pause_may_act ? VERDICT_WAIT : VERDICT_DROP);
 	if (row == NULL || row->state == VMD_STOPPED) {
-		/* A pause may yet act too: on the VM's next boot. */
-		if (may_act || pause_may_act)
+		if (may_act)
 			return (VERDICT_WAIT);
 		/* Started a moment ago: vmd may not list it yet (boot.c). */
 		if (row == NULL && r->phase == STATE_RUNNING &&
