@@ -122,6 +122,7 @@ static int		 lexerror;	/* the lexer reported this token */
 static int		 blocklexerr;	/* ... or one since a block opened */
 static int		 showmax;	/* print this many errors (0: all) */
 static int		 lexquoted;	/* the STRING was quoted or a macro */
+static const char	*lexkeyword;	/* the keyword token's name, or NULL */
 static struct syntax_token stmt[STMT_MAX];
 static size_t		 nstmt;
 static int		 stmtdone;	/* the last token ended a statement */
@@ -722,17 +723,6 @@ static const struct syntax_form forms[] = {
 	{ IN_BACKEND,	"unpause COMMAND", 0, NULL }
 };
 
-static const char *
-keyword_name(int token)
-{
-	size_t	 i;
-
-	for (i = 0; i < nitems(keywords); i++)
-		if (keywords[i].token == token)
-			return (keywords[i].name);
-	return (NULL);
-}
-
 static int
 is_keyword(const char *s)
 {
@@ -778,7 +768,9 @@ static void
 stmt_add(int token)
 {
 	struct syntax_token	*t;
-	const char		*kw;
+	long long		 n;
+	size_t			 len;
+	char			 digits[24], *p;
 
 	if (stmtdone) {
 		nstmt = 0;
@@ -791,24 +783,36 @@ stmt_add(int token)
 	/* A statement this long is wrong anyway: keep its last token. */
 	t = &stmt[nstmt < STMT_MAX ? nstmt++ : STMT_MAX - 1];
 	t->quoted = 0;
+	/*
+	 * This runs for every token of every file a client reads before
+	 * it connects: no printf, no search for the keyword's name.
+	 */
+	len = 0;
 	if (token == STRING) {
 		t->kind = SYNTAX_WORD;
-		strlcpy(t->text, yylval.v.string, sizeof(t->text));
+		len = strlcpy(t->text, yylval.v.string, sizeof(t->text));
 		t->quoted = lexquoted;
 	} else if (token == NUMBER) {
 		t->kind = SYNTAX_NUMBER;
-		snprintf(t->text, sizeof(t->text), "%lld", yylval.v.number);
-	} else if ((kw = keyword_name(token)) != NULL) {
+		p = digits + sizeof(digits);
+		*--p = '\0';
+		n = yylval.v.number;	/* never negative */
+		do {
+			*--p = '0' + n % 10;
+		} while ((n /= 10) != 0);
+		len = strlcpy(t->text, p, sizeof(t->text));
+	} else if (lexkeyword != NULL) {
 		t->kind = SYNTAX_KEYWORD;
-		strlcpy(t->text, kw, sizeof(t->text));
+		len = strlcpy(t->text, lexkeyword, sizeof(t->text));
 	} else if (token == '\n' || token == 0) {
 		t->kind = token == 0 ? SYNTAX_EOF : SYNTAX_END;
 		*t->text = '\0';
 	} else {
 		t->kind = SYNTAX_CHAR;
-		snprintf(t->text, sizeof(t->text), "%c", token);
+		t->text[0] = token;
+		t->text[1] = '\0';
 	}
-	if (strlen(t->text) == sizeof(t->text) - 1)
+	if (len >= sizeof(t->text) - 1)
 		memcpy(t->text + sizeof(t->text) - 4, "...", 4);
 	if (token == '\n' || token == 0 || token == '{')
 		stmtdone = 1;
@@ -1033,14 +1037,19 @@ kw_cmp(const void *k, const void *e)
 	return (strcmp(k, ((const struct keyword *)e)->name));
 }
 
+static const struct keyword *
+keyword_find(const char *s)
+{
+	return (bsearch(s, keywords, nitems(keywords), sizeof(keywords[0]),
+	    kw_cmp));
+}
+
 static int
 lookup(const char *s)
 {
 	const struct keyword	*kw;
 
-	kw = bsearch(s, keywords, nitems(keywords), sizeof(keywords[0]),
-	    kw_cmp);
-	return (kw == NULL ? STRING : kw->token);
+	return ((kw = keyword_find(s)) == NULL ? STRING : kw->token);
 }
 
 /* The next byte of a file, with "\r\n" read as "\n". */
@@ -1051,9 +1060,9 @@ file_getc(struct file *f)
 
 	if (f->nahead > 0)
 		return (f->ahead[--f->nahead]);
-	if ((c = getc(f->stream)) != '\r')
+	if ((c = getc_unlocked(f->stream)) != '\r')
 		return (c);
-	if ((next = getc(f->stream)) == '\n')
+	if ((next = getc_unlocked(f->stream)) == '\n')
 		return ('\n');
 	file_ungetc(f, next);
 	return (c);
@@ -1237,6 +1246,7 @@ yylex(void)
 	for (;;) {
 		lexerror = 0;
 		lexquoted = 0;
+		lexkeyword = NULL;
 		lastclosed = 0;
 		token = lex();
 		if (token == '}' && !brace_close())
@@ -1261,10 +1271,11 @@ yylex(void)
 static int
 lex(void)
 {
-	char		 buf[STRING_MAX];
-	const char	*errstr, *val;
-	size_t		 len;
-	int		 c, quotec, token, toolong;
+	const struct keyword	*kw;
+	char			 buf[STRING_MAX];
+	const char		*errstr, *val;
+	size_t			 len;
+	int			 c, quotec, token, toolong;
 
  top:
 	while ((c = lgetc(0)) == ' ' || c == '\t')
@@ -1371,14 +1382,16 @@ lex(void)
 			return (NUMBER);
 		}
 		/* A keyword can name a macro: "wait = 5m" defines one. */
-		if ((token = lookup(buf)) != STRING) {
+		token = STRING;
+		if ((kw = keyword_find(buf)) != NULL) {
 			while ((c = lgetc(0)) == ' ' || c == '\t')
 				;
 			lungetc(c);
-			if (c == '=')
-				token = STRING;
-			else
+			if (c != '=') {
 				lungetc(' ');
+				token = kw->token;
+				lexkeyword = kw->name;
+			}
 		}
 		if (token == STRING)
 			yylval.v.string = lexstr(buf);
@@ -1842,51 +1855,6 @@ check_copy(struct idlecheck *to, const struct idlecheck *from)
 		to->command = xstrdup(from->command);
 }
 
-/* The host names one VM answers to, lower case, with their lines. */
-struct hostname {
-	char		 name[HOST_NAME_MAX_LEN + 1];
-	int		 line;
-};
-
-static size_t
-vm_hostnames(struct vmconf *vm, struct hostname **out)
-{
-	struct hostname	*h;
-	struct alias	*a;
-	struct domain	*d;
-	size_t		 n = 0, max, i, nbase;
-	char		*p, name[HOST_NAME_MAX_LEN + 1];
-
-	max = 1;
-	TAILQ_FOREACH(a, &vm->aliases, entry)
-		max++;
-	nbase = max;
-	TAILQ_FOREACH(d, &conf->domains, entry)
-		max += nbase;
-	h = xcalloc(max, sizeof(*h));
-
-	strlcpy(h[n].name, vm->name, sizeof(h[n].name));
-	h[n++].line = vm->line;
-	TAILQ_FOREACH(a, &vm->aliases, entry) {
-		strlcpy(h[n].name, a->name, sizeof(h[n].name));
-		h[n++].line = a->line;
-	}
-	TAILQ_FOREACH(d, &conf->domains, entry) {
-		for (i = 0; i < nbase; i++) {
-			if (snprintf(name, sizeof(name), "%s.%s", h[i].name,
-			    d->name) >= (int)sizeof(name))
-				continue;	/* too long to be asked for */
-			strlcpy(h[n].name, name, sizeof(h[n].name));
-			h[n++].line = h[i].line;
-		}
-	}
-	for (i = 0; i < n; i++)
-		for (p = h[i].name; *p != '\0'; p++)
-			*p = tolower((unsigned char)*p);
-	*out = h;
-	return (n);
-}
-
 /*
  * Checks that need the whole file: names and host names used twice.
  * Sorting keeps them n log n, so that a file with thousands of vm blocks
@@ -1905,6 +1873,96 @@ struct clash {
 	const char	*name;
 	int		 line;
 };
+
+/*
+ * Add a host name of VM vm, base or base.dom (dom NULL: base alone),
+ * lower case, its text at *room.  Its k follows the VM's last one.  A
+ * name longer than a host name can be is never asked for: not added.
+ */
+static void
+hostref_add(struct hostref *refs, size_t *nrefs, char **room, size_t vm,
+    size_t *k, int line, const char *base, size_t blen, const char *dom,
+    size_t dlen)
+{
+	struct hostref	*r;
+	char		*p = *room;
+	size_t		 i;
+
+	if (dom != NULL && blen + 1 + dlen > HOST_NAME_MAX_LEN)
+		return;
+	for (i = 0; i < blen; i++)
+		p[i] = tolower((unsigned char)base[i]);
+	if (dom != NULL) {
+		p[i++] = '.';
+		memcpy(p + i, dom, dlen);
+		for (; i < blen + 1 + dlen; i++)
+			p[i] = tolower((unsigned char)p[i]);
+	}
+	p[i] = '\0';
+	r = &refs[(*nrefs)++];
+	r->name = p;
+	r->vm = vm;
+	r->k = (*k)++;
+	r->line = line;
+	*room = p + i + 1;
+}
+
+/*
+ * Every host name of every VM: its name, its aliases, each also with
+ * every domain, in that order, as refs into one buffer (*names, for
+ * the caller to free).  One allocation for all: the client checks the
+ * whole file at every start, so this stays small and quick.
+ */
+static struct hostref *
+config_hostrefs(struct vmconf **vms, size_t nvm, size_t *nrefs, char **names)
+{
+	struct hostref	*refs;
+	struct alias	*a;
+	struct domain	*d;
+	size_t		 ndom = 0, domroom = 0, nbase, baseroom, room = 0;
+	size_t		 n = 0, i, k, len;
+	char		*p;
+
+	TAILQ_FOREACH(d, &conf->domains, entry) {
+		ndom++;
+		domroom += strlen(d->name) + 1;
+	}
+	for (i = 0; i < nvm; i++) {
+		nbase = 1;
+		baseroom = strlen(vms[i]->name) + 1;
+		TAILQ_FOREACH(a, &vms[i]->aliases, entry) {
+			nbase++;
+			baseroom += strlen(a->name) + 1;
+		}
+		n += nbase * (1 + ndom);
+		room += baseroom * (1 + ndom) + nbase * domroom;
+	}
+	refs = xcalloc(n, sizeof(*refs));
+	*names = p = xcalloc(room, 1);
+
+	n = 0;
+	for (i = 0; i < nvm; i++) {
+		k = 0;
+		/* Cut as the longest host name, as a lookup would be. */
+		len = strnlen(vms[i]->name, HOST_NAME_MAX_LEN);
+		hostref_add(refs, &n, &p, i, &k, vms[i]->line, vms[i]->name,
+		    len, NULL, 0);
+		TAILQ_FOREACH(a, &vms[i]->aliases, entry)
+			hostref_add(refs, &n, &p, i, &k, a->line, a->name,
+			    strnlen(a->name, HOST_NAME_MAX_LEN), NULL, 0);
+		TAILQ_FOREACH(d, &conf->domains, entry) {
+			hostref_add(refs, &n, &p, i, &k, vms[i]->line,
+			    vms[i]->name, len, d->name, strlen(d->name));
+			TAILQ_FOREACH(a, &vms[i]->aliases, entry)
+				hostref_add(refs, &n, &p, i, &k, a->line,
+				    a->name, strnlen(a->name,
+				    HOST_NAME_MAX_LEN), d->name,
+				    strlen(d->name));
+		}
+	}
+	*nrefs = n;
+	return (refs);
+}
 
 static int
 vmref_cmp(const void *a, const void *b)
@@ -1946,11 +2004,11 @@ static void
 config_check(void)
 {
 	struct vmconf	 *vm, **vms, **byname;
-	struct hostname **hosts;
 	struct hostref	 *refs;
 	struct clash	 *clashes = NULL;
-	size_t		 *nhosts, nvm = 0, nrefs = 0, nclash = 0, i, j, k;
+	size_t		  nvm = 0, nrefs, nclash = 0, i, j, k;
 	size_t		  first, maxclash = 0;
+	char		 *names;
 
 	TAILQ_FOREACH(vm, &conf->vms, entry)
 		vm->seq = nvm++;
@@ -1978,23 +2036,7 @@ config_check(void)
 			    vm->dupof->file, vm->dupof->line);
 
 	/* Every host name of every VM, sorted: equal ones are neighbours. */
-	hosts = xcalloc(nvm, sizeof(*hosts));
-	nhosts = xcalloc(nvm, sizeof(*nhosts));
-	for (i = 0; i < nvm; i++) {
-		nhosts[i] = vm_hostnames(vms[i], &hosts[i]);
-		nrefs += nhosts[i];
-	}
-	refs = xcalloc(nrefs, sizeof(*refs));
-	nrefs = 0;
-	for (i = 0; i < nvm; i++) {
-		for (k = 0; k < nhosts[i]; k++) {
-			refs[nrefs].name = hosts[i][k].name;
-			refs[nrefs].vm = i;
-			refs[nrefs].k = k;
-			refs[nrefs].line = hosts[i][k].line;
-			nrefs++;
-		}
-	}
+	refs = config_hostrefs(vms, nvm, &nrefs, &names);
 	qsort(refs, nrefs, sizeof(*refs), hostref_cmp);
 
 	/*
@@ -2044,10 +2086,7 @@ config_check(void)
 
 	free(clashes);
 	free(refs);
-	for (i = 0; i < nvm; i++)
-		free(hosts[i]);
-	free(hosts);
-	free(nhosts);
+	free(names);
 	free(byname);
 	free(vms);
 }
@@ -2221,6 +2260,7 @@ parse_config_errors(const char *filename, int maxshow, int *nerrors)
 	errline = 0;
 	lexerror = 0;
 	lexquoted = 0;
+	lexkeyword = NULL;
 	blocklexerr = 0;
 	nstmt = 0;
 	stmtdone = 0;

@@ -83,6 +83,9 @@ struct expect {
 
 static struct compiled	 forms[FORM_MAX];
 static size_t		 nforms;
+/* The forms that open a block, looked at after every statement. */
+static const struct compiled *openers[FORM_MAX];
+static size_t		 nopeners;
 
 /* The statement being explained. */
 static const struct syntax_token *stmt;
@@ -111,8 +114,12 @@ syntax_init(const struct syntax_form *table, size_t n,
 
 	if (n > FORM_MAX)
 		fatalx("%s: %zu forms, at most %d", __func__, n, FORM_MAX);
-	for (i = 0; i < n; i++)
+	nopeners = 0;
+	for (i = 0; i < n; i++) {
 		syntax_compile(&table[i], &forms[i], iskeyword);
+		if (table[i].opens != 0)
+			openers[nopeners++] = &forms[i];
+	}
 	nforms = n;
 }
 
@@ -356,17 +363,18 @@ syntax_form(int where, int notin)
 int
 syntax_opens(const struct syntax_token *toks, size_t n, int where)
 {
-	uint32_t	 set;
-	size_t		 f;
+	const struct compiled	*c;
+	uint32_t		 set;
+	size_t			 f;
 
 	stmt = toks;
 	nstmt = n;
-	for (f = 0; f < nforms; f++)
-		if (forms[f].form->opens != 0 &&
-		    (forms[f].form->where & where) != 0 &&
-		    syntax_run(&forms[f], n, where, &set) == n &&
-		    (set & BIT(forms[f].n)))
-			return (forms[f].form->opens);
+	for (f = 0; f < nopeners; f++) {
+		c = openers[f];
+		if ((c->form->where & where) != 0 &&
+		    syntax_run(c, n, where, &set) == n && (set & BIT(c->n)))
+			return (c->form->opens);
+	}
 	return (0);
 }
 
@@ -381,9 +389,9 @@ syntax_pending(const struct syntax_token *toks, size_t n, int where)
 
 	stmt = toks;
 	nstmt = n;
-	for (f = 0; f < nforms; f++) {
-		c = &forms[f];
-		if (c->form->opens == 0 || (c->form->where & where) == 0 ||
+	for (f = 0; f < nopeners; f++) {
+		c = openers[f];
+		if ((c->form->where & where) == 0 ||
 		    !syntax_match(&c->item[0], &toks[0]) ||
 		    syntax_run(c, n, where, &set) != n)
 			continue;
