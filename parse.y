@@ -48,9 +48,14 @@
 
 #include "vmlaunch.h"
 
+/*
+ * A file being read, whole in memory: a client reads its config at every
+ * start, so a byte costs a compare, not a call into stdio.
+ */
 struct file {
 	TAILQ_ENTRY(file)	 entry;
-	FILE			*stream;
+	char			*text;
+	size_t			 len, pos;
 	char			*name;
 	dev_t			 dev;
 	ino_t			 ino;
@@ -1056,16 +1061,55 @@ lookup(const char *s)
 static int
 file_getc(struct file *f)
 {
-	int	 c, next;
+	int	 c;
 
 	if (f->nahead > 0)
 		return (f->ahead[--f->nahead]);
-	if ((c = getc_unlocked(f->stream)) != '\r')
+	if (f->pos == f->len)
+		return (EOF);
+	if ((c = (unsigned char)f->text[f->pos++]) != '\r')
 		return (c);
-	if ((next = getc_unlocked(f->stream)) == '\n')
+	if (f->pos < f->len && f->text[f->pos] == '\n') {
+		f->pos++;
 		return ('\n');
-	file_ungetc(f, next);
+	}
 	return (c);
+}
+
+/* The whole of a regular file, and a NUL after it; NULL on errors. */
+static char *
+file_read(int fd, off_t size, size_t *lenp)
+{
+	char	*text, *bigger;
+	size_t	 len = 0, room;
+	ssize_t	 n;
+
+	/* It may grow while read: the size is only a first guess. */
+	room = size > 0 && size < SSIZE_MAX ? (size_t)size + 1 : 4096;
+	if ((text = malloc(room)) == NULL)
+		return (NULL);
+	for (;;) {
+		if (len + 1 == room) {
+			if ((bigger = reallocarray(text, room, 2)) == NULL) {
+				free(text);
+				return (NULL);
+			}
+			text = bigger;
+			room *= 2;
+		}
+		if ((n = read(fd, text + len, room - 1 - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			free(text);
+			return (NULL);
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	text[len] = '\0';
+	*lenp = len;
+	return (text);
 }
 
 static void
@@ -1467,9 +1511,8 @@ file_push(const char *name, const char *from, int included)
 	struct conffile	*cf;
 	struct stat	 st;
 	const char	*slash;
-	char		*path;
-	unsigned char	 bom[3];
-	FILE		*fp;
+	char		*path, *text;
+	size_t		 len;
 	int		 fd, flags;
 
 	if (*name == '\0') {
@@ -1504,21 +1547,26 @@ file_push(const char *name, const char *from, int included)
 		return (NULL);
 	}
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1 ||
-	    (fp = fdopen(fd, "r")) == NULL)
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1)
 		fatal("%s: %s", __func__, path);
-	/* A UTF-8 byte order mark, as some editors write, is no text. */
-	if (fread(bom, 1, sizeof(bom), fp) != sizeof(bom) ||
-	    memcmp(bom, "\xef\xbb\xbf", sizeof(bom)) != 0)
-		rewind(fp);
 	TAILQ_FOREACH(f, &files, entry) {
 		if (f->dev == st.st_dev && f->ino == st.st_ino) {
 			yyerror("include \"%s\": include loop", name);
-			fclose(fp);
+			close(fd);
 			free(path);
 			return (NULL);
 		}
 	}
+	if ((text = file_read(fd, st.st_size, &len)) == NULL) {
+		if (included)
+			yyerror("include \"%s\": %s", name, strerror(errno));
+		else
+			lineerror(path, 0, "%s", strerror(errno));
+		close(fd);
+		free(path);
+		return (NULL);
+	}
+	close(fd);
 
 	TAILQ_FOREACH(cf, &conf->files, entry)
 		if (strcmp(cf->path, path) == 0)
@@ -1530,7 +1578,11 @@ file_push(const char *name, const char *from, int included)
 	}
 
 	nf = xcalloc(1, sizeof(*nf));
-	nf->stream = fp;
+	nf->text = text;
+	nf->len = len;
+	/* A UTF-8 byte order mark, as some editors write, is no text. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		nf->pos = 3;
 	nf->name = path;
 	nf->dev = st.st_dev;
 	nf->ino = st.st_ino;
@@ -1551,7 +1603,7 @@ file_pop(void)
 	TAILQ_REMOVE(&files, file, entry);
 	if (errfile == file)
 		errfile = NULL;
-	fclose(file->stream);
+	free(file->text);
 	free(file->name);
 	free(file);
 	file = prev;
@@ -2285,7 +2337,7 @@ parse_config_errors(const char *filename, int maxshow, int *nerrors)
 		yyparse();
 		while (file_pop() != EOF)
 			;
-		fclose(file->stream);
+		free(file->text);
 		free(file->name);
 		free(file);
 		file = NULL;
