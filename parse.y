@@ -84,9 +84,15 @@ RB_HEAD(macrotree, macro);
  */
 #define BRACE_MAX	32
 
-/* Every string the lexer hands out; freed in one go after the parse. */
+/*
+ * Every string the lexer hands out, packed into chunks (a malloc each
+ * would cost more than the rest of the token); freed in one go after
+ * the parse.
+ */
+#define LEXSTR_CHUNK	4000
 struct lexstr {
 	SLIST_ENTRY(lexstr)	 entry;
+	size_t			 used, size;
 	char			 s[];
 };
 SLIST_HEAD(lexstrlist, lexstr);
@@ -1267,14 +1273,22 @@ allowed_in_word(int c)
 static char *
 lexstr(const char *s)
 {
-	struct lexstr	*ls;
-	size_t		 len = strlen(s) + 1;
+	struct lexstr	*ls = SLIST_FIRST(&lexstrs);
+	size_t		 len = strlen(s) + 1, size;
+	char		*p;
 
-	if ((ls = malloc(sizeof(*ls) + len)) == NULL)
-		fatal("%s", __func__);
-	memcpy(ls->s, s, len);
-	SLIST_INSERT_HEAD(&lexstrs, ls, entry);
-	return (ls->s);
+	if (ls == NULL || ls->size - ls->used < len) {
+		size = len > LEXSTR_CHUNK ? len : LEXSTR_CHUNK;
+		if ((ls = malloc(sizeof(*ls) + size)) == NULL)
+			fatal("%s", __func__);
+		ls->used = 0;
+		ls->size = size;
+		SLIST_INSERT_HEAD(&lexstrs, ls, entry);
+	}
+	p = ls->s + ls->used;
+	memcpy(p, s, len);
+	ls->used += len;
+	return (p);
 }
 
 static int
