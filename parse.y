@@ -1923,8 +1923,10 @@ check_copy(struct idlecheck *to, const struct idlecheck *from)
 
 /*
  * Checks that need the whole file: names and host names used twice.
- * Sorting keeps them n log n, so that a file with thousands of vm blocks
- * still parses at once; the messages come out in file order.
+ * Equal names are grouped through a hash table, which keeps them linear,
+ * so that a file with thousands of vm blocks still parses at once (and
+ * a client, which checks the file at every start, stays quick with a
+ * hundred); the messages come out in file order.
  */
 struct hostref {
 	const char	*name;		/* lower case host name */
@@ -2030,28 +2032,53 @@ config_hostrefs(struct vmconf **vms, size_t nvm, size_t *nrefs, char **names)
 	return (refs);
 }
 
-static int
-vmref_cmp(const void *a, const void *b)
+/*
+ * The order in which to visit the n names so that equal ones come
+ * together: each group in index order, the groups in the order of their
+ * first member.  The caller frees it.
+ */
+static size_t *
+name_groups(const char **name, size_t n)
 {
-	struct vmconf	*const *x = a, *const *y = b;
-	int		 c;
+	const unsigned char	*p;
+	size_t			*order, *slot, *next, *last, nslot, h, i, j;
+	size_t			 o = 0;
+	char			*done;
 
-	if ((c = strcmp((*x)->name, (*y)->name)) != 0)
-		return (c);
-	return ((*x)->seq < (*y)->seq ? -1 : (*x)->seq > (*y)->seq);
-}
-
-static int
-hostref_cmp(const void *a, const void *b)
-{
-	const struct hostref	*x = a, *y = b;
-	int			 c;
-
-	if ((c = strcmp(x->name, y->name)) != 0)
-		return (c);
-	if (x->vm != y->vm)
-		return (x->vm < y->vm ? -1 : 1);
-	return (x->k < y->k ? -1 : x->k > y->k);
+	for (nslot = 16; nslot < 2 * n; nslot *= 2)
+		;
+	slot = xcalloc(nslot, sizeof(*slot));	/* a group's first + 1 */
+	next = xcalloc(n, sizeof(*next));	/* the group's next + 1 */
+	last = xcalloc(n, sizeof(*last));	/* for a first: the group's last */
+	for (i = 0; i < n; i++) {
+		h = 2166136261U;		/* FNV-1a */
+		for (p = (const unsigned char *)name[i]; *p != '\0'; p++)
+			h = (h ^ *p) * 16777619U;
+		for (h &= nslot - 1; slot[h] != 0; h = (h + 1) & (nslot - 1))
+			if (strcmp(name[slot[h] - 1], name[i]) == 0)
+				break;
+		if (slot[h] == 0) {
+			slot[h] = i + 1;
+			last[i] = i;
+		} else {
+			j = slot[h] - 1;
+			next[last[j]] = i + 1;
+			last[j] = i;
+		}
+	}
+	/* A group's first comes before the rest of it. */
+	order = xcalloc(n, sizeof(*order));
+	done = xcalloc(n, 1);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j != 0 && !done[j - 1]; j = next[j - 1]) {
+			done[j - 1] = 1;
+			order[o++] = j - 1;
+		}
+	free(done);
+	free(last);
+	free(next);
+	free(slot);
+	return (order);
 }
 
 static int
@@ -2069,10 +2096,11 @@ clash_cmp(const void *a, const void *b)
 static void
 config_check(void)
 {
-	struct vmconf	 *vm, **vms, **byname;
-	struct hostref	 *refs;
+	struct vmconf	 *vm, *prev, **vms;
+	struct hostref	 *all, *refs;
 	struct clash	 *clashes = NULL;
-	size_t		  nvm = 0, nrefs, nclash = 0, i, j, k;
+	const char	**name;
+	size_t		 *order, nvm = 0, nrefs, nclash = 0, i, j, k;
 	size_t		  first, maxclash = 0;
 	char		 *names;
 
@@ -2081,29 +2109,42 @@ config_check(void)
 	if (nvm == 0)
 		return;
 	vms = xcalloc(nvm, sizeof(*vms));
-	byname = xcalloc(nvm, sizeof(*byname));
+	name = xcalloc(nvm, sizeof(*name));
 	i = 0;
 	TAILQ_FOREACH(vm, &conf->vms, entry) {
 		vm->dupof = NULL;
-		vms[i] = byname[i] = vm;
-		i++;
+		vms[i] = vm;
+		name[i++] = vm->name;
 	}
 
 	/* The same name twice: the later blocks are reported. */
-	qsort(byname, nvm, sizeof(*byname), vmref_cmp);
-	for (i = 1; i < nvm; i++)
-		if (strcmp(byname[i]->name, byname[i - 1]->name) == 0)
-			byname[i]->dupof = byname[i - 1]->dupof != NULL ?
-			    byname[i - 1]->dupof : byname[i - 1];
+	order = name_groups(name, nvm);
+	for (i = 1; i < nvm; i++) {
+		prev = vms[order[i - 1]];
+		vm = vms[order[i]];
+		if (strcmp(vm->name, prev->name) == 0)
+			vm->dupof = prev->dupof != NULL ? prev->dupof : prev;
+	}
+	free(order);
+	free(name);
 	for (i = 0; i < nvm; i++)
 		if ((vm = vms[i])->dupof != NULL)
 			lineerror(vm->file, vm->line, "vm \"%s\" "
 			    "defined twice, first at %s:%d", vm->name,
 			    vm->dupof->file, vm->dupof->line);
 
-	/* Every host name of every VM, sorted: equal ones are neighbours. */
-	refs = config_hostrefs(vms, nvm, &nrefs, &names);
-	qsort(refs, nrefs, sizeof(*refs), hostref_cmp);
+	/* Every host name of every VM, equal ones made neighbours. */
+	all = config_hostrefs(vms, nvm, &nrefs, &names);
+	name = xcalloc(nrefs, sizeof(*name));
+	for (i = 0; i < nrefs; i++)
+		name[i] = all[i].name;
+	order = name_groups(name, nrefs);
+	refs = xcalloc(nrefs, sizeof(*refs));
+	for (i = 0; i < nrefs; i++)
+		refs[i] = all[order[i]];
+	free(order);
+	free(name);
+	free(all);
 
 	/*
 	 * Within a run of one host name, each later VM clashes with each
@@ -2153,7 +2194,6 @@ config_check(void)
 	free(clashes);
 	free(refs);
 	free(names);
-	free(byname);
 	free(vms);
 }
 
