@@ -134,6 +134,9 @@ static int		 blocklexerr;	/* ... or one since a block opened */
 static int		 showmax;	/* print this many errors (0: all) */
 static int		 lexquoted;	/* the STRING was quoted or a macro */
 static const char	*lexkeyword;	/* the keyword token's name, or NULL */
+/* The bytes file_take() may take in a word, a comment, a quoted string. */
+static char		 inword[256], incomment[256], inquote2[256];
+static char		 inquote1[256];
 static struct syntax_token stmt[STMT_MAX];
 static size_t		 nstmt;
 static int		 stmtdone;	/* the last token ended a statement */
@@ -161,6 +164,8 @@ static int	 lgetc(int);
 static void	 lungetc(int);
 static int	 file_getc(struct file *);
 static void	 file_ungetc(struct file *, int);
+static void	 file_take(const char *, char *, size_t, size_t *, int *);
+static void	 file_classes(void);
 static int	 findeol(void);
 static int	 unexpected(int);
 static int	 allowed_in_word(int);
@@ -1165,6 +1170,46 @@ lgetc(int quoted)
 	}
 }
 
+/*
+ * Take the bytes of class ok from here on straight from the file, as
+ * long as nothing is pushed back: lgetc() would return them one call
+ * each, and a client reads its whole config at every start.  Each goes
+ * into buf (*len of size so far; *toolong when it is full) unless buf
+ * is NULL.  The lexer's loops go on with lgetc() from where this stops.
+ */
+static void
+file_take(const char *ok, char *buf, size_t size, size_t *len, int *toolong)
+{
+	struct file	*f = file;
+	unsigned char	 c;
+
+	if (ungetpos > 0 || f->nahead > 0 || f->eof)
+		return;
+	while (f->pos < f->len && ok[c = f->text[f->pos]]) {
+		f->pos++;
+		if (buf == NULL)
+			continue;
+		if (*len >= size - 1)
+			*toolong = 1;
+		else
+			buf[(*len)++] = c;
+	}
+}
+
+/* What file_take() takes: what lgetc() returns as it is, in each place. */
+static void
+file_classes(void)
+{
+	int	 c;
+
+	for (c = 0; c < 256; c++) {
+		inword[c] = allowed_in_word(c);
+		incomment[c] = c != '\0' && c != '\\' && c != '\r' && c != '\n';
+		inquote2[c] = incomment[c] && c != '"';
+		inquote1[c] = incomment[c] && c != '\'';
+	}
+}
+
 static void
 lungetc(int c)
 {
@@ -1342,8 +1387,9 @@ lex(void)
 		yylval.lineno = lastline = file->lineno;
 
 	if (c == '#')
-		while ((c = lgetc(0)) != '\n' && c != EOF)
-			;
+		do {
+			file_take(incomment, NULL, 0, NULL, NULL);
+		} while ((c = lgetc(0)) != '\n' && c != EOF);
 
 	if (c == EOF) {
 		/* Every file ends its last line, even without a newline. */
@@ -1390,6 +1436,8 @@ lex(void)
 		len = 0;
 		toolong = 0;
 		for (;;) {
+			file_take(quotec == '"' ? inquote2 : inquote1, buf,
+			    sizeof(buf), &len, &toolong);
 			if ((c = lgetc(1)) == EOF || c == '\n') {
 				yyerror("unterminated string");
 				lungetc(c);
@@ -1427,6 +1475,7 @@ lex(void)
 				toolong = 1;
 			else
 				buf[len++] = c;
+			file_take(inword, buf, sizeof(buf), &len, &toolong);
 		} while ((c = lgetc(0)) != EOF && allowed_in_word(c));
 		lungetc(c);
 		buf[len] = '\0';
@@ -2349,6 +2398,7 @@ parse_config_errors(const char *filename, int maxshow, int *nerrors)
 
 	if (!syntax_ready) {
 		syntax_init(forms, nitems(forms), is_keyword);
+		file_classes();
 		syntax_ready = 1;
 	}
 	TAILQ_INIT(&files);
