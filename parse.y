@@ -1180,20 +1180,26 @@ lgetc(int quoted)
 static void
 file_take(const char *ok, char *buf, size_t size, size_t *len, int *toolong)
 {
-	struct file	*f = file;
-	unsigned char	 c;
+	struct file		*f = file;
+	const unsigned char	*p, *start, *end;
+	size_t			 n;
 
 	if (ungetpos > 0 || f->nahead > 0 || f->eof)
 		return;
-	while (f->pos < f->len && ok[c = f->text[f->pos]]) {
-		f->pos++;
-		if (buf == NULL)
-			continue;
-		if (*len >= size - 1)
-			*toolong = 1;
-		else
-			buf[(*len)++] = c;
+	start = (const unsigned char *)f->text + f->pos;
+	end = (const unsigned char *)f->text + f->len;
+	for (p = start; p < end && ok[*p]; p++)
+		;
+	n = p - start;
+	f->pos += n;
+	if (buf == NULL)
+		return;
+	if (n > size - 1 - *len) {
+		n = size - 1 - *len;
+		*toolong = 1;
 	}
+	memcpy(buf + *len, start, n);
+	*len += n;
 }
 
 /* What file_take() takes: what lgetc() returns as it is, in each place. */
