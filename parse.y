@@ -137,6 +137,8 @@ static const char	*lexkeyword;	/* the keyword token's name, or NULL */
 /* The bytes file_take() may take in a word, a comment, a quoted string. */
 static char		 inword[256], incomment[256], inquote2[256];
 static char		 inquote1[256];
+/* The keywords of each first letter: keywords[kwfrom[c]] to kwto[c]. */
+static unsigned char	 kwfrom[256], kwto[256];
 static struct syntax_token stmt[STMT_MAX];
 static size_t		 nstmt;
 static int		 stmtdone;	/* the last token ended a statement */
@@ -158,7 +160,6 @@ static void	 lineerror(const char *, int, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static void	 blockerror(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
-static int	 kw_cmp(const void *, const void *);
 static int	 lookup(const char *);
 static int	 lgetc(int);
 static void	 lungetc(int);
@@ -656,7 +657,7 @@ struct keyword {
 	int		 token;
 };
 
-/* Sorted: searched with bsearch. */
+/* Sorted: the keywords of each first letter come together. */
 static const struct keyword keywords[] = {
 	{ "address",	ADDRESS },
 	{ "alias",	ALIAS },
@@ -1047,17 +1048,16 @@ blockerror(int line, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
-kw_cmp(const void *k, const void *e)
-{
-	return (strcmp(k, ((const struct keyword *)e)->name));
-}
-
+/* Every word is looked up: only among the keywords of its first letter. */
 static const struct keyword *
 keyword_find(const char *s)
 {
-	return (bsearch(s, keywords, nitems(keywords), sizeof(keywords[0]),
-	    kw_cmp));
+	size_t	 i, c = (unsigned char)*s;
+
+	for (i = kwfrom[c]; i < kwto[c]; i++)
+		if (strcmp(s, keywords[i].name) == 0)
+			return (&keywords[i]);
+	return (NULL);
 }
 
 static int
@@ -1202,12 +1202,22 @@ file_take(const char *ok, char *buf, size_t size, size_t *len, int *toolong)
 	*len += n;
 }
 
-/* What file_take() takes: what lgetc() returns as it is, in each place. */
+/*
+ * What file_take() takes: what lgetc() returns as it is, in each place;
+ * where keyword_find() looks.
+ */
 static void
 file_classes(void)
 {
+	size_t	 i;
 	int	 c;
 
+	for (i = nitems(keywords); i > 0; i--) {
+		c = (unsigned char)keywords[i - 1].name[0];
+		if (kwto[c] == 0)
+			kwto[c] = i;
+		kwfrom[c] = i - 1;
+	}
 	for (c = 0; c < 256; c++) {
 		inword[c] = allowed_in_word(c);
 		incomment[c] = c != '\0' && c != '\\' && c != '\r' && c != '\n';
@@ -1488,7 +1498,8 @@ lex(void)
 		if (toolong)
 			lexerr("string too long, at most %d characters",
 			    STRING_MAX - 1);
-		if (strspn(buf, "0123456789") == len) {
+		if (isdigit((unsigned char)buf[0]) &&
+		    strspn(buf, "0123456789") == len) {
 			yylval.v.number = strtonum(buf, 0, LLONG_MAX, &errstr);
 			if (errstr != NULL)
 				lexerr("number \"%s\" is %s", buf, errstr);
@@ -2403,8 +2414,8 @@ parse_config_errors(const char *filename, int maxshow, int *nerrors)
 	struct lexstr	*ls;
 
 	if (!syntax_ready) {
-		syntax_init(forms, nitems(forms), is_keyword);
 		file_classes();
+		syntax_init(forms, nitems(forms), is_keyword);
 		syntax_ready = 1;
 	}
 	TAILQ_INIT(&files);

@@ -68,6 +68,7 @@ struct compiled {
 	char		 buf[128];
 	struct item	 item[ITEM_MAX];
 	int		 n;
+	int		 plain;		/* no "[", "|" or "]": no closure */
 };
 
 /* What the forms that fit furthest expect next. */
@@ -174,9 +175,14 @@ syntax_compile(const struct syntax_form *f, struct compiled *c,
 	}
 	if (depth != 0)
 		fatalx("form \"%s\": \"[\" not closed", f->text);
-	for (i = 0; i < c->n; i++)
+	c->plain = 1;
+	for (i = 0; i < c->n; i++) {
 		if (c->item[i].kind == I_ALT)
 			c->item[i].close = c->item[c->item[i].open].close;
+		if (c->item[i].kind == I_OPEN || c->item[i].kind == I_ALT ||
+		    c->item[i].kind == I_CLOSE)
+			c->plain = 0;
+	}
 }
 
 /* Add every position reachable without reading a token. */
@@ -187,6 +193,8 @@ syntax_closure(const struct compiled *c, uint32_t set)
 	uint32_t		 prev;
 	int			 i, j;
 
+	if (c->plain)
+		return (set);
 	do {
 		prev = set;
 		for (i = 0; i < c->n; i++) {
