@@ -698,8 +698,8 @@ static const struct keyword keywords[] = {
  * in step when adding a statement.  In a form, a lower-case word is a
  * keyword, an upper-case one an argument (DOMAIN_NAME reads "a domain
  * name"), "[ a | b ]" an optional choice and "]*" a group that may
- * repeat.  syntax_init() checks at the first parse that every keyword
- * here is in the table above.
+ * repeat.  syntax.c checks at the first syntax error it explains that
+ * every keyword here is in the table above.
  */
 #define IN_TOP		SYNTAX_TOP
 #define IN_VM		SYNTAX_VM

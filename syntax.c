@@ -87,6 +87,10 @@ static size_t		 nforms;
 /* The forms that open a block, looked at after every statement. */
 static const struct compiled *openers[FORM_MAX];
 static size_t		 nopeners;
+/* The table, for the rest of it to be compiled when first needed. */
+static const struct syntax_form *formtable;
+static int		(*keywordp)(const char *);
+static int		 allcompiled;
 
 /* The statement being explained. */
 static const struct syntax_token *stmt;
@@ -94,6 +98,7 @@ static size_t		 nstmt;
 
 static void		 syntax_compile(const struct syntax_form *,
 			    struct compiled *, int (*)(const char *));
+static void		 syntax_compile_all(void);
 static uint32_t		 syntax_closure(const struct compiled *, uint32_t);
 static size_t		 syntax_run(const struct compiled *, size_t, int,
 			    uint32_t *);
@@ -104,8 +109,11 @@ static void		 syntax_head(const struct compiled *, size_t, char *,
 static const char	*syntax_where(int);
 
 /*
- * Compile the table; iskeyword checks that every keyword in it is one
- * (a typo in the table is a bug, found by the first syntax error).
+ * Take the table; iskeyword checks that every keyword in it is one (a
+ * typo in the table is a bug, found by the first syntax error).  Only
+ * the forms that open a block are compiled now, as every statement is
+ * run through them; the rest, at the first error to explain (a client
+ * checks its file at every start, and most files have no error).
  */
 void
 syntax_init(const struct syntax_form *table, size_t n,
@@ -115,13 +123,31 @@ syntax_init(const struct syntax_form *table, size_t n,
 
 	if (n > FORM_MAX)
 		fatalx("%s: %zu forms, at most %d", __func__, n, FORM_MAX);
+	formtable = table;
+	keywordp = iskeyword;
+	allcompiled = 0;
 	nopeners = 0;
 	for (i = 0; i < n; i++) {
+		if (table[i].opens == 0)
+			continue;
 		syntax_compile(&table[i], &forms[i], iskeyword);
-		if (table[i].opens != 0)
-			openers[nopeners++] = &forms[i];
+		openers[nopeners++] = &forms[i];
 	}
 	nforms = n;
+}
+
+/* Every form compiled, for an error to explain. */
+static void
+syntax_compile_all(void)
+{
+	size_t	 i;
+
+	if (allcompiled)
+		return;
+	for (i = 0; i < nforms; i++)
+		if (formtable[i].opens == 0)
+			syntax_compile(&formtable[i], &forms[i], keywordp);
+	allcompiled = 1;
 }
 
 static void
@@ -834,6 +860,7 @@ syntax_explain(const struct syntax_token *toks, size_t n, int where,
 	size_t				 k, i;
 	int				 other;
 
+	syntax_compile_all();
 	stmt = toks;
 	nstmt = n;
 	if (n == 0) {
