@@ -37,6 +37,11 @@
  * the keeper finds or starts a new one and tells it about the session
  * again (CTL_FLAG_RESUME), so the VM is not stopped under it.  The
  * keeper exits as soon as the relay does (a pipe between them closes).
+ * It is forked as soon as the request is sent, while the supervisor
+ * works on it, not after the guest's socket came: a fork costs about as
+ * much as the rest of a warm connect, and there it would delay the
+ * guest's first byte.  Until the relay hands it the session with one
+ * byte on that pipe it only waits; a try that fails closes the pipe.
  */
 
 #include <sys/types.h>
@@ -77,6 +82,15 @@ struct client_progress {
 	long long		 received;	/* local ms when pr arrived */
 };
 
+/* The keeper of a session and what it needs; pid -1 when there is none. */
+struct client_keeper {
+	struct config		*conf;
+	const char		*path;
+	struct ctl_connect	*cc;
+	pid_t			 pid;
+	int			 life;	/* our end of the pipe to it */
+};
+
 /* How one try at getting a session ended. */
 enum client_try {
 	TRIED_READY,		/* the guest socket is here */
@@ -91,9 +105,12 @@ static int		 client_open(struct config *, const char *, int,
 			    long long *);
 static enum client_try	 client_try(int, uint32_t, const struct buf *,
 			    struct vmconf *, int, struct client_progress *,
-			    struct buf *, int *, char *, size_t);
-static int		 client_relay(struct config *, const char *,
-			    struct ctl_connect *, int, int, struct vmconf *);
+			    struct buf *, struct client_keeper *, int *, char *,
+			    size_t);
+static int		 client_relay(struct client_keeper *, int, int,
+			    struct vmconf *);
+static void		 client_keeper_fork(struct client_keeper *, int);
+static void		 client_keeper_drop(struct client_keeper *);
 static __dead void	 client_keeper(struct config *, const char *,
 			    struct ctl_connect *, int, int);
 static void		 client_progress_show(struct client_progress *,
@@ -401,13 +418,14 @@ client_setup(struct config *conf, const char *host, struct vmconf **vm,
  * type, again as long as the VM's own bounds allow (a stop to wait for,
  * a start, a boot, the backend's time limit for each) when the
  * supervisor goes away, until it says it is done, failed, or hands
- * over a socket: then *ctlfd is the connection (the session).
+ * over a socket: then *ctlfd is the connection (the session), and the
+ * keeper kp, unless NULL, waits to be handed it.
  */
 static enum client_try
 client_ask(struct config *conf, struct vmconf *vm, const char *path,
     uint32_t type, const struct buf *req, int verbose,
-    struct client_progress *cp, int *ctlfd, int *guestfd, char *msg,
-    size_t msglen)
+    struct client_progress *cp, struct client_keeper *kp, int *ctlfd,
+    int *guestfd, char *msg, size_t msglen)
 {
 	const struct policy	*pol = &vm->pol;
 	struct buf		 b;
@@ -427,7 +445,9 @@ client_ask(struct config *conf, struct vmconf *vm, const char *path,
 			break;
 		}
 		tried = client_try(*ctlfd, type, req, vm, verbose, cp, &b,
-		    guestfd, msg, msglen);
+		    kp, guestfd, msg, msglen);
+		if (tried != TRIED_READY)
+			client_keeper_drop(kp);
 		if (tried != TRIED_DROPPED)
 			break;
 		close(*ctlfd);
@@ -452,6 +472,7 @@ int
 client_main(struct config *conf, const char *host, int port, int verbose)
 {
 	struct client_progress	 cp;
+	struct client_keeper	 keeper;
 	struct ctl_connect	 cc;
 	struct vmconf		*vm;
 	struct buf		 req;
@@ -462,6 +483,11 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 		free(path);
 		return (CLIENT_EXIT_FAIL);
 	}
+	keeper.conf = conf;
+	keeper.path = path;
+	keeper.cc = &cc;
+	keeper.pid = -1;
+	keeper.life = -1;
 	memset(&cc, 0, sizeof(cc));
 	cc.version = CTL_VERSION;
 	cc.port = port;
@@ -473,9 +499,9 @@ client_main(struct config *conf, const char *host, int port, int verbose)
 	buf_init(&req);
 	ctl_pack_connect(&req, &cc);
 	switch (client_ask(conf, vm, path, CTL_CONNECT, &req, verbose, &cp,
-	    &ctlfd, &guestfd, msg, sizeof(msg))) {
+	    &keeper, &ctlfd, &guestfd, msg, sizeof(msg))) {
 	case TRIED_READY:
-		rc = client_relay(conf, path, &cc, ctlfd, guestfd, vm);
+		rc = client_relay(&keeper, ctlfd, guestfd, vm);
 		break;
 	case TRIED_DONE:
 		break;		/* no such answer to a session */
@@ -532,8 +558,8 @@ client_command(struct config *conf, const char *host, enum client_cmd cmd,
 	}
 	memset(&cp, 0, sizeof(cp));
 	cp.tty = isatty(STDERR_FILENO);
-	switch (client_ask(conf, vm, path, type, &req, verbose, &cp, &ctlfd,
-	    &guestfd, msg, sizeof(msg))) {
+	switch (client_ask(conf, vm, path, type, &req, verbose, &cp, NULL,
+	    &ctlfd, &guestfd, msg, sizeof(msg))) {
 	case TRIED_DONE:
 		client_clean(msg, sizeof(msg));
 		fprintf(stderr, "%s: %s\n", __progname, msg);
@@ -562,7 +588,8 @@ client_command(struct config *conf, const char *host, enum client_cmd cmd,
 static enum client_try
 client_try(int ctlfd, uint32_t reqtype, const struct buf *req,
     struct vmconf *vm, int verbose, struct client_progress *cp,
-    struct buf *bp, int *guestfd, char *msg, size_t msglen)
+    struct buf *bp, struct client_keeper *kp, int *guestfd, char *msg,
+    size_t msglen)
 {
 	struct ctl_ready	 rd;
 	struct ctl_error	 ce;
@@ -575,6 +602,8 @@ client_try(int ctlfd, uint32_t reqtype, const struct buf *req,
 		    vm->name, strerror(errno));
 		return (TRIED_DROPPED);
 	}
+	/* While the supervisor works on it. */
+	client_keeper_fork(kp, ctlfd);
 	for (;;) {
 		/* Keep the elapsed time moving between messages. */
 		wait = cp->tty && cp->active ? 1000 : CLIENT_SILENCE;
@@ -627,10 +656,15 @@ client_try(int ctlfd, uint32_t reqtype, const struct buf *req,
 			    *guestfd == -1)
 				goto bad;
 			client_progress_clear(cp);
-			client_clean(rd.address, sizeof(rd.address));
-			if (verbose)
+			/*
+			 * Escaped only to be shown: vis(3) costs thousands
+			 * of instructions a byte, before the first byte.
+			 */
+			if (verbose) {
+				client_clean(rd.address, sizeof(rd.address));
 				fprintf(stderr, "%s: connected to %s\n",
 				    __progname, rd.address);
+			}
 			return (TRIED_READY);
 		default:
 			goto bad;
@@ -647,38 +681,65 @@ client_try(int ctlfd, uint32_t reqtype, const struct buf *req,
 }
 
 /*
- * The session: fork the keeper (the control connection is its alone),
- * then relay until both directions are done.
+ * Fork the keeper of the session asked for on ctlfd (kp NULL: none
+ * wanted).  It waits until the relay hands it the session.  Without a
+ * keeper the relay keeps the connection: the session still counts,
+ * unless the supervisor dies.
  */
-static int
-client_relay(struct config *conf, const char *path, struct ctl_connect *cc,
-    int ctlfd, int guestfd, struct vmconf *vm)
+static void
+client_keeper_fork(struct client_keeper *kp, int ctlfd)
 {
-	char	 errmsg[256];
 	int	 life[2];
 
+	if (kp == NULL)
+		return;
 	if (pipe2(life, O_CLOEXEC) == -1) {
 		warn("pipe");
-		return (CLIENT_EXIT_FAIL);
+		return;
 	}
-	switch (fork()) {
+	switch ((kp->pid = fork())) {
 	case -1:
-		/* No keeper: the session still counts, unless we lose it. */
 		warn("fork");
 		close(life[0]);
 		close(life[1]);
 		break;
 	case 0:
-		close(guestfd);
 		close(life[1]);
-		client_keeper(conf, path, cc, ctlfd, life[0]);
+		client_keeper(kp->conf, kp->path, kp->cc, ctlfd, life[0]);
 		/* NOTREACHED */
 	default:
-		/* The keeper holds the session; life[1] tells it we live. */
-		close(ctlfd);
 		close(life[0]);
+		kp->life = life[1];
 		break;
 	}
+}
+
+/* A try that brought no session: its keeper has nothing to keep. */
+static void
+client_keeper_drop(struct client_keeper *kp)
+{
+	if (kp == NULL || kp->pid == -1)
+		return;
+	close(kp->life);
+	while (waitpid(kp->pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	kp->pid = -1;
+	kp->life = -1;
+}
+
+/*
+ * The session: hand the control connection to the keeper (it is its
+ * alone from now on), then relay until both directions are done.
+ */
+static int
+client_relay(struct client_keeper *kp, int ctlfd, int guestfd,
+    struct vmconf *vm)
+{
+	char	 errmsg[256];
+
+	/* The keeper holds the session; its pipe's end tells it we live. */
+	if (kp->pid != -1 && write(kp->life, "", 1) == 1)
+		close(ctlfd);
 	/*
 	 * From here on only the relay runs, on descriptors we hold: no
 	 * files, no sockets, no children.  (The supervisor is forked
@@ -709,6 +770,7 @@ client_keeper(struct config *conf, const char *path, struct ctl_connect *cc,
 	long long	 spawned = 0;
 	uint32_t	 type;
 	int		 fd, n, done = 0, delay = CLIENT_RETRY_MS;
+	char		 c;
 
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
@@ -718,6 +780,11 @@ client_keeper(struct config *conf, const char *path, struct ctl_connect *cc,
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
+	/* The relay's byte: the session is ours.  Its end: none came. */
+	while ((n = read(life, &c, 1)) == -1 && errno == EINTR)
+		;
+	if (n != 1)
+		_exit(0);
 	buf_init(&b);
 	cc->flags |= CTL_FLAG_RESUME;
 	for (;;) {

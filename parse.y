@@ -48,9 +48,14 @@
 
 #include "vmlaunch.h"
 
+/*
+ * A file being read, whole in memory: a client reads its config at every
+ * start, so a byte costs a compare, not a call into stdio.
+ */
 struct file {
 	TAILQ_ENTRY(file)	 entry;
-	FILE			*stream;
+	char			*text;
+	size_t			 len, pos;
 	char			*name;
 	dev_t			 dev;
 	ino_t			 ino;
@@ -79,9 +84,15 @@ RB_HEAD(macrotree, macro);
  */
 #define BRACE_MAX	32
 
-/* Every string the lexer hands out; freed in one go after the parse. */
+/*
+ * Every string the lexer hands out, packed into chunks (a malloc each
+ * would cost more than the rest of the token); freed in one go after
+ * the parse.
+ */
+#define LEXSTR_CHUNK	4000
 struct lexstr {
 	SLIST_ENTRY(lexstr)	 entry;
+	size_t			 used, size;
 	char			 s[];
 };
 SLIST_HEAD(lexstrlist, lexstr);
@@ -122,6 +133,12 @@ static int		 lexerror;	/* the lexer reported this token */
 static int		 blocklexerr;	/* ... or one since a block opened */
 static int		 showmax;	/* print this many errors (0: all) */
 static int		 lexquoted;	/* the STRING was quoted or a macro */
+static const char	*lexkeyword;	/* the keyword token's name, or NULL */
+/* The bytes file_take() may take in a word, a comment, a quoted string. */
+static char		 inword[256], incomment[256], inquote2[256];
+static char		 inquote1[256];
+/* The keywords of each first letter: keywords[kwfrom[c]] to kwto[c]. */
+static unsigned char	 kwfrom[256], kwto[256];
 static struct syntax_token stmt[STMT_MAX];
 static size_t		 nstmt;
 static int		 stmtdone;	/* the last token ended a statement */
@@ -143,12 +160,13 @@ static void	 lineerror(const char *, int, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static void	 blockerror(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
-static int	 kw_cmp(const void *, const void *);
 static int	 lookup(const char *);
 static int	 lgetc(int);
 static void	 lungetc(int);
 static int	 file_getc(struct file *);
 static void	 file_ungetc(struct file *, int);
+static void	 file_take(const char *, char *, size_t, size_t *, int *);
+static void	 file_classes(void);
 static int	 findeol(void);
 static int	 unexpected(int);
 static int	 allowed_in_word(int);
@@ -639,7 +657,7 @@ struct keyword {
 	int		 token;
 };
 
-/* Sorted: searched with bsearch. */
+/* Sorted: the keywords of each first letter come together. */
 static const struct keyword keywords[] = {
 	{ "address",	ADDRESS },
 	{ "alias",	ALIAS },
@@ -680,8 +698,8 @@ static const struct keyword keywords[] = {
  * in step when adding a statement.  In a form, a lower-case word is a
  * keyword, an upper-case one an argument (DOMAIN_NAME reads "a domain
  * name"), "[ a | b ]" an optional choice and "]*" a group that may
- * repeat.  syntax_init() checks at the first parse that every keyword
- * here is in the table above.
+ * repeat.  syntax.c checks at the first syntax error it explains that
+ * every keyword here is in the table above.
  */
 #define IN_TOP		SYNTAX_TOP
 #define IN_VM		SYNTAX_VM
@@ -721,17 +739,6 @@ static const struct syntax_form forms[] = {
 	{ IN_BACKEND,	"pause COMMAND", 0, NULL },
 	{ IN_BACKEND,	"unpause COMMAND", 0, NULL }
 };
-
-static const char *
-keyword_name(int token)
-{
-	size_t	 i;
-
-	for (i = 0; i < nitems(keywords); i++)
-		if (keywords[i].token == token)
-			return (keywords[i].name);
-	return (NULL);
-}
 
 static int
 is_keyword(const char *s)
@@ -778,7 +785,9 @@ static void
 stmt_add(int token)
 {
 	struct syntax_token	*t;
-	const char		*kw;
+	long long		 n;
+	size_t			 len;
+	char			 digits[24], *p;
 
 	if (stmtdone) {
 		nstmt = 0;
@@ -791,24 +800,36 @@ stmt_add(int token)
 	/* A statement this long is wrong anyway: keep its last token. */
 	t = &stmt[nstmt < STMT_MAX ? nstmt++ : STMT_MAX - 1];
 	t->quoted = 0;
+	/*
+	 * This runs for every token of every file a client reads before
+	 * it connects: no printf, no search for the keyword's name.
+	 */
+	len = 0;
 	if (token == STRING) {
 		t->kind = SYNTAX_WORD;
-		strlcpy(t->text, yylval.v.string, sizeof(t->text));
+		len = strlcpy(t->text, yylval.v.string, sizeof(t->text));
 		t->quoted = lexquoted;
 	} else if (token == NUMBER) {
 		t->kind = SYNTAX_NUMBER;
-		snprintf(t->text, sizeof(t->text), "%lld", yylval.v.number);
-	} else if ((kw = keyword_name(token)) != NULL) {
+		p = digits + sizeof(digits);
+		*--p = '\0';
+		n = yylval.v.number;	/* never negative */
+		do {
+			*--p = '0' + n % 10;
+		} while ((n /= 10) != 0);
+		len = strlcpy(t->text, p, sizeof(t->text));
+	} else if (lexkeyword != NULL) {
 		t->kind = SYNTAX_KEYWORD;
-		strlcpy(t->text, kw, sizeof(t->text));
+		len = strlcpy(t->text, lexkeyword, sizeof(t->text));
 	} else if (token == '\n' || token == 0) {
 		t->kind = token == 0 ? SYNTAX_EOF : SYNTAX_END;
 		*t->text = '\0';
 	} else {
 		t->kind = SYNTAX_CHAR;
-		snprintf(t->text, sizeof(t->text), "%c", token);
+		t->text[0] = token;
+		t->text[1] = '\0';
 	}
-	if (strlen(t->text) == sizeof(t->text) - 1)
+	if (len >= sizeof(t->text) - 1)
 		memcpy(t->text + sizeof(t->text) - 4, "...", 4);
 	if (token == '\n' || token == 0 || token == '{')
 		stmtdone = 1;
@@ -1027,10 +1048,16 @@ blockerror(int line, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
-kw_cmp(const void *k, const void *e)
+/* Every word is looked up: only among the keywords of its first letter. */
+static const struct keyword *
+keyword_find(const char *s)
 {
-	return (strcmp(k, ((const struct keyword *)e)->name));
+	size_t	 i, c = (unsigned char)*s;
+
+	for (i = kwfrom[c]; i < kwto[c]; i++)
+		if (strcmp(s, keywords[i].name) == 0)
+			return (&keywords[i]);
+	return (NULL);
 }
 
 static int
@@ -1038,25 +1065,62 @@ lookup(const char *s)
 {
 	const struct keyword	*kw;
 
-	kw = bsearch(s, keywords, nitems(keywords), sizeof(keywords[0]),
-	    kw_cmp);
-	return (kw == NULL ? STRING : kw->token);
+	return ((kw = keyword_find(s)) == NULL ? STRING : kw->token);
 }
 
 /* The next byte of a file, with "\r\n" read as "\n". */
 static int
 file_getc(struct file *f)
 {
-	int	 c, next;
+	int	 c;
 
 	if (f->nahead > 0)
 		return (f->ahead[--f->nahead]);
-	if ((c = getc(f->stream)) != '\r')
+	if (f->pos == f->len)
+		return (EOF);
+	if ((c = (unsigned char)f->text[f->pos++]) != '\r')
 		return (c);
-	if ((next = getc(f->stream)) == '\n')
+	if (f->pos < f->len && f->text[f->pos] == '\n') {
+		f->pos++;
 		return ('\n');
-	file_ungetc(f, next);
+	}
 	return (c);
+}
+
+/* The whole of a regular file, and a NUL after it; NULL on errors. */
+static char *
+file_read(int fd, off_t size, size_t *lenp)
+{
+	char	*text, *bigger;
+	size_t	 len = 0, room;
+	ssize_t	 n;
+
+	/* It may grow while read: the size is only a first guess. */
+	room = size > 0 && size < SSIZE_MAX ? (size_t)size + 1 : 4096;
+	if ((text = malloc(room)) == NULL)
+		return (NULL);
+	for (;;) {
+		if (len + 1 == room) {
+			if ((bigger = reallocarray(text, room, 2)) == NULL) {
+				free(text);
+				return (NULL);
+			}
+			text = bigger;
+			room *= 2;
+		}
+		if ((n = read(fd, text + len, room - 1 - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			free(text);
+			return (NULL);
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	text[len] = '\0';
+	*lenp = len;
+	return (text);
 }
 
 static void
@@ -1103,6 +1167,62 @@ lgetc(int quoted)
 			continue;
 		/* The joined lines are one statement: the break is a blank. */
 		return (' ');
+	}
+}
+
+/*
+ * Take the bytes of class ok from here on straight from the file, as
+ * long as nothing is pushed back: lgetc() would return them one call
+ * each, and a client reads its whole config at every start.  Each goes
+ * into buf (*len of size so far; *toolong when it is full) unless buf
+ * is NULL.  The lexer's loops go on with lgetc() from where this stops.
+ */
+static void
+file_take(const char *ok, char *buf, size_t size, size_t *len, int *toolong)
+{
+	struct file		*f = file;
+	const unsigned char	*p, *start, *end;
+	size_t			 n;
+
+	if (ungetpos > 0 || f->nahead > 0 || f->eof)
+		return;
+	start = (const unsigned char *)f->text + f->pos;
+	end = (const unsigned char *)f->text + f->len;
+	for (p = start; p < end && ok[*p]; p++)
+		;
+	n = p - start;
+	f->pos += n;
+	if (buf == NULL)
+		return;
+	if (n > size - 1 - *len) {
+		n = size - 1 - *len;
+		*toolong = 1;
+	}
+	memcpy(buf + *len, start, n);
+	*len += n;
+}
+
+/*
+ * What file_take() takes: what lgetc() returns as it is, in each place;
+ * where keyword_find() looks.
+ */
+static void
+file_classes(void)
+{
+	size_t	 i;
+	int	 c;
+
+	for (i = nitems(keywords); i > 0; i--) {
+		c = (unsigned char)keywords[i - 1].name[0];
+		if (kwto[c] == 0)
+			kwto[c] = i;
+		kwfrom[c] = i - 1;
+	}
+	for (c = 0; c < 256; c++) {
+		inword[c] = allowed_in_word(c);
+		incomment[c] = c != '\0' && c != '\\' && c != '\r' && c != '\n';
+		inquote2[c] = incomment[c] && c != '"';
+		inquote1[c] = incomment[c] && c != '\'';
 	}
 }
 
@@ -1214,14 +1334,22 @@ allowed_in_word(int c)
 static char *
 lexstr(const char *s)
 {
-	struct lexstr	*ls;
-	size_t		 len = strlen(s) + 1;
+	struct lexstr	*ls = SLIST_FIRST(&lexstrs);
+	size_t		 len = strlen(s) + 1, size;
+	char		*p;
 
-	if ((ls = malloc(sizeof(*ls) + len)) == NULL)
-		fatal("%s", __func__);
-	memcpy(ls->s, s, len);
-	SLIST_INSERT_HEAD(&lexstrs, ls, entry);
-	return (ls->s);
+	if (ls == NULL || ls->size - ls->used < len) {
+		size = len > LEXSTR_CHUNK ? len : LEXSTR_CHUNK;
+		if ((ls = malloc(sizeof(*ls) + size)) == NULL)
+			fatal("%s", __func__);
+		ls->used = 0;
+		ls->size = size;
+		SLIST_INSERT_HEAD(&lexstrs, ls, entry);
+	}
+	p = ls->s + ls->used;
+	memcpy(p, s, len);
+	ls->used += len;
+	return (p);
 }
 
 static int
@@ -1237,6 +1365,7 @@ yylex(void)
 	for (;;) {
 		lexerror = 0;
 		lexquoted = 0;
+		lexkeyword = NULL;
 		lastclosed = 0;
 		token = lex();
 		if (token == '}' && !brace_close())
@@ -1261,10 +1390,11 @@ yylex(void)
 static int
 lex(void)
 {
-	char		 buf[STRING_MAX];
-	const char	*errstr, *val;
-	size_t		 len;
-	int		 c, quotec, token, toolong;
+	const struct keyword	*kw;
+	char			 buf[STRING_MAX];
+	const char		*errstr, *val;
+	size_t			 len;
+	int			 c, quotec, token, toolong;
 
  top:
 	while ((c = lgetc(0)) == ' ' || c == '\t')
@@ -1273,8 +1403,9 @@ lex(void)
 		yylval.lineno = lastline = file->lineno;
 
 	if (c == '#')
-		while ((c = lgetc(0)) != '\n' && c != EOF)
-			;
+		do {
+			file_take(incomment, NULL, 0, NULL, NULL);
+		} while ((c = lgetc(0)) != '\n' && c != EOF);
 
 	if (c == EOF) {
 		/* Every file ends its last line, even without a newline. */
@@ -1321,6 +1452,8 @@ lex(void)
 		len = 0;
 		toolong = 0;
 		for (;;) {
+			file_take(quotec == '"' ? inquote2 : inquote1, buf,
+			    sizeof(buf), &len, &toolong);
 			if ((c = lgetc(1)) == EOF || c == '\n') {
 				yyerror("unterminated string");
 				lungetc(c);
@@ -1358,27 +1491,31 @@ lex(void)
 				toolong = 1;
 			else
 				buf[len++] = c;
+			file_take(inword, buf, sizeof(buf), &len, &toolong);
 		} while ((c = lgetc(0)) != EOF && allowed_in_word(c));
 		lungetc(c);
 		buf[len] = '\0';
 		if (toolong)
 			lexerr("string too long, at most %d characters",
 			    STRING_MAX - 1);
-		if (strspn(buf, "0123456789") == len) {
+		if (isdigit((unsigned char)buf[0]) &&
+		    strspn(buf, "0123456789") == len) {
 			yylval.v.number = strtonum(buf, 0, LLONG_MAX, &errstr);
 			if (errstr != NULL)
 				lexerr("number \"%s\" is %s", buf, errstr);
 			return (NUMBER);
 		}
 		/* A keyword can name a macro: "wait = 5m" defines one. */
-		if ((token = lookup(buf)) != STRING) {
+		token = STRING;
+		if ((kw = keyword_find(buf)) != NULL) {
 			while ((c = lgetc(0)) == ' ' || c == '\t')
 				;
 			lungetc(c);
-			if (c == '=')
-				token = STRING;
-			else
+			if (c != '=') {
 				lungetc(' ');
+				token = kw->token;
+				lexkeyword = kw->name;
+			}
 		}
 		if (token == STRING)
 			yylval.v.string = lexstr(buf);
@@ -1454,9 +1591,8 @@ file_push(const char *name, const char *from, int included)
 	struct conffile	*cf;
 	struct stat	 st;
 	const char	*slash;
-	char		*path;
-	unsigned char	 bom[3];
-	FILE		*fp;
+	char		*path, *text;
+	size_t		 len;
 	int		 fd, flags;
 
 	if (*name == '\0') {
@@ -1491,21 +1627,26 @@ file_push(const char *name, const char *from, int included)
 		return (NULL);
 	}
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1 ||
-	    (fp = fdopen(fd, "r")) == NULL)
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1)
 		fatal("%s: %s", __func__, path);
-	/* A UTF-8 byte order mark, as some editors write, is no text. */
-	if (fread(bom, 1, sizeof(bom), fp) != sizeof(bom) ||
-	    memcmp(bom, "\xef\xbb\xbf", sizeof(bom)) != 0)
-		rewind(fp);
 	TAILQ_FOREACH(f, &files, entry) {
 		if (f->dev == st.st_dev && f->ino == st.st_ino) {
 			yyerror("include \"%s\": include loop", name);
-			fclose(fp);
+			close(fd);
 			free(path);
 			return (NULL);
 		}
 	}
+	if ((text = file_read(fd, st.st_size, &len)) == NULL) {
+		if (included)
+			yyerror("include \"%s\": %s", name, strerror(errno));
+		else
+			lineerror(path, 0, "%s", strerror(errno));
+		close(fd);
+		free(path);
+		return (NULL);
+	}
+	close(fd);
 
 	TAILQ_FOREACH(cf, &conf->files, entry)
 		if (strcmp(cf->path, path) == 0)
@@ -1517,7 +1658,11 @@ file_push(const char *name, const char *from, int included)
 	}
 
 	nf = xcalloc(1, sizeof(*nf));
-	nf->stream = fp;
+	nf->text = text;
+	nf->len = len;
+	/* A UTF-8 byte order mark, as some editors write, is no text. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		nf->pos = 3;
 	nf->name = path;
 	nf->dev = st.st_dev;
 	nf->ino = st.st_ino;
@@ -1538,7 +1683,7 @@ file_pop(void)
 	TAILQ_REMOVE(&files, file, entry);
 	if (errfile == file)
 		errfile = NULL;
-	fclose(file->stream);
+	free(file->text);
 	free(file->name);
 	free(file);
 	file = prev;
@@ -1842,55 +1987,12 @@ check_copy(struct idlecheck *to, const struct idlecheck *from)
 		to->command = xstrdup(from->command);
 }
 
-/* The host names one VM answers to, lower case, with their lines. */
-struct hostname {
-	char		 name[HOST_NAME_MAX_LEN + 1];
-	int		 line;
-};
-
-static size_t
-vm_hostnames(struct vmconf *vm, struct hostname **out)
-{
-	struct hostname	*h;
-	struct alias	*a;
-	struct domain	*d;
-	size_t		 n = 0, max, i, nbase;
-	char		*p, name[HOST_NAME_MAX_LEN + 1];
-
-	max = 1;
-	TAILQ_FOREACH(a, &vm->aliases, entry)
-		max++;
-	nbase = max;
-	TAILQ_FOREACH(d, &conf->domains, entry)
-		max += nbase;
-	h = xcalloc(max, sizeof(*h));
-
-	strlcpy(h[n].name, vm->name, sizeof(h[n].name));
-	h[n++].line = vm->line;
-	TAILQ_FOREACH(a, &vm->aliases, entry) {
-		strlcpy(h[n].name, a->name, sizeof(h[n].name));
-		h[n++].line = a->line;
-	}
-	TAILQ_FOREACH(d, &conf->domains, entry) {
-		for (i = 0; i < nbase; i++) {
-			if (snprintf(name, sizeof(name), "%s.%s", h[i].name,
-			    d->name) >= (int)sizeof(name))
-				continue;	/* too long to be asked for */
-			strlcpy(h[n].name, name, sizeof(h[n].name));
-			h[n++].line = h[i].line;
-		}
-	}
-	for (i = 0; i < n; i++)
-		for (p = h[i].name; *p != '\0'; p++)
-			*p = tolower((unsigned char)*p);
-	*out = h;
-	return (n);
-}
-
 /*
  * Checks that need the whole file: names and host names used twice.
- * Sorting keeps them n log n, so that a file with thousands of vm blocks
- * still parses at once; the messages come out in file order.
+ * Equal names are grouped through a hash table, which keeps them linear,
+ * so that a file with thousands of vm blocks still parses at once (and
+ * a client, which checks the file at every start, stays quick with a
+ * hundred); the messages come out in file order.
  */
 struct hostref {
 	const char	*name;		/* lower case host name */
@@ -1906,28 +2008,143 @@ struct clash {
 	int		 line;
 };
 
-static int
-vmref_cmp(const void *a, const void *b)
+/*
+ * Add a host name of VM vm, base or base.dom (dom NULL: base alone),
+ * lower case, its text at *room.  Its k follows the VM's last one.  A
+ * name longer than a host name can be is never asked for: not added.
+ */
+static void
+hostref_add(struct hostref *refs, size_t *nrefs, char **room, size_t vm,
+    size_t *k, int line, const char *base, size_t blen, const char *dom,
+    size_t dlen)
 {
-	struct vmconf	*const *x = a, *const *y = b;
-	int		 c;
+	struct hostref	*r;
+	char		*p = *room;
+	size_t		 i;
 
-	if ((c = strcmp((*x)->name, (*y)->name)) != 0)
-		return (c);
-	return ((*x)->seq < (*y)->seq ? -1 : (*x)->seq > (*y)->seq);
+	if (dom != NULL && blen + 1 + dlen > HOST_NAME_MAX_LEN)
+		return;
+	for (i = 0; i < blen; i++)
+		p[i] = tolower((unsigned char)base[i]);
+	if (dom != NULL) {
+		p[i++] = '.';
+		memcpy(p + i, dom, dlen);
+		for (; i < blen + 1 + dlen; i++)
+			p[i] = tolower((unsigned char)p[i]);
+	}
+	p[i] = '\0';
+	r = &refs[(*nrefs)++];
+	r->name = p;
+	r->vm = vm;
+	r->k = (*k)++;
+	r->line = line;
+	*room = p + i + 1;
 }
 
-static int
-hostref_cmp(const void *a, const void *b)
+/*
+ * Every host name of every VM: its name, its aliases, each also with
+ * every domain, in that order, as refs into one buffer (*names, for
+ * the caller to free).  One allocation for all: the client checks the
+ * whole file at every start, so this stays small and quick.
+ */
+static struct hostref *
+config_hostrefs(struct vmconf **vms, size_t nvm, size_t *nrefs, char **names)
 {
-	const struct hostref	*x = a, *y = b;
-	int			 c;
+	struct hostref	*refs;
+	struct alias	*a;
+	struct domain	*d;
+	size_t		 ndom = 0, domroom = 0, nbase, baseroom, room = 0;
+	size_t		 n = 0, i, k, len;
+	char		*p;
 
-	if ((c = strcmp(x->name, y->name)) != 0)
-		return (c);
-	if (x->vm != y->vm)
-		return (x->vm < y->vm ? -1 : 1);
-	return (x->k < y->k ? -1 : x->k > y->k);
+	TAILQ_FOREACH(d, &conf->domains, entry) {
+		ndom++;
+		domroom += strlen(d->name) + 1;
+	}
+	for (i = 0; i < nvm; i++) {
+		nbase = 1;
+		baseroom = strlen(vms[i]->name) + 1;
+		TAILQ_FOREACH(a, &vms[i]->aliases, entry) {
+			nbase++;
+			baseroom += strlen(a->name) + 1;
+		}
+		n += nbase * (1 + ndom);
+		room += baseroom * (1 + ndom) + nbase * domroom;
+	}
+	refs = xcalloc(n, sizeof(*refs));
+	*names = p = xcalloc(room, 1);
+
+	n = 0;
+	for (i = 0; i < nvm; i++) {
+		k = 0;
+		/* Cut as the longest host name, as a lookup would be. */
+		len = strnlen(vms[i]->name, HOST_NAME_MAX_LEN);
+		hostref_add(refs, &n, &p, i, &k, vms[i]->line, vms[i]->name,
+		    len, NULL, 0);
+		TAILQ_FOREACH(a, &vms[i]->aliases, entry)
+			hostref_add(refs, &n, &p, i, &k, a->line, a->name,
+			    strnlen(a->name, HOST_NAME_MAX_LEN), NULL, 0);
+		TAILQ_FOREACH(d, &conf->domains, entry) {
+			hostref_add(refs, &n, &p, i, &k, vms[i]->line,
+			    vms[i]->name, len, d->name, strlen(d->name));
+			TAILQ_FOREACH(a, &vms[i]->aliases, entry)
+				hostref_add(refs, &n, &p, i, &k, a->line,
+				    a->name, strnlen(a->name,
+				    HOST_NAME_MAX_LEN), d->name,
+				    strlen(d->name));
+		}
+	}
+	*nrefs = n;
+	return (refs);
+}
+
+/*
+ * The order in which to visit the n names so that equal ones come
+ * together: each group in index order, the groups in the order of their
+ * first member.  The caller frees it.
+ */
+static size_t *
+name_groups(const char **name, size_t n)
+{
+	const unsigned char	*p;
+	size_t			*order, *slot, *next, *last, nslot, h, i, j;
+	size_t			 o = 0;
+	char			*done;
+
+	for (nslot = 16; nslot < 2 * n; nslot *= 2)
+		;
+	slot = xcalloc(nslot, sizeof(*slot));	/* a group's first + 1 */
+	next = xcalloc(n, sizeof(*next));	/* the group's next + 1 */
+	last = xcalloc(n, sizeof(*last));	/* for a first: the group's last */
+	for (i = 0; i < n; i++) {
+		h = 2166136261U;		/* FNV-1a */
+		for (p = (const unsigned char *)name[i]; *p != '\0'; p++)
+			h = (h ^ *p) * 16777619U;
+		for (h &= nslot - 1; slot[h] != 0; h = (h + 1) & (nslot - 1))
+			if (strcmp(name[slot[h] - 1], name[i]) == 0)
+				break;
+		if (slot[h] == 0) {
+			slot[h] = i + 1;
+			last[i] = i;
+		} else {
+			j = slot[h] - 1;
+			next[last[j]] = i + 1;
+			last[j] = i;
+		}
+	}
+	/* A group's first comes before the rest of it. */
+	order = xcalloc(n, sizeof(*order));
+	done = xcalloc(n, 1);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j != 0 && !done[j - 1]; j = next[j - 1]) {
+			done[j - 1] = 1;
+			order[o++] = j - 1;
+		}
+	free(done);
+	free(last);
+	free(next);
+	free(slot);
+	return (order);
 }
 
 static int
@@ -1945,57 +2162,55 @@ clash_cmp(const void *a, const void *b)
 static void
 config_check(void)
 {
-	struct vmconf	 *vm, **vms, **byname;
-	struct hostname **hosts;
-	struct hostref	 *refs;
+	struct vmconf	 *vm, *prev, **vms;
+	struct hostref	 *all, *refs;
 	struct clash	 *clashes = NULL;
-	size_t		 *nhosts, nvm = 0, nrefs = 0, nclash = 0, i, j, k;
+	const char	**name;
+	size_t		 *order, nvm = 0, nrefs, nclash = 0, i, j, k;
 	size_t		  first, maxclash = 0;
+	char		 *names;
 
 	TAILQ_FOREACH(vm, &conf->vms, entry)
 		vm->seq = nvm++;
 	if (nvm == 0)
 		return;
 	vms = xcalloc(nvm, sizeof(*vms));
-	byname = xcalloc(nvm, sizeof(*byname));
+	name = xcalloc(nvm, sizeof(*name));
 	i = 0;
 	TAILQ_FOREACH(vm, &conf->vms, entry) {
 		vm->dupof = NULL;
-		vms[i] = byname[i] = vm;
-		i++;
+		vms[i] = vm;
+		name[i++] = vm->name;
 	}
 
 	/* The same name twice: the later blocks are reported. */
-	qsort(byname, nvm, sizeof(*byname), vmref_cmp);
-	for (i = 1; i < nvm; i++)
-		if (strcmp(byname[i]->name, byname[i - 1]->name) == 0)
-			byname[i]->dupof = byname[i - 1]->dupof != NULL ?
-			    byname[i - 1]->dupof : byname[i - 1];
+	order = name_groups(name, nvm);
+	for (i = 1; i < nvm; i++) {
+		prev = vms[order[i - 1]];
+		vm = vms[order[i]];
+		if (strcmp(vm->name, prev->name) == 0)
+			vm->dupof = prev->dupof != NULL ? prev->dupof : prev;
+	}
+	free(order);
+	free(name);
 	for (i = 0; i < nvm; i++)
 		if ((vm = vms[i])->dupof != NULL)
 			lineerror(vm->file, vm->line, "vm \"%s\" "
 			    "defined twice, first at %s:%d", vm->name,
 			    vm->dupof->file, vm->dupof->line);
 
-	/* Every host name of every VM, sorted: equal ones are neighbours. */
-	hosts = xcalloc(nvm, sizeof(*hosts));
-	nhosts = xcalloc(nvm, sizeof(*nhosts));
-	for (i = 0; i < nvm; i++) {
-		nhosts[i] = vm_hostnames(vms[i], &hosts[i]);
-		nrefs += nhosts[i];
-	}
+	/* Every host name of every VM, equal ones made neighbours. */
+	all = config_hostrefs(vms, nvm, &nrefs, &names);
+	name = xcalloc(nrefs, sizeof(*name));
+	for (i = 0; i < nrefs; i++)
+		name[i] = all[i].name;
+	order = name_groups(name, nrefs);
 	refs = xcalloc(nrefs, sizeof(*refs));
-	nrefs = 0;
-	for (i = 0; i < nvm; i++) {
-		for (k = 0; k < nhosts[i]; k++) {
-			refs[nrefs].name = hosts[i][k].name;
-			refs[nrefs].vm = i;
-			refs[nrefs].k = k;
-			refs[nrefs].line = hosts[i][k].line;
-			nrefs++;
-		}
-	}
-	qsort(refs, nrefs, sizeof(*refs), hostref_cmp);
+	for (i = 0; i < nrefs; i++)
+		refs[i] = all[order[i]];
+	free(order);
+	free(name);
+	free(all);
 
 	/*
 	 * Within a run of one host name, each later VM clashes with each
@@ -2044,11 +2259,7 @@ config_check(void)
 
 	free(clashes);
 	free(refs);
-	for (i = 0; i < nvm; i++)
-		free(hosts[i]);
-	free(hosts);
-	free(nhosts);
-	free(byname);
+	free(names);
 	free(vms);
 }
 
@@ -2203,6 +2414,7 @@ parse_config_errors(const char *filename, int maxshow, int *nerrors)
 	struct lexstr	*ls;
 
 	if (!syntax_ready) {
+		file_classes();
 		syntax_init(forms, nitems(forms), is_keyword);
 		syntax_ready = 1;
 	}
@@ -2221,6 +2433,7 @@ parse_config_errors(const char *filename, int maxshow, int *nerrors)
 	errline = 0;
 	lexerror = 0;
 	lexquoted = 0;
+	lexkeyword = NULL;
 	blocklexerr = 0;
 	nstmt = 0;
 	stmtdone = 0;
@@ -2245,7 +2458,7 @@ parse_config_errors(const char *filename, int maxshow, int *nerrors)
 		yyparse();
 		while (file_pop() != EOF)
 			;
-		fclose(file->stream);
+		free(file->text);
 		free(file->name);
 		free(file);
 		file = NULL;

@@ -68,6 +68,7 @@ struct compiled {
 	char		 buf[128];
 	struct item	 item[ITEM_MAX];
 	int		 n;
+	int		 plain;		/* no "[", "|" or "]": no closure */
 };
 
 /* What the forms that fit furthest expect next. */
@@ -83,6 +84,13 @@ struct expect {
 
 static struct compiled	 forms[FORM_MAX];
 static size_t		 nforms;
+/* The forms that open a block, looked at after every statement. */
+static const struct compiled *openers[FORM_MAX];
+static size_t		 nopeners;
+/* The table, for the rest of it to be compiled when first needed. */
+static const struct syntax_form *formtable;
+static int		(*keywordp)(const char *);
+static int		 allcompiled;
 
 /* The statement being explained. */
 static const struct syntax_token *stmt;
@@ -90,6 +98,7 @@ static size_t		 nstmt;
 
 static void		 syntax_compile(const struct syntax_form *,
 			    struct compiled *, int (*)(const char *));
+static void		 syntax_compile_all(void);
 static uint32_t		 syntax_closure(const struct compiled *, uint32_t);
 static size_t		 syntax_run(const struct compiled *, size_t, int,
 			    uint32_t *);
@@ -100,8 +109,11 @@ static void		 syntax_head(const struct compiled *, size_t, char *,
 static const char	*syntax_where(int);
 
 /*
- * Compile the table; iskeyword checks that every keyword in it is one
- * (a typo in the table is a bug, found by the first syntax error).
+ * Take the table; iskeyword checks that every keyword in it is one (a
+ * typo in the table is a bug, found by the first syntax error).  Only
+ * the forms that open a block are compiled now, as every statement is
+ * run through them; the rest, at the first error to explain (a client
+ * checks its file at every start, and most files have no error).
  */
 void
 syntax_init(const struct syntax_form *table, size_t n,
@@ -111,9 +123,31 @@ syntax_init(const struct syntax_form *table, size_t n,
 
 	if (n > FORM_MAX)
 		fatalx("%s: %zu forms, at most %d", __func__, n, FORM_MAX);
-	for (i = 0; i < n; i++)
+	formtable = table;
+	keywordp = iskeyword;
+	allcompiled = 0;
+	nopeners = 0;
+	for (i = 0; i < n; i++) {
+		if (table[i].opens == 0)
+			continue;
 		syntax_compile(&table[i], &forms[i], iskeyword);
+		openers[nopeners++] = &forms[i];
+	}
 	nforms = n;
+}
+
+/* Every form compiled, for an error to explain. */
+static void
+syntax_compile_all(void)
+{
+	size_t	 i;
+
+	if (allcompiled)
+		return;
+	for (i = 0; i < nforms; i++)
+		if (formtable[i].opens == 0)
+			syntax_compile(&formtable[i], &forms[i], keywordp);
+	allcompiled = 1;
 }
 
 static void
@@ -167,9 +201,14 @@ syntax_compile(const struct syntax_form *f, struct compiled *c,
 	}
 	if (depth != 0)
 		fatalx("form \"%s\": \"[\" not closed", f->text);
-	for (i = 0; i < c->n; i++)
+	c->plain = 1;
+	for (i = 0; i < c->n; i++) {
 		if (c->item[i].kind == I_ALT)
 			c->item[i].close = c->item[c->item[i].open].close;
+		if (c->item[i].kind == I_OPEN || c->item[i].kind == I_ALT ||
+		    c->item[i].kind == I_CLOSE)
+			c->plain = 0;
+	}
 }
 
 /* Add every position reachable without reading a token. */
@@ -180,6 +219,8 @@ syntax_closure(const struct compiled *c, uint32_t set)
 	uint32_t		 prev;
 	int			 i, j;
 
+	if (c->plain)
+		return (set);
 	do {
 		prev = set;
 		for (i = 0; i < c->n; i++) {
@@ -356,17 +397,18 @@ syntax_form(int where, int notin)
 int
 syntax_opens(const struct syntax_token *toks, size_t n, int where)
 {
-	uint32_t	 set;
-	size_t		 f;
+	const struct compiled	*c;
+	uint32_t		 set;
+	size_t			 f;
 
 	stmt = toks;
 	nstmt = n;
-	for (f = 0; f < nforms; f++)
-		if (forms[f].form->opens != 0 &&
-		    (forms[f].form->where & where) != 0 &&
-		    syntax_run(&forms[f], n, where, &set) == n &&
-		    (set & BIT(forms[f].n)))
-			return (forms[f].form->opens);
+	for (f = 0; f < nopeners; f++) {
+		c = openers[f];
+		if ((c->form->where & where) != 0 &&
+		    syntax_run(c, n, where, &set) == n && (set & BIT(c->n)))
+			return (c->form->opens);
+	}
 	return (0);
 }
 
@@ -381,9 +423,9 @@ syntax_pending(const struct syntax_token *toks, size_t n, int where)
 
 	stmt = toks;
 	nstmt = n;
-	for (f = 0; f < nforms; f++) {
-		c = &forms[f];
-		if (c->form->opens == 0 || (c->form->where & where) == 0 ||
+	for (f = 0; f < nopeners; f++) {
+		c = openers[f];
+		if ((c->form->where & where) == 0 ||
 		    !syntax_match(&c->item[0], &toks[0]) ||
 		    syntax_run(c, n, where, &set) != n)
 			continue;
@@ -818,6 +860,7 @@ syntax_explain(const struct syntax_token *toks, size_t n, int where,
 	size_t				 k, i;
 	int				 other;
 
+	syntax_compile_all();
 	stmt = toks;
 	nstmt = n;
 	if (n == 0) {
