@@ -62,6 +62,7 @@ struct boot {
 	const struct policy	*pol;		/* the VM's */
 	int			 port;
 	long long		 t_watch;	/* the watch was asked */
+	long long		 t_doubt;	/* its id was put in doubt */
 	struct probe		*probe;
 	struct backend_req	*watch;
 	struct event		 ev_deadline;
@@ -164,6 +165,13 @@ boot_doubt(struct boot *b)
 		return;
 	probe_cancel(b->probe);
 	b->probe = NULL;
+	/* Which id it has is for a status newer than this to tell. */
+	b->has_id = 0;
+	b->t_doubt = now_ms();
+	if (b->watch == NULL) {
+		evtimer_del(&b->ev_poll);
+		timer_ms(&b->ev_poll, 0);
+	}
 }
 
 void
@@ -228,6 +236,11 @@ boot_polled(const struct backend_result *res, void *arg)
 	if (!res->ok) {
 		log_debug("vm %s: status: %s", b->name, res->msg);
 		timer_ms(&b->ev_poll, boot_watch_ms(b));
+		return;
+	}
+	if (b->t_watch < b->t_doubt) {
+		/* Asked before its id came into doubt: it may not know. */
+		timer_ms(&b->ev_poll, 0);
 		return;
 	}
 	st = row != NULL ? row->state : VMD_ABSENT;
