@@ -420,9 +420,11 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 	/*
 	 * From here on, by promise (sandbox.c says what is unveiled):
 	 * rpath	fopen and stat of the config and its includes (reload,
-	 *		edit check); fopen of the state file; rename
+	 *		edit check); fopen of the state file; rename; open of
+	 *		a predecessor's start answer (start.NAME)
 	 * wpath cpath	the state file: mkstemp, rename, unlink of a failed
-	 *		temporary; unlink of the socket at exit
+	 *		temporary; a start's answer file: open O_CREAT|O_TRUNC,
+	 *		unlink; unlink of the socket at exit
 	 * unix		accept on the control socket; the peer's uid
 	 *		(getpeereid, the SO_PEERCRED socket option)
 	 * sendfd	sendmsg of the guest socket to its client (SCM_RIGHTS)
