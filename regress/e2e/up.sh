@@ -8,7 +8,9 @@
 test_init
 add_vm ubuntu
 add_vm broken die_after 0.3
-CONF_IDLE=4s conf_begin
+# ubuntu stays up 15s unused: -s and the second -u, each a process start
+# away, have to find it still running on a loaded machine.
+CONF_IDLE=15s conf_begin
 conf_vm ubuntu
 conf_vm broken
 conf_end
@@ -32,7 +34,7 @@ assert_eq "$(echo "$ERR" | tail -n 1)" \
     "-u: the last line"
 guest_answers ubuntu || fail "the guest does not answer after -u"
 assert_eq "$(vmctl_calls 'start ubuntu$')" 1 "vmctl start calls"
-wait_for 5 sup_state_is ubuntu idle
+wait_for 15 sup_state_is ubuntu idle
 row=$("$VMLAUNCH" -s -f "$CONF" | grep '^ubuntu ')
 assert_match "$row" '^ubuntu +running +idle +0 +yes ' "-s after -u: no session"
 
@@ -42,7 +44,7 @@ assert_eq "$RC" 0 "-u on a running vm: exit status"
 assert_eq "$(noprogress "$ERR")" "vmlaunch: ubuntu: ready, $(vm_addr ubuntu):$(vm_port ubuntu)" \
     "-u on a running vm: the only line"
 assert_eq "$(vmctl_calls 'start ubuntu$')" 1 "vmctl start calls"
-wait_for 20 vm_state_is ubuntu stopped
+wait_for 60 vm_state_is ubuntu stopped
 
 up broken.vm
 assert_eq "$RC" 1 "-u of a VM that dies: exit status"

@@ -1,9 +1,12 @@
 #!/bin/sh
 # Warm start: the VM is ready, so a new session runs no vmctl at all and
-# the client prints nothing on stderr.
+# the client prints nothing on stderr.  The idle timeout is long: each
+# session has to come before the last one's countdown ends, and on a
+# loaded machine an ssh may take seconds to get there.
 . "$(dirname "$0")/../lib.sh"
 test_init
 add_vm ubuntu
+CONF_IDLE=1m
 conf_begin; conf_vm ubuntu; conf_end
 supervisor_start
 
