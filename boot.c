@@ -280,6 +280,8 @@ boot_deadline(int fd, short ev, void *arg)
 	struct boot	*b = arg;
 	char		 d[32], msg[512];
 
+	if (timer_early(&b->ev_deadline, b->t_boot + b->wait_ms))
+		return;
 	print_duration(b->wait_ms / 1000, d, sizeof(d));
 	if (b->addr[0] != '\0')
 		snprintf(msg, sizeof(msg), "guest %s did not answer within %s",

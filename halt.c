@@ -271,6 +271,8 @@ halt_deadline(int fd, short ev, void *arg)
 	struct halt	*h = arg;
 	char		 d[32];
 
+	if (timer_early(&h->ev_deadline, h->t_began + h->wait_ms))
+		return;
 	print_duration(h->wait_ms / 1000, d, sizeof(d));
 	if (h->kind == HALT_THEIRS) {
 		history_add(h->name, LOG_ERR, "still stopping after %s, "

@@ -179,6 +179,10 @@ idle_timer(int fd, short ev, void *arg)
 	struct idle	*id = arg;
 	enum idle_due	 due = id->pause_at != -1 ? IDLE_PAUSE : IDLE_STOP;
 
+	/* At least "idle pause" or "idle timeout" unused: never early. */
+	if (timer_early(&id->ev, due == IDLE_PAUSE ? id->pause_at :
+	    id->stop_at))
+		return;
 	if (due == IDLE_PAUSE)
 		id->pause_at = -1;
 	if (id->check == NULL || id->paused || id->busy != NULL) {

@@ -383,6 +383,7 @@ __dead void	 fatalx(const char *, ...)
 long long	 now_ms(void);
 time_t		 now_wall(void);
 void		 timer_ms(struct event *, long long);
+int		 timer_early(struct event *, long long);
 
 /* parse.y */
 struct config	*parse_config(const char *);

@@ -211,6 +211,25 @@ timer_ms(struct event *ev, long long ms)
 	evtimer_add(ev, &tv);
 }
 
+/*
+ * A timer's callback whose deadline is a promise ("idle timeout 2s",
+ * "stop wait", "boot wait") asks this first.  libevent counts a timer
+ * from the time it cached when its loop woke, which is earlier than the
+ * now_ms() the deadline was counted from by however long the loop had
+ * worked: the timer may come that much early.  1 if deadline at (on
+ * now_ms()'s clock) is still ahead, and ev is armed again for the rest.
+ */
+int
+timer_early(struct event *ev, long long at)
+{
+	long long	 left = at - now_ms();
+
+	if (left <= 0)
+		return (0);
+	timer_ms(ev, left);
+	return (1);
+}
+
 long long
 now_ms(void)
 {

@@ -1,6 +1,7 @@
 #!/bin/sh
 #
-# Unit tests, one program per file under test: t_job (job.c), t_vmctl
+# Unit tests, one program per file under test: t_job (job.c), t_idle
+# (idle.c, with busy.c and history.c), t_vmctl
 # and t_backend (vmctl.c, backend.c: vmd and command backends),
 # t_address (address.c, osdep-<os>.c), t_ctl (buf.c, control.c: the
 # codec) and t_proxy (proxy.c, the relay, with splicecount.c in place of
@@ -22,6 +23,7 @@ obj=$top/regress/tmp/unit
 srcs="job.c vmctl.c backend.c address.c printconf.c config.c parse.c syntax.c
     escape.c log.c buf.c control.c osdep-$os.c"
 relaysrcs="proxy.c log.c"
+idlesrcs="idle.c busy.c history.c"
 pass=0
 fail=0
 ifs=
@@ -57,16 +59,20 @@ else
 	cflags="$cflags -O2"
 	# shellcheck disable=SC2086
 	(cd "$top" && make -s $(for s in $srcs $relaysrcs; do
+	    printf '%s ' "${s%.c}.o"; done) $(for s in $idlesrcs; do
 	    printf '%s ' "${s%.c}.o"; done)) || exit 1
 fi
 # shellcheck disable=SC2086
 objs=$(objects $srcs)
 # shellcheck disable=SC2086
 relayobjs=$(objects $relaysrcs)
+# shellcheck disable=SC2086
+idleobjs=$(objects $idlesrcs)
 
-for t in t_job t_vmctl t_backend t_address t_ctl t_proxy; do
+for t in t_job t_idle t_vmctl t_backend t_address t_ctl t_proxy; do
 	case $t in
 	t_proxy) o="$here/splicecount.c $relayobjs" ;;
+	t_idle) o="$idleobjs $objs" ;;
 	*) o=$objs ;;
 	esac
 	# shellcheck disable=SC2086
@@ -123,6 +129,7 @@ run() {
 run "$obj/t_vmctl" "$here/fakevmctl.sh"
 run "$obj/t_backend" "$here/fakevmctl.sh"
 run "$obj/t_job"
+run "$obj/t_idle"
 run "$obj/t_address"
 run "$obj/t_ctl"
 run "$obj/t_proxy"
