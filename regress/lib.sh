@@ -440,16 +440,28 @@ supervisor_takeover() {
 		SUP_PID=$!
 		register_pid $SUP_PID
 		wait_for 10 sup_socket_or_dead
-		alive $SUP_PID && return 0
+		# The socket may be a client's supervisor, started while ours
+		# was still starting (ours then exits: "already runs").
+		wait_for 10 sup_ours_or_dead
+		[ "$(supervisor_pid)" = "$SUP_PID" ] && return 0
+		wait_for 10 not alive "$SUP_PID"
 		wait "$SUP_PID" 2>/dev/null
 	done
 	fail "no foreground supervisor after $_try tries"
 }
 
+sup_ours_or_dead() {
+	[ "$(supervisor_pid)" = "$SUP_PID" ] || ! alive "$SUP_PID"
+}
+
 # log_gap ERE1 ERE2: ms from the last line matching ERE1 before the
 # first line matching ERE2, to that line, in the -d supervisor's log.
 # Both ends are the supervisor's own clock, so a loaded machine can make
-# a gap only longer: the honest way to assert "not before".
+# a gap only longer: the honest way to assert "not before".  ERE1 should
+# be a line written before the timer began (the session's end for an
+# idle countdown: "no sessions, stopping in" is written just after it,
+# and a descheduled supervisor could write it late); then the gap is at
+# least the timer's length, give or take the log's 1 ms resolution.
 log_gap() {
 	awk -v a="$1" -v b="$2" '
 	function ms(l,    t) {

@@ -156,9 +156,9 @@ assert_eq "$(guest_state)" running "guest state after the sessions"
 
 # Idle: the stop command, then status says stopped; no force stop.
 wait_for 30 called stop
-gap=$(log_gap 'vm tiny: no sessions, stopping in 4s' \
+gap=$(log_gap 'vm tiny: session [0-9]+ ended, 0 open' \
     'vm tiny: stopping it: no session for 4s') || fail "no idle stop logged"
-assert_ge "$gap" 3980 "ms of idle countdown before the stop command (4s)"
+assert_ge "$gap" 3990 "ms of idle countdown before the stop command (4s)"
 wait_for 10 guest_state_is stopped
 hold_for 2500 not called kill
 assert_eq "$(calls start)" 1 "start commands after the idle stop"
@@ -174,7 +174,7 @@ wait_for 10 called kill
 gap=$(log_gap 'vm tiny: stopping it: no session' \
     'vm tiny: still running 2s after the stop request, forcing it') ||
     fail "no forced stop logged"
-assert_ge "$gap" 1980 "ms from the stop command to the force stop (2s)"
+assert_ge "$gap" 1990 "ms from the stop command to the force stop (2s)"
 assert_ge "$(call_ms kill)" "$(call_ms stop 2)" "the force stop after the stop"
 wait_for 10 guest_state_is stopped
 wait_for 10 seen_stopped

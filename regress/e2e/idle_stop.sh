@@ -11,9 +11,9 @@ run_ssh ubuntu.vm echo hello
 assert_eq "$RC" 0 "ssh exit status (stderr: $ERR)"
 assert_eq "$OUT" hello "output"
 wait_for 30 vmctl_called 'stop ubuntu$'
-gap=$(log_gap 'vm ubuntu: no sessions, stopping in 2s' \
+gap=$(log_gap 'vm ubuntu: session [0-9]+ ended, 0 open' \
     'vm ubuntu: stopping it: no session for 2s') || fail "no idle stop logged"
-assert_ge "$gap" 1980 "ms of idle countdown before the stop (idle timeout 2s)"
+assert_ge "$gap" 1990 "ms of idle countdown before the stop (idle timeout 2s)"
 wait_for 10 vm_state_is ubuntu stopped
 assert_eq "$(vmctl_calls 'stop')" 1 "vmctl stop calls (no forced stop)"
 assert_eq "$(vmctl_calls 'start')" 1 "vmctl start calls"

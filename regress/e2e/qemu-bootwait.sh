@@ -50,7 +50,7 @@ assert_eq "$(qemu_calls "stop -f $vm")" 1 "vmctl stop -f calls"
 gap=$(log_gap "vm $vm: stopping it: its guest never answered" \
     "vm $vm: still running 3s after the stop request, forcing it") ||
     fail "no forced stop logged"
-assert_ge "$gap" 2980 "ms from the graceful stop to the forced one (stop wait 3s)"
+assert_ge "$gap" 2990 "ms from the graceful stop to the forced one (stop wait 3s)"
 grep "vm $vm: stopped after" "$SUPLOG" | grep -q '(forced)' ||
     fail "the supervisor did not log a forced stop: $(grep "vm $vm:" "$SUPLOG" | tail -n 3)"
 qemu_console_has $vm "power button" &&
