@@ -21,8 +21,9 @@ assert_eq "$RC" 0 "ssh exit status (stderr: $ERR)"
 assert_eq "$OUT" hello "output"
 pid=$("$DOUBLE" __pid ubuntu) || fail "no VM process"
 wait_for 15 vm_state_is ubuntu paused
-pause=$(vmctl_call_ms 'pause ubuntu$')
-assert_ge $((pause - end)) 1800 "ms from the session's end to vmctl pause"
+gap=$(log_gap 'vm ubuntu: session [0-9]+ ended, 0 open' \
+    'vm ubuntu: pausing it: no session for 2s') || fail "no idle pause logged"
+assert_ge "$gap" 1990 "ms from the session's end to the pause (idle pause 2s)"
 assert_eq "$(vmctl_calls 'stop')" 0 "vmctl stop calls while paused"
 wait_for 5 sup_state_is ubuntu paused
 row=$("$VMLAUNCH" -s -f "$CONF" | grep '^ubuntu ')
@@ -32,7 +33,6 @@ assert_match "$row" '^ubuntu +paused +paused +0 +yes +([1-9]|1[0-9]|20)s ' \
 
 # A session resumes it: unpause, then the session, on the same VM.
 run_ssh ubuntu.vm echo resumed
-end=$(now_ms)
 assert_eq "$RC" 0 "ssh to the paused vm (stderr: $ERR)"
 assert_eq "$OUT" resumed "output after the resume"
 assert_eq "$(vmctl_calls 'unpause ubuntu$')" 1 "vmctl unpause calls"
@@ -49,7 +49,9 @@ wait_for 15 vmctl_called 'pause ubuntu$' 2
 wait_for 60 vm_state_is ubuntu stopped
 stop=$(vmctl_call_ms 'stop ubuntu$')
 [ -n "$stop" ] || fail "no vmctl stop"
-assert_ge $((stop - end)) 19800 "ms from the last session to vmctl stop"
+gap=$(log_gap 'vm ubuntu: session [0-9]+ ended, 0 open' \
+    'vm ubuntu: stopping it: no session for 20s') || fail "no idle stop logged"
+assert_ge "$gap" 19990 "ms from the last session's end to the stop (idle timeout 20s)"
 assert_eq "$(vmctl_calls 'unpause ubuntu$')" 2 "vmctl unpause calls"
 assert_ge "$stop" "$(vmctl_call_ms 'unpause ubuntu$' 2)" \
     "the stop came after the unpause"
