@@ -172,8 +172,10 @@ client_connect(const char *path, long long deadline)
 
 /*
  * Start a supervisor, detached in its own session and logging to syslog,
- * and wait until it listens (one byte on the pipe) or gives way to
- * another one that won the lock (EOF).  The caller then connects.
+ * and wait until it listens (a NUL byte on the pipe) or gives way to
+ * another one that won the lock (EOF).  The caller then connects.  -1,
+ * said, when it cannot start and says why (a socket directory it cannot
+ * write, say): no supervisor will come, and waiting would not help.
  */
 static int
 client_spawn(struct config *conf, int verbose)
@@ -181,7 +183,9 @@ client_spawn(struct config *conf, int verbose)
 	struct pollfd	 pfd;
 	long long	 deadline, left;
 	pid_t		 pid;
-	char		 c;
+	char		 why[1024];
+	size_t		 got = 0;
+	ssize_t		 r;
 	int		 ready[2], fd, status, n;
 
 	if (pipe2(ready, O_CLOEXEC) == -1) {
@@ -231,10 +235,24 @@ client_spawn(struct config *conf, int verbose)
 		n = poll(&pfd, 1, (int)left);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0 || read(ready[0], &c, 1) != -1 || errno != EINTR)
+		if (n <= 0)
+			break;
+		r = read(ready[0], why + got, sizeof(why) - 1 - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += r;
+		/* Ready, or the whole reason (it closes after it). */
+		if (why[0] == '\0' || got == sizeof(why) - 1)
 			break;
 	}
 	close(ready[0]);
+	if (got > 0 && why[0] != '\0') {
+		why[got] = '\0';
+		warnx("no supervisor could start: %s", why);
+		return (-1);
+	}
 	return (0);
 }
 

@@ -73,9 +73,9 @@ static void	 supervisor_conf_stamp(struct stat *);
 static void	 supervisor_shutdown(void);
 static void	 supervisor_free(void);
 static void	 supervisor_configure(struct config *);
-static int	 supervisor_lock(void);
+static int	 supervisor_lock(char *, size_t);
 static int	 supervisor_answers(void);
-static int	 supervisor_listen(void);
+static int	 supervisor_listen(char *, size_t);
 
 int
 supervisor_shutting_down(void)
@@ -279,8 +279,12 @@ supervisor_answers(void)
 	return (ok);
 }
 
+/*
+ * The lock, or -1: with why in err when waiting would not help (empty
+ * when another supervisor runs or is on its way out).
+ */
 static int
-supervisor_lock(void)
+supervisor_lock(char *err, size_t errlen)
 {
 	char	*dir, *path;
 	int	 fd, i;
@@ -290,8 +294,10 @@ supervisor_lock(void)
 	if (asprintf(&path, "%s/%s", dir, VMLAUNCH_LOCK) == -1)
 		fatal("asprintf");
 	free(dir);
+	*err = '\0';
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		log_warn("cannot lock %s", path);
+		snprintf(err, errlen, "cannot lock %s: %s", path,
+		    strerror(errno));
 		free(path);
 		return (-1);
 	}
@@ -306,7 +312,8 @@ supervisor_lock(void)
 			return (fd);
 		}
 		if (errno != EWOULDBLOCK) {
-			log_warn("cannot lock %s", path);
+			snprintf(err, errlen, "cannot lock %s: %s", path,
+			    strerror(errno));
 			break;
 		}
 		if (supervisor_answers()) {
@@ -327,8 +334,9 @@ supervisor_lock(void)
 	return (-1);
 }
 
+/* The listening socket, or -1 with why in err. */
 static int
-supervisor_listen(void)
+supervisor_listen(char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 st;
@@ -339,8 +347,8 @@ supervisor_listen(void)
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, sv.sockpath, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path)) {
-		log_warnx("cannot listen on %s: socket path too long",
-		    sv.sockpath);
+		snprintf(err, errlen, "cannot listen on %s: socket path too "
+		    "long", sv.sockpath);
 		return (-1);
 	}
 	/*
@@ -348,47 +356,63 @@ supervisor_listen(void)
 	 * is not ours to remove (a socket line naming the wrong file).
 	 */
 	if (lstat(sv.sockpath, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		log_warnx("cannot listen on %s: it exists and is not a "
-		    "socket", sv.sockpath);
+		snprintf(err, errlen, "cannot listen on %s: it exists and "
+		    "is not a socket", sv.sockpath);
 		return (-1);
 	}
 	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {
-		log_warn("cannot listen on %s: socket", sv.sockpath);
+		snprintf(err, errlen, "cannot listen on %s: socket: %s",
+		    sv.sockpath, strerror(errno));
 		return (-1);
 	}
-	if (unlink(sv.sockpath) == -1 && errno != ENOENT) {
-		log_warn("cannot listen on %s", sv.sockpath);
-		close(s);
-		return (-1);
-	}
+	if (unlink(sv.sockpath) == -1 && errno != ENOENT)
+		goto fail;
 	omask = umask(0177);
 	if (bind(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		log_warn("cannot listen on %s", sv.sockpath);
 		umask(omask);
-		close(s);
-		return (-1);
+		goto fail;
 	}
 	umask(omask);
 	if (chmod(sv.sockpath, 0600) == -1 ||
 	    listen(s, LISTEN_BACKLOG) == -1 ||
 	    fcntl(s, F_SETFL, O_NONBLOCK) == -1 ||
-	    fcntl(s, F_SETFD, FD_CLOEXEC) == -1) {
-		log_warn("cannot listen on %s", sv.sockpath);
-		close(s);
-		return (-1);
-	}
+	    fcntl(s, F_SETFD, FD_CLOEXEC) == -1)
+		goto fail;
 	return (s);
+ fail:
+	snprintf(err, errlen, "cannot listen on %s: %s", sv.sockpath,
+	    strerror(errno));
+	close(s);
+	return (-1);
 }
 
 /*
- * Run the supervisor.  readyfd, when not -1, gets one byte once the
- * control socket listens (the client that started us waits for it).
+ * A supervisor that cannot start says why, to its log and to the client
+ * that started it (readyfd), which would otherwise wait for it in vain.
+ */
+static int
+supervisor_unready(int readyfd, const char *why)
+{
+	if (*why != '\0')
+		log_warnx("%s", why);
+	if (readyfd != -1) {
+		if (*why != '\0' && write(readyfd, why, strlen(why)) == -1)
+			log_debug("ready pipe: %s", strerror(errno));
+		close(readyfd);
+	}
+	return (1);
+}
+
+/*
+ * Run the supervisor.  readyfd, when not -1, gets one NUL byte once the
+ * control socket listens (the client that started us waits for it), or
+ * the reason it cannot start; nothing when another supervisor answers.
  */
 int
 supervisor_main(struct config *conf, int foreground, int readyfd)
 {
 	struct event	 ev_hup, ev_term, ev_int, ev_chld;
-	char		*dir, err[256];
+	char		*dir, err[1024];
 	int		 lockfd;
 
 	memset(&sv, 0, sizeof(sv));
@@ -403,19 +427,18 @@ supervisor_main(struct config *conf, int foreground, int readyfd)
 		fatalx("cannot tell where the control socket goes");
 	if (config_dir_check(dir, 1, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		log_warnx("refusing to run with an unsafe socket directory");
 		free(dir);
-		return (1);
+		return (supervisor_unready(readyfd, "refusing to run with an "
+		    "unsafe socket directory"));
 	}
 	/* In the background, hold no directory busy. */
 	if (!foreground && dir[0] == '/' && sv.sockpath[0] == '/' &&
 	    conf->file[0] == '/' && chdir("/") == -1)
 		log_warn("chdir /");
 	free(dir);
-	if ((lockfd = supervisor_lock()) == -1)
-		return (1);
-	if ((sv.listenfd = supervisor_listen()) == -1)
-		return (1);
+	if ((lockfd = supervisor_lock(err, sizeof(err))) == -1 ||
+	    (sv.listenfd = supervisor_listen(err, sizeof(err))) == -1)
+		return (supervisor_unready(readyfd, err));
 
 	/*
 	 * From here on, by promise (sandbox.c says what is unveiled):

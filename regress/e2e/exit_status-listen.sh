@@ -5,9 +5,10 @@
 # the socket goes (left as it is: it is not vmlaunch's to remove), and,
 # as root, a socket directory on a read-only file system.  Once the way
 # is clear, the same command runs.  A ProxyCommand facing such a file
-# says so at once.  (Before: "unlink PATH: Is a directory"; a regular
-# file there was removed; the ProxyCommand waited 15s for a supervisor
-# that could not come.)
+# says so at once, and one whose supervisor cannot lock or listen hears
+# why from it.  (Before: "unlink PATH: Is a directory"; a regular file
+# there was removed; the ProxyCommand waited 15s for a supervisor that
+# could not come.)
 . "$(dirname "$0")/../lib.sh"
 test_init
 add_vm ubuntu
@@ -98,3 +99,12 @@ assert_eq "$RC" 1 "-d, a read-only socket directory: exit status"
 one_line "$ERR" "-d, a read-only socket directory: stderr"
 assert_match "$ERR" "^$TS vmlaunch: cannot lock $T/mnt/[^ ]+: Read-only file system\$" \
     "-d, a read-only socket directory: stderr"
+# A ProxyCommand whose supervisor cannot start there hears why from it,
+# at once, and exits 255 (before: 15s, then "did not answer").
+CONF=$T/ro.conf
+run_proxy ubuntu.vm 22
+assert_eq "$RC" 255 "ProxyCommand, a read-only socket directory: exit status"
+one_line "$ERR" "ProxyCommand, a read-only socket directory: stderr"
+assert_match "$ERR" "^vmlaunch: no supervisor could start: cannot lock $T/mnt/[^ ]+: Read-only file system\$" \
+    "ProxyCommand, a read-only socket directory: stderr"
+assert_eq "$(vmctl_calls start)" 0 "vmctl start calls"
