@@ -81,6 +81,8 @@ report() {
 		echo "$1" >"$OUT/failname.$nfail"
 		{ grep -a 'FAIL' "$3" | head -n 5; echo "	..."
 		    tail -n 30 "$3"; } >"$OUT/tail.$nfail"
+		grep -a 'FAIL' "$3" | awk '!seen[$0]++' | head -n 2 \
+		    >"$OUT/why.$nfail"
 		if [ "$2" = 124 ] || [ "$2" = 137 ]; then
 			printf '%-28s FAIL (timed out)\n' "$1"
 		else
@@ -178,12 +180,23 @@ reports() {
 [ "${PLEDGE:-0}" = 1 ] && reports pledge "$OUT/pledge"
 
 # A failure's output scrolls away under the later results: name the
-# failed ones again at the end, with the last lines of each.
+# failed ones again at the end, with the last lines of each, and last
+# of all why each failed (a CI log that shows only its end shows that).
 if [ $nfail != 0 ]; then
 	i=1
 	while [ $i -le $nfail ]; do
 		echo "=== failed: $(cat "$OUT/failname.$i") (last lines)"
 		sed 's/^/	/' "$OUT/tail.$i"
+		i=$((i + 1))
+	done
+	echo "=== why each failed"
+	i=1
+	while [ $i -le $nfail ]; do
+		if [ -s "$OUT/why.$i" ]; then
+			sed "s/^/$(cat "$OUT/failname.$i"): /" "$OUT/why.$i"
+		else
+			echo "$(cat "$OUT/failname.$i"): no FAIL line (see above)"
+		fi
 		i=$((i + 1))
 	done
 fi
